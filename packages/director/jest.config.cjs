@@ -1,0 +1,6 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  displayName: '@grpc-proxy/director',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/packages/director',
+};

@@ -1,0 +1,117 @@
+/**
+ * The contracts between the proxy engine, directors, backends and observers.
+ *
+ * Kept free of grpc-js runtime imports (types only) so that a second engine (for example one on
+ * `node:http2`) can share directors, metadata policy and observers.
+ */
+import type {
+  CallOptions,
+  Channel,
+  Client,
+  Deadline,
+  Metadata,
+  StatusObject,
+} from '@grpc/grpc-js';
+
+/** What a director may look at to pick a backend for one call. */
+export interface ProxyCall {
+  /** Full method name, `/pkg.Service/Method`. */
+  readonly method: string;
+  /** Service part of the method name, `pkg.Service` (empty when the path is malformed). */
+  readonly service: string;
+  /**
+   * A copy of the incoming request metadata, after the hop-by-hop filter of the metadata policy
+   * and before routing keys are stripped. The director may read or change it; changes are
+   * forwarded unless the route gives its own `metadata`.
+   */
+  readonly metadata: Metadata;
+  /** The client's address as grpc-js reports it, e.g. `ipv4:127.0.0.1:53412`. */
+  readonly peer: string;
+  /** The `:authority` the client called. */
+  readonly authority: string;
+  /** The call's deadline (`Infinity` when the client set none). */
+  readonly deadline: Deadline;
+  /** Aborted when the client goes away (cancel, deadline, connection lost). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * An upstream that owns its connection, such as those of `@grpc-proxy/director`'s
+ * `createBackend`. The engine only needs a name and a grpc-js client to make raw calls on.
+ */
+export interface Backend {
+  /** Name used in logs, metrics and error messages (default in the director package: the target). */
+  readonly name: string;
+  /** The grpc-js client raw calls are made on; created lazily and shared by all calls. */
+  client(): Client;
+}
+
+/** Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go. */
+export type RouteBackend = Backend | Client | Channel;
+
+/** Where one call goes, as chosen by a director. */
+export interface Route {
+  /** The upstream for this call. */
+  backend: RouteBackend;
+  /** Metadata sent to the backend. Default: the (possibly changed) `ProxyCall.metadata` after the metadata policy. */
+  metadata?: Metadata;
+  /** Extra grpc-js call options for the backend call (the deadline and parent are set by the engine). */
+  callOptions?: CallOptions;
+  /**
+   * Called exactly once when the proxied call ends, whatever the outcome, with the status the
+   * client received. Directors use it for load accounting (in-flight counts, least-loaded).
+   */
+  release?(status: StatusObject): void;
+}
+
+/**
+ * Picks the backend for each call; the TypeScript form of Go's `StreamDirector`.
+ *
+ * To reject a call, throw an error with a numeric gRPC `code` (see {@link ProxyStatusError}):
+ * the client receives exactly that code and message. Anything else thrown becomes an
+ * `UNAVAILABLE` or `INTERNAL` status whose message names the proxy.
+ */
+export type StreamDirector = (call: ProxyCall) => Route | Promise<Route>;
+
+/** What the per-call observer hears when a call starts. */
+export interface CallStartInfo {
+  /** Full method name. */
+  readonly method: string;
+  /** Client address as grpc-js reports it. */
+  readonly peer: string;
+  /** `performance.now()` when the call arrived. */
+  readonly startTime: number;
+}
+
+/** What the per-call observer hears when a call ends. */
+export interface CallReport extends CallStartInfo {
+  /** Name of the backend that served the call; undefined when no route was chosen. */
+  readonly backend?: string;
+  /** Status code the client received. */
+  readonly code: number;
+  /** Status message the client received. */
+  readonly details: string;
+  /** True when the status was produced by the proxy itself (director error, backend unreachable...). */
+  readonly proxyError: boolean;
+  /** Milliseconds from arrival to end. */
+  readonly durationMs: number;
+  /** Messages received from the client and forwarded to the backend. */
+  readonly messagesFromClient: number;
+  /** Messages received from the backend and forwarded to the client. */
+  readonly messagesToClient: number;
+  /** Payload bytes (without framing) from the client. */
+  readonly bytesFromClient: number;
+  /** Payload bytes (without framing) to the client. */
+  readonly bytesToClient: number;
+}
+
+/**
+ * Per-call observer hook. Metrics and logs are built on it. Both methods are optional and the
+ * engine does no bookkeeping for a call when no observer is set.
+ */
+export interface CallObserver {
+  /** A call arrived (before the director runs). */
+  onCallStart?(info: CallStartInfo): void;
+  /** A call ended; called exactly once per started call. */
+  onCallEnd?(report: CallReport): void;
+}
