@@ -1,0 +1,95 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from './config-error';
+import { resolveConfig } from './resolve';
+import type { ResolvedProxyConfig } from './types';
+import { validateConfig } from './validate';
+
+/**
+ * Parses config text (YAML 1.2, so JSON too), validates it and applies defaults.
+ *
+ * @param text - the file's contents
+ * @param source - a name for messages (usually the file path)
+ * @param baseDir - directory relative TLS paths are resolved against
+ * @throws {@link ConfigError} on a syntax error or any schema or cross-field issue
+ */
+export function parseConfig(text: string, source: string, baseDir: string): ResolvedProxyConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      document.errors.map((error) => {
+        const at = lineCounter.linePos(error.pos[0]);
+        return {
+          path: `line ${at.line}, column ${at.col}`,
+          message: `syntax error: ${error.message.split('\n')[0]}`,
+        };
+      }),
+    );
+  }
+  return resolveConfig(validateConfig(document.toJS(), source), baseDir);
+}
+
+/** Every file a resolved config points at, with its field path. */
+function referencedFiles(config: ResolvedProxyConfig): { path: string; file: string }[] {
+  const files: { path: string; file: string }[] = [];
+  if (config.tls) {
+    files.push(
+      { path: 'tls.cert', file: config.tls.cert },
+      { path: 'tls.key', file: config.tls.key },
+    );
+    if (config.tls.clientCa) files.push({ path: 'tls.clientCa', file: config.tls.clientCa });
+  }
+  config.backends.forEach((backend, index) => {
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const file = backend.tls?.[key];
+      if (file !== undefined) files.push({ path: `backends[${index}].tls.${key}`, file });
+    }
+  });
+  return files;
+}
+
+/**
+ * Checks that every file the config names can be read.
+ *
+ * @throws {@link ConfigError} naming each unreadable file's field
+ */
+export function checkConfigFiles(config: ResolvedProxyConfig, source: string): void {
+  const issues: ConfigIssue[] = [];
+  for (const { path: field, file } of referencedFiles(config)) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      issues.push({
+        path: field,
+        message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+      });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(source, issues);
+}
+
+/**
+ * Reads, parses, validates and resolves a config file (YAML or JSON), and checks that the TLS
+ * files it names are readable.
+ *
+ * @throws {@link ConfigError} for an unreadable file or any issue in it
+ */
+export function loadConfig(file: string): ResolvedProxyConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [
+      {
+        path: '(file)',
+        message: `cannot read the config file (${(error as NodeJS.ErrnoException).code})`,
+      },
+    ]);
+  }
+  const config = parseConfig(text, file, path.dirname(path.resolve(file)));
+  checkConfigFiles(config, file);
+  return config;
+}

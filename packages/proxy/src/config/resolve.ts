@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import type {
+  BackendConfig,
+  ProxyConfig,
+  ResolvedBackend,
+  ResolvedHealthCheck,
+  ResolvedProxyConfig,
+  ResolvedRoute,
+  RouteConfig,
+} from './types';
+
+/** Defaults applied by {@link resolveConfig}; the config reference documents the same values. */
+export const CONFIG_DEFAULTS = {
+  listen: '0.0.0.0:8080',
+  balancing: 'round_robin',
+  healthCheck: { service: '', intervalMs: 5000, timeoutMs: 1000 },
+  /** 64 MiB: large enough that proxying never adds grpc-js's 4 MiB receive limit by surprise. */
+  maxMessageBytes: 64 * 1024 * 1024,
+  logLevel: 'info',
+  drainTimeoutMs: 10_000,
+} as const;
+
+function resolveFile(baseDir: string, file: string): string {
+  return path.resolve(baseDir, file);
+}
+
+function resolveHealthCheck(
+  healthCheck: BackendConfig['healthCheck'],
+): ResolvedHealthCheck | undefined {
+  if (healthCheck === undefined || healthCheck === false) return undefined;
+  const given = healthCheck === true ? {} : healthCheck;
+  return { ...CONFIG_DEFAULTS.healthCheck, ...given };
+}
+
+function resolveBackend(backend: BackendConfig, baseDir: string): ResolvedBackend {
+  const tls = backend.tls && {
+    ...backend.tls,
+    ...(backend.tls.ca !== undefined && { ca: resolveFile(baseDir, backend.tls.ca) }),
+    ...(backend.tls.cert !== undefined && { cert: resolveFile(baseDir, backend.tls.cert) }),
+    ...(backend.tls.key !== undefined && { key: resolveFile(baseDir, backend.tls.key) }),
+  };
+  return {
+    name: backend.name,
+    targets: [...backend.targets],
+    balancing: backend.balancing ?? CONFIG_DEFAULTS.balancing,
+    ...(tls && { tls }),
+    ...(backend.healthCheck !== undefined && {
+      healthCheck: resolveHealthCheck(backend.healthCheck),
+    }),
+  };
+}
+
+function resolveRoute(route: RouteConfig): ResolvedRoute {
+  const { metadata, ...conditions } = route;
+  if (!metadata) return conditions;
+  const lists = Object.entries(metadata).map(([key, value]) => [
+    key,
+    ([] as string[]).concat(value),
+  ]);
+  return { ...conditions, metadata: Object.fromEntries(lists) as Record<string, string[]> };
+}
+
+/**
+ * Applies every default and makes TLS file paths absolute (relative to `baseDir`, the config
+ * file's directory). Pure: reads no files. Expects a config that passed `validateConfig`.
+ */
+export function resolveConfig(config: ProxyConfig, baseDir: string): ResolvedProxyConfig {
+  const onlyBackend = config.backends.length === 1 ? config.backends[0].name : undefined;
+  const defaultBackend = config.defaultBackend ?? onlyBackend;
+  const resolved: ResolvedProxyConfig = {
+    listen: ([] as string[]).concat(config.listen ?? CONFIG_DEFAULTS.listen),
+    backends: config.backends.map((backend) => resolveBackend(backend, baseDir)),
+    routes: (config.routes ?? []).map(resolveRoute),
+    metadata: {
+      strip: config.metadata?.strip ?? [],
+      forwardedFor: config.metadata?.forwardedFor ?? false,
+    },
+    limits: {
+      maxMessageBytes: config.limits?.maxMessageBytes ?? CONFIG_DEFAULTS.maxMessageBytes,
+      keepalive: { ...config.limits?.keepalive },
+      ...(config.limits?.maxConcurrentStreams !== undefined && {
+        maxConcurrentStreams: config.limits.maxConcurrentStreams,
+      }),
+    },
+    log: { level: config.log?.level ?? CONFIG_DEFAULTS.logLevel },
+    shutdown: { drainTimeoutMs: config.shutdown?.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs },
+  };
+  if (defaultBackend !== undefined) resolved.defaultBackend = defaultBackend;
+  if (config.admin) resolved.admin = { ...config.admin };
+  if (config.tls) {
+    resolved.tls = {
+      cert: resolveFile(baseDir, config.tls.cert),
+      key: resolveFile(baseDir, config.tls.key),
+      ...(config.tls.clientCa !== undefined && {
+        clientCa: resolveFile(baseDir, config.tls.clientCa),
+      }),
+    };
+  }
+  return resolved;
+}
