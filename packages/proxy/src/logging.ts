@@ -1,0 +1,68 @@
+import type { CallObserver, CallReport } from '@grpc-proxy/handler';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogLevel } from './config/types';
+import { codeName } from './metrics';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level logged. Default: `info`. */
+  level?: LogLevel;
+  /** Human-readable lines instead of JSON. Default: true when stdout is a terminal. */
+  pretty?: boolean;
+  /** Where lines go. Default: stdout. */
+  destination?: DestinationStream;
+}
+
+/**
+ * Creates the proxy's pino logger: one JSON object per line (the format log shippers expect),
+ * or readable coloured lines through pino-pretty when a person is watching a terminal.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const usePretty = options.pretty ?? process.stdout.isTTY === true;
+  const base = { name: 'grpc-proxy' };
+  if (usePretty) {
+    // In-thread pretty printing: no worker thread to start or flush at exit.
+    const stream = pretty({ colorize: true, destination: options.destination ?? 1, sync: true });
+    return pino({ level, base }, stream);
+  }
+  return pino({ level, base }, options.destination ?? pino.destination({ dest: 1, sync: true }));
+}
+
+/**
+ * A call observer that logs each ended call: `debug` for calls the backend answered (an access
+ * log, off at the default level), `warn` for statuses the proxy produced itself.
+ */
+export function createCallLogger(logger: Logger): CallObserver {
+  return {
+    onCallEnd(report: CallReport) {
+      const fields = {
+        method: report.method,
+        peer: report.peer,
+        backend: report.backend,
+        code: codeName(report.code),
+        durationMs: Math.round(report.durationMs * 1000) / 1000,
+        bytesFromClient: report.bytesFromClient,
+        bytesToClient: report.bytesToClient,
+      };
+      if (report.proxyError)
+        logger.warn({ ...fields, details: report.details }, 'call failed in the proxy');
+      else if (logger.isLevelEnabled('debug')) logger.debug(fields, 'call');
+    },
+  };
+}
+
+/** One observer that forwards to several (metrics and logs). */
+export function combineObservers(...observers: CallObserver[]): CallObserver {
+  const starts = observers.flatMap((observer) =>
+    observer.onCallStart ? [observer.onCallStart.bind(observer)] : [],
+  );
+  const ends = observers.flatMap((observer) =>
+    observer.onCallEnd ? [observer.onCallEnd.bind(observer)] : [],
+  );
+  return {
+    onCallStart: (info) => starts.forEach((onStart) => onStart(info)),
+    onCallEnd: (report) => ends.forEach((onEnd) => onEnd(report)),
+  };
+}
