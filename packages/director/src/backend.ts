@@ -1,0 +1,77 @@
+import { Client, credentials as grpcCredentials, status } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import type { Backend } from '@grpc-proxy/handler';
+import { ProxyStatusError } from '@grpc-proxy/handler';
+import { PROXY_CHANNEL_OPTIONS } from './channel-options';
+
+/** Options of {@link createBackend}. */
+export interface BackendOptions {
+  /** Name used in logs, metrics and error messages. Default: the target. */
+  name?: string;
+  /** Channel credentials. Default: `credentials.createInsecure()`. */
+  credentials?: ChannelCredentials;
+  /**
+   * grpc-js channel options, applied over the proxy-friendly defaults (retries off, retry
+   * buffer 0, channelz off, 64 MiB message limits). Set `grpc.service_config` here to use
+   * grpc-js's own load balancing over a `dns:`, `ipv4:` or `xds:` target.
+   */
+  channelOptions?: ChannelOptions;
+}
+
+/** One upstream that owns its grpc-js channel; created by {@link createBackend}. */
+export interface OwnedBackend extends Backend {
+  /** The grpc-js target, e.g. `127.0.0.1:50051`, `dns:///svc:443`, `ipv4:10.0.0.1:1,10.0.0.2:1`. */
+  readonly target: string;
+  /** True once {@link OwnedBackend.close} has been called. */
+  readonly closed: boolean;
+  /**
+   * The grpc-js client for raw calls, created on first use with the proxy-friendly options.
+   * Throws `ProxyStatusError(UNAVAILABLE)` after `close()`.
+   */
+  client(): Client;
+  /** Closes the channel (calls in flight finish). Idempotent. */
+  close(): void;
+}
+
+/**
+ * Creates a backend for `target`: the channel is created lazily on the first call and shared
+ * by all calls to this backend.
+ *
+ * Any grpc-js target works, including `unix:/path`, `dns:///host:port`, `ipv4:a:p1,b:p2` and
+ * `xds:///name` (with the xds package registered). To balance across the addresses a name
+ * resolves to, pass `channelOptions: { 'grpc.service_config': '{"loadBalancingConfig":
+ * [{"round_robin":{}}]}' }`: the backend then stays one backend to the directors, and grpc-js
+ * follows the resolver.
+ *
+ * @param target grpc-js target string.
+ * @param options see {@link BackendOptions}; all optional.
+ */
+export function createBackend(target: string, options: BackendOptions = {}): OwnedBackend {
+  if (typeof target !== 'string' || target.trim() === '') {
+    throw new TypeError('createBackend: target must be a non-empty string');
+  }
+  const name = options.name ?? target;
+  const channelCredentials = options.credentials ?? grpcCredentials.createInsecure();
+  const channelOptions: ChannelOptions = { ...PROXY_CHANNEL_OPTIONS, ...options.channelOptions };
+  let client: Client | undefined;
+  let closed = false;
+  return {
+    name,
+    target,
+    get closed() {
+      return closed;
+    },
+    client() {
+      if (closed) {
+        throw new ProxyStatusError(status.UNAVAILABLE, `backend ${name} is closed`);
+      }
+      client ??= new Client(target, channelCredentials, channelOptions);
+      return client;
+    },
+    close() {
+      closed = true;
+      client?.close();
+      client = undefined;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
+import type {
+  ClientReadableStream,
+  ClientUnaryCall,
+  ServiceError,
+  StatusObject,
+} from '@grpc/grpc-js';
+import type { Backend } from '@grpc-proxy/handler';
+import { service as healthService } from 'grpc-health-check';
+import type { BackoffOptions } from './backoff';
+import { backoffDelay } from './backoff';
+
+/**
+ * What the set knows of one backend:
+ * - `UNKNOWN`: no answer yet (or the backend itself answered `UNKNOWN`);
+ * - `SERVING`, `NOT_SERVING`, `SERVICE_UNKNOWN`: the backend's answer (grpc.health.v1);
+ * - `UNREACHABLE`: the health call failed (backend down, connection lost...);
+ * - `UNIMPLEMENTED`: the backend has no grpc.health.v1 service at all.
+ * Only `SERVING` lets the backend take calls.
+ */
+export type HealthStatus =
+  'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN' | 'UNREACHABLE' | 'UNIMPLEMENTED';
+
+/** Settings a watcher needs (resolved defaults of the set's options). */
+export interface WatcherSettings {
+  readonly service: string;
+  readonly backoff: BackoffOptions;
+  readonly pollIntervalMs: number;
+  readonly checkTimeoutMs: number;
+}
+
+interface HealthCheckResponse {
+  status?: string;
+}
+
+const KNOWN_ANSWERS = new Set(['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN']);
+const watchMethod = healthService['Watch'];
+const checkMethod = healthService['Check'];
+
+/**
+ * Keeps one backend's health status: a `Watch` stream, restarted with backoff when it ends;
+ * `Check` polling instead when the backend does not implement `Watch`.
+ */
+export class HealthWatcher {
+  private current: HealthStatus = 'UNKNOWN';
+  private answered = false;
+  private attempt = 0;
+  private closed = false;
+  private call?: ClientReadableStream<HealthCheckResponse> | ClientUnaryCall;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly backend: Backend,
+    private readonly settings: WatcherSettings,
+    private readonly onStatus: (status: HealthStatus, previous: HealthStatus) => void,
+  ) {}
+
+  /** The last known status. */
+  get status(): HealthStatus {
+    return this.current;
+  }
+
+  /** True once the backend answered, or failed to, at least once. */
+  get settled(): boolean {
+    return this.answered;
+  }
+
+  start(): void {
+    this.watch();
+  }
+
+  /** Cancels the health call and the pending timer. Idempotent. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const call = this.call;
+    this.call = undefined;
+    call?.cancel();
+  }
+
+  private watch(): void {
+    const client = this.clientOrNull();
+    if (client === null) return;
+    const call = client.makeServerStreamRequest<{ service: string }, HealthCheckResponse>(
+      watchMethod.path,
+      watchMethod.requestSerialize,
+      watchMethod.responseDeserialize,
+      { service: this.settings.service },
+      new Metadata(),
+      {},
+    );
+    this.call = call;
+    call.on('data', (response: HealthCheckResponse) => {
+      this.attempt = 0;
+      this.report(toHealthStatus(response));
+    });
+    // Ends are handled on 'status'; without an 'error' listener grpc-js would throw.
+    call.on('error', () => undefined);
+    call.on('status', (status: StatusObject) => {
+      if (this.call !== call || this.closed) return;
+      this.call = undefined;
+      if (status.code === grpcStatus.UNIMPLEMENTED) this.poll();
+      else this.retryLater('UNREACHABLE', () => this.watch());
+    });
+  }
+
+  private poll(): void {
+    const client = this.clientOrNull();
+    if (client === null) return;
+    const call = client.makeUnaryRequest<{ service: string }, HealthCheckResponse>(
+      checkMethod.path,
+      checkMethod.requestSerialize,
+      checkMethod.responseDeserialize,
+      { service: this.settings.service },
+      new Metadata(),
+      { deadline: Date.now() + this.settings.checkTimeoutMs },
+      (error: ServiceError | null, response?: HealthCheckResponse) => {
+        if (this.call !== call || this.closed) return;
+        this.call = undefined;
+        this.report(error ? checkErrorStatus(error) : toHealthStatus(response ?? {}));
+        this.schedule(this.settings.pollIntervalMs, () => this.poll());
+      },
+    );
+    this.call = call;
+  }
+
+  /** The backend may be closed under us; that is "unreachable", retried like a lost stream. */
+  private clientOrNull() {
+    if (this.closed) return null;
+    try {
+      return this.backend.client();
+    } catch {
+      this.retryLater('UNREACHABLE', () => this.watch());
+      return null;
+    }
+  }
+
+  private retryLater(status: HealthStatus, again: () => void): void {
+    this.report(status);
+    this.schedule(backoffDelay(this.attempt++, this.settings.backoff), again);
+  }
+
+  private schedule(delayMs: number, action: () => void): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      action();
+    }, delayMs);
+  }
+
+  /** Tells the set about a change, and about the first answer even when it is `UNKNOWN`. */
+  private report(status: HealthStatus): void {
+    const previous = this.current;
+    const first = !this.answered;
+    this.current = status;
+    this.answered = true;
+    if (status !== previous || first) this.onStatus(status, previous);
+  }
+}
+
+function toHealthStatus(response: HealthCheckResponse): HealthStatus {
+  const answer = response.status ?? 'UNKNOWN';
+  return KNOWN_ANSWERS.has(answer) ? (answer as HealthStatus) : 'UNKNOWN';
+}
+
+function checkErrorStatus(error: ServiceError): HealthStatus {
+  if (error.code === grpcStatus.NOT_FOUND) return 'SERVICE_UNKNOWN';
+  if (error.code === grpcStatus.UNIMPLEMENTED) return 'UNIMPLEMENTED';
+  return 'UNREACHABLE';
+}
