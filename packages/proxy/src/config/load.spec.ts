@@ -122,7 +122,7 @@ log: { level: loud }
       issuesOf(`
 backends:
   - { name: a, targets: [x:1], tls: { cert: c.pem } }
-  - { name: a, targets: [y:1] }
+  - { name: a, targets: [y:1], balancing: first_healthy }
 routes:
   - { backend: a }
   - { service: s.S, backend: nope }
@@ -130,6 +130,7 @@ defaultBackend: gone
 `),
     ).toEqual([
       'backends[0].tls: cert and key must be given together',
+      'backends[1].balancing: first_healthy needs healthCheck',
       'backends[1].name: duplicate backend name "a" (also backends[0].name)',
       'routes[0]: needs at least one condition: service, method or metadata',
       'routes[1].backend: unknown backend "nope" (known: a)',

@@ -95,6 +95,12 @@ function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
         message: 'cert and key must be given together',
       });
     }
+    if (backend.balancing === 'first_healthy' && !backend.healthCheck) {
+      issues.push({
+        path: `backends[${index}].balancing`,
+        message: 'first_healthy needs healthCheck',
+      });
+    }
     const earlier = firstIndexByName.get(backend.name);
     if (earlier !== undefined) {
       issues.push({
