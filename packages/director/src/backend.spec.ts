@@ -1,7 +1,7 @@
 import { Client, status } from '@grpc/grpc-js';
-import { ProxyStatusError } from '@grpc-proxy/handler';
 import { createBackend } from './index';
 import type { OwnedBackend } from './index';
+import { statusError } from './test-support/calls';
 import type { RawServer } from './test-support/raw-server';
 import { callBlob, callWho, startRawServer } from './test-support/raw-server';
 
@@ -70,7 +70,7 @@ describe('createBackend', () => {
     created.close();
     expect(created.closed).toBe(true);
     expect(() => created.client()).toThrow(
-      new ProxyStatusError(status.UNAVAILABLE, 'backend closing is closed'),
+      statusError(status.UNAVAILABLE, 'backend closing is closed'),
     );
   });
 

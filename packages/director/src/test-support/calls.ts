@@ -40,3 +40,8 @@ export function nextStatus(
     set.on('change', listener);
   });
 }
+
+/** Matches a thrown or rejected `ProxyStatusError` on its code and message both. */
+export function statusError(code: number, details: string) {
+  return expect.objectContaining({ name: 'ProxyStatusError', code, details });
+}

@@ -18,18 +18,19 @@ export type HealthFlavour = 'watch' | 'check-only' | 'none';
 export async function startHealthServer(
   initial: ServingStatusMap = { '': 'SERVING' },
   flavour: HealthFlavour = 'watch',
+  port = 0,
 ): Promise<HealthServer> {
   const server = new Server();
   const health = new HealthImplementation(initial);
   if (flavour === 'watch') health.addToServer(server);
   if (flavour === 'check-only') addCheckOnly(server, health);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
   return {
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${boundPort}`,
     setStatus: (service, servingStatus) => health.setStatus(service, servingStatus),
     stop: () => stopServer(server),
   };

@@ -1,0 +1,214 @@
+import { status } from '@grpc/grpc-js';
+import type { Backend } from '@grpc-proxy/handler';
+import type { HealthCheckedSet, HealthStatus, OwnedBackend } from './index';
+import { createBackend, healthChecked, roundRobin } from './index';
+import { nextStatus, pickedName, proxyCall, statusError } from './test-support/calls';
+import type { HealthFlavour, HealthServer } from './test-support/health-server';
+import { startHealthServer } from './test-support/health-server';
+import type { ServingStatusMap } from 'grpc-health-check';
+
+const method = '/acme.v1.Echo/Unary';
+const fastBackoff = { initialMs: 5, maxMs: 20 };
+
+describe('healthChecked', () => {
+  let servers: HealthServer[] = [];
+  let sets: HealthCheckedSet[] = [];
+
+  afterEach(async () => {
+    for (const set of sets) set.close();
+    await Promise.all(servers.map((server) => server.stop()));
+    servers = [];
+    sets = [];
+  });
+
+  async function server(initial?: ServingStatusMap, flavour?: HealthFlavour, port?: number) {
+    const started = await startHealthServer(initial, flavour, port);
+    servers.push(started);
+    return started;
+  }
+
+  function watch(backends: Backend[], options: Parameters<typeof healthChecked>[1] = {}) {
+    const set = healthChecked(backends, { backoff: fastBackoff, ...options });
+    sets.push(set);
+    return set;
+  }
+
+  async function threeServing() {
+    const started = [await server(), await server(), await server()];
+    const backends = started.map((s, i) => createBackend(s.address, { name: 'abc'[i] }));
+    const set = watch(backends);
+    await set.ready();
+    return { started, backends, set };
+  }
+
+  async function rotation(director: ReturnType<typeof roundRobin>, count: number) {
+    const names: string[] = [];
+    for (let index = 0; index < count; index++)
+      names.push(await pickedName(director(proxyCall(method))));
+    return names;
+  }
+
+  it('learns every status through Watch and rotates over the serving backends', async () => {
+    const { backends, set } = await threeServing();
+    expect(backends.map((backend) => set.statusOf(backend))).toEqual([
+      'SERVING',
+      'SERVING',
+      'SERVING',
+    ]);
+    expect(set.name).toBe('healthChecked(a, b, c)');
+    expect(await rotation(roundRobin(set), 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it('takes a NOT_SERVING backend out on the next event and back on SERVING', async () => {
+    const { started, backends, set } = await threeServing();
+    const director = roundRobin(set);
+    const changes: [string, HealthStatus, HealthStatus][] = [];
+    set.on('change', (backend, now, previous) => changes.push([backend.name, now, previous]));
+
+    const notServing = nextStatus(set, backends[1], 'NOT_SERVING');
+    started[1].setStatus('', 'NOT_SERVING');
+    await notServing;
+    expect(await rotation(director, 4)).toEqual(['a', 'c', 'a', 'c']);
+
+    const serving = nextStatus(set, backends[1], 'SERVING');
+    started[1].setStatus('', 'SERVING');
+    await serving;
+    expect(await rotation(director, 3)).toEqual(['a', 'b', 'c']);
+    expect(changes).toEqual([
+      ['b', 'NOT_SERVING', 'SERVING'],
+      ['b', 'SERVING', 'NOT_SERVING'],
+    ]);
+  });
+
+  it('leaves out a stopped backend and fails at once with UNAVAILABLE when all are down', async () => {
+    const { started, backends, set } = await threeServing();
+    const director = roundRobin(set);
+    const gone = nextStatus(set, backends[0], 'UNREACHABLE');
+    await started[0].stop();
+    await gone;
+    expect(await rotation(director, 4)).toEqual(['b', 'c', 'b', 'c']);
+
+    await Promise.all(
+      [1, 2].map(async (index) => {
+        const down = nextStatus(set, backends[index], 'UNREACHABLE');
+        await started[index].stop();
+        await down;
+      }),
+    );
+    expect(set.isAvailable()).toBe(false);
+    const expected = statusError(
+      status.UNAVAILABLE,
+      `no backend available for ${method} in healthChecked(a, b, c) (a: UNREACHABLE, b: UNREACHABLE, c: UNREACHABLE)`,
+    );
+    expect(() => director(proxyCall(method))).toThrow(expected);
+    expect(() => set.route(proxyCall(method))).toThrow(expected);
+  });
+
+  it('routes directly to the first serving member (failover)', async () => {
+    const { started, backends, set } = await threeServing();
+    expect(await pickedName(set.route(proxyCall(method)))).toBe('a');
+    const down = nextStatus(set, backends[0], 'NOT_SERVING');
+    started[0].setStatus('', 'NOT_SERVING');
+    await down;
+    expect(await pickedName(set.route(proxyCall(method)))).toBe('b');
+    expect(set.servingBackends().map((backend) => backend.name)).toEqual(['b', 'c']);
+  });
+
+  it('watches the given service name', async () => {
+    const started = await server({ '': 'SERVING', 'acme.v1.Echo': 'NOT_SERVING' });
+    const echo = createBackend(started.address, { name: 'echo' });
+    const unknown = createBackend(started.address, { name: 'unknown' });
+    const echoSet = watch([echo], { service: 'acme.v1.Echo' });
+    const unknownSet = watch([unknown], { service: 'acme.v1.Nope' });
+    await Promise.all([echoSet.ready(), unknownSet.ready()]);
+    expect(echoSet.statusOf(echo)).toBe('NOT_SERVING');
+    expect(unknownSet.statusOf(unknown)).toBe('SERVICE_UNKNOWN');
+    const serving = nextStatus(echoSet, echo, 'SERVING');
+    started.setStatus('acme.v1.Echo', 'SERVING');
+    await serving;
+    expect(echoSet.isAvailable()).toBe(true);
+  });
+
+  it('polls Check where Watch is unimplemented', async () => {
+    const started = await server({ '': 'SERVING' }, 'check-only');
+    const polled = createBackend(started.address, { name: 'polled' });
+    const set = watch([polled], { pollIntervalMs: 10 });
+    await set.ready();
+    expect(set.statusOf(polled)).toBe('SERVING');
+    const down = nextStatus(set, polled, 'NOT_SERVING');
+    started.setStatus('', 'NOT_SERVING');
+    await down;
+    expect(set.isAvailable()).toBe(false);
+  });
+
+  it('reports UNIMPLEMENTED for a backend without a health service, and never uses it', async () => {
+    const started = await server({}, 'none');
+    const bare = createBackend(started.address, { name: 'bare' });
+    const set = watch([bare], { pollIntervalMs: 10 });
+    await set.ready();
+    expect(set.statusOf(bare)).toBe('UNIMPLEMENTED');
+    expect(() => set.route(proxyCall(method))).toThrow(
+      statusError(
+        status.UNAVAILABLE,
+        `no backend available for ${method} in healthChecked(bare) (bare: UNIMPLEMENTED)`,
+      ),
+    );
+  });
+
+  it('reconnects with backoff when a backend comes back on its address', async () => {
+    const first = await startHealthServer();
+    const port = Number(first.address.split(':')[1]);
+    await first.stop();
+    // grpc-js's own reconnect backoff (1 s by default) would otherwise pace the test.
+    const late = createBackend(`127.0.0.1:${port}`, {
+      name: 'late',
+      channelOptions: {
+        'grpc.initial_reconnect_backoff_ms': 20,
+        'grpc.max_reconnect_backoff_ms': 50,
+      },
+    });
+    const set = watch([late]);
+    await set.ready();
+    expect(set.statusOf(late)).toBe('UNREACHABLE');
+    const back = nextStatus(set, late, 'SERVING');
+    await server({ '': 'SERVING' }, 'watch', port);
+    await back;
+    expect(set.isServing(late)).toBe(true);
+  });
+
+  it('closes its watches and backends, then routes nothing and emits nothing', async () => {
+    const { backends, set } = await threeServing();
+    const events: unknown[] = [];
+    set.on('change', (...args) => events.push(args));
+    set.close();
+    set.close();
+    expect((backends as OwnedBackend[]).map((backend) => backend.closed)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(set.isAvailable()).toBe(false);
+    expect(() => set.route(proxyCall(method))).toThrow(
+      statusError(
+        status.UNAVAILABLE,
+        `no backend available for ${method} in healthChecked(a, b, c) (closed)`,
+      ),
+    );
+    await set.ready();
+    expect(events).toEqual([]);
+  });
+
+  it('refuses an empty list, non-backends and duplicates', () => {
+    const one = createBackend('127.0.0.1:1');
+    expect(() => healthChecked([])).toThrow(
+      new TypeError('healthChecked: needs a non-empty list of backends'),
+    );
+    expect(() => healthChecked([{} as Backend])).toThrow(
+      new TypeError('healthChecked: every member must be a backend (name and client())'),
+    );
+    expect(() => healthChecked([one, one])).toThrow(
+      new TypeError('healthChecked: a backend is listed twice'),
+    );
+    expect(one.closed).toBe(false);
+  });
+});
