@@ -1,0 +1,60 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import type { Backend, ProxyCall } from '@grpc-proxy/handler';
+import { createConfigDirector } from './config-director';
+import { compileRoutes } from './routing';
+
+function backend(name: string): Backend {
+  return {
+    name,
+    client: () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+function call(method: string, entries: Record<string, string> = {}): ProxyCall {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(entries)) metadata.add(key, value);
+  metadata.add('x-tenant-bin', Buffer.from('blue'));
+  return {
+    method,
+    service: method.split('/')[1] ?? '',
+    metadata,
+    peer: 'ipv4:127.0.0.1:1',
+    authority: 'proxy',
+    deadline: Infinity,
+    signal: new AbortController().signal,
+  };
+}
+
+describe('createConfigDirector', () => {
+  const blue = backend('blue/b:1');
+  const main = backend('main/m:1');
+  const groups = new Map([
+    ['blue', () => ({ backend: blue })],
+    ['main', () => ({ backend: main })],
+  ]);
+
+  it('routes through the table to the chosen group', async () => {
+    const director = createConfigDirector(
+      compileRoutes([{ metadata: { 'x-tenant': ['blue'] }, backend: 'blue' }], 'main'),
+      groups,
+    );
+    expect((await director(call('/a.A/M', { 'x-tenant': 'blue' }))).backend).toBe(blue);
+    expect((await director(call('/a.A/M', { 'x-tenant': 'red' }))).backend).toBe(main);
+    expect((await director(call('/a.A/M'))).backend).toBe(main);
+  });
+
+  it('rejects a call no route matches with UNIMPLEMENTED naming the method', () => {
+    const director = createConfigDirector(
+      compileRoutes([{ service: 'a.A', backend: 'blue' }]),
+      groups,
+    );
+    expect(() => director(call('/b.B/M'))).toThrow(
+      expect.objectContaining({
+        code: status.UNIMPLEMENTED,
+        details: 'grpc-proxy: no route for /b.B/M',
+      }),
+    );
+  });
+});

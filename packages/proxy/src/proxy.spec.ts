@@ -1,0 +1,125 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import {
+  createEchoClient,
+  startEchoServer,
+  type EchoServerHandle,
+  type EchoServiceClient,
+} from '@grpc-proxy/testing';
+import { parseConfig } from './config/load';
+import { createLogger } from './logging';
+import type { TargetHealthChange } from './backends';
+import { startProxy, type ProxyHandle } from './proxy';
+import { unaryEcho } from './test-support/echo-calls';
+
+describe('startProxy', () => {
+  let backends: EchoServerHandle[] = [];
+  let proxy: ProxyHandle | undefined;
+  let client: EchoServiceClient | undefined;
+
+  afterEach(async () => {
+    client?.close();
+    await proxy?.close(0);
+    await Promise.all(backends.map((backend) => backend.close()));
+    backends = [];
+    proxy = undefined;
+    client = undefined;
+  });
+
+  let healthChanges: TargetHealthChange[] = [];
+  let onHealthChange = () => undefined as void;
+
+  async function start(yaml: (addresses: string[]) => string, names: string[]) {
+    backends = await Promise.all(names.map((name) => startEchoServer({ name })));
+    const config = parseConfig(yaml(backends.map((backend) => backend.address)), 'test', __dirname);
+    healthChanges = [];
+    onHealthChange = () => undefined;
+    proxy = await startProxy(config, {
+      logger: createLogger({ level: 'silent' }),
+      onHealthChange: (change) => {
+        healthChanges.push(change);
+        onHealthChange();
+      },
+    });
+    client = createEchoClient(proxy.address);
+    return client;
+  }
+
+  it('routes by metadata, strips the routing key, and sends the rest to the default backend', async () => {
+    const echo = await start(
+      ([blue, main]) => `
+listen: 127.0.0.1:0
+backends:
+  - { name: blue, targets: ["${blue}"] }
+  - { name: main, targets: ["${main}"] }
+routes:
+  - { metadata: { x-tenant: blue }, backend: blue }
+defaultBackend: main
+metadata: { strip: [x-tenant] }
+`,
+      ['blue', 'main'],
+    );
+    const tenant = new Metadata();
+    tenant.set('x-tenant', 'blue');
+    const routed = await unaryEcho(echo, { echoMetadata: true }, tenant);
+    expect(routed.response?.serverName).toBe('blue');
+    expect(routed.response?.requestMetadata.map((entry) => entry.key)).not.toContain('x-tenant');
+    expect((await unaryEcho(echo)).response?.serverName).toBe('main');
+  });
+
+  it('answers UNIMPLEMENTED when no route matches and there is no default', async () => {
+    const echo = await start(
+      ([a, b]) => `
+listen: 127.0.0.1:0
+backends: [{ name: a, targets: ["${a}"] }, { name: b, targets: ["${b}"] }]
+routes: [{ service: acme.Other, backend: a }, { method: /acme.X/Y, backend: b }]
+`,
+      ['a', 'b'],
+    );
+    const { error } = await unaryEcho(echo);
+    expect([error?.code, error?.details]).toEqual([
+      status.UNIMPLEMENTED,
+      'grpc-proxy: no route for /grpc_proxy.testing.v1.EchoService/Echo',
+    ]);
+  });
+
+  it('spreads calls round-robin over targets and skips a NOT_SERVING one', async () => {
+    const echo = await start(
+      ([a, b]) => `
+listen: 127.0.0.1:0
+backends:
+  - { name: pool, targets: ["${a}", "${b}"], healthCheck: { intervalMs: 100 } }
+`,
+      ['a', 'b'],
+    );
+    const names = async (count: number) => {
+      const served: string[] = [];
+      for (let i = 0; i < count; i++)
+        served.push((await unaryEcho(echo)).response?.serverName ?? 'error');
+      return served.sort();
+    };
+    expect(await names(4)).toEqual(['a', 'a', 'b', 'b']);
+    expect(proxy?.notReadyReason()).toBeUndefined();
+
+    expect(healthChanges.map((change) => change.status)).toEqual(['SERVING', 'SERVING']);
+
+    const notServing = new Promise<void>((resolve) => {
+      onHealthChange = () => healthChanges.length === 3 && resolve();
+    });
+    backends[0].setHealth('', 'NOT_SERVING');
+    await notServing;
+    expect(healthChanges[2]).toEqual({
+      backend: 'pool',
+      target: backends[0].address,
+      status: 'NOT_SERVING',
+      previous: 'SERVING',
+    });
+    expect(await names(3)).toEqual(['b', 'b', 'b']);
+    const metrics = (await proxy?.metrics.registry.metrics()) ?? '';
+    expect(metrics).toContain(
+      `grpc_proxy_backend_healthy{backend="pool",target="${backends[0].address}"} 0`,
+    );
+    expect(metrics).toContain(
+      `grpc_proxy_backend_healthy{backend="pool",target="${backends[1].address}"} 1`,
+    );
+  });
+});

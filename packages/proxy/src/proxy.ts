@@ -1,0 +1,229 @@
+import { Server, type ChannelOptions, type ServerOptions } from '@grpc/grpc-js';
+import { createProxyServer, type StreamDirector } from '@grpc-proxy/handler';
+import type { Logger } from 'pino';
+import {
+  createBackendGroup,
+  memberName,
+  type BackendGroup,
+  type TargetHealthChange,
+} from './backends';
+import { createCallTracker } from './call-tracker';
+import { createConfigDirector } from './config-director';
+import type { ResolvedProxyConfig } from './config/types';
+import { startAdminServer, type AdminServer } from './admin';
+import { combineObservers, createCallLogger, createLogger } from './logging';
+import { createProxyMetrics, type ProxyMetrics } from './metrics';
+import { compileRoutes } from './routing';
+import { serverCredentials } from './tls';
+
+/** The status message of calls still running when the drain timeout ends them. */
+export const SHUTDOWN_MESSAGE = 'grpc-proxy: shutting down';
+
+/** Options of {@link startProxy}. */
+export interface StartProxyOptions {
+  /** Logger. Default: pino at the config's level, JSON (pretty on a terminal). */
+  logger?: Logger;
+  /** Metrics. Default: a fresh {@link createProxyMetrics} registry. */
+  metrics?: ProxyMetrics;
+  /** Called on every health change of a health-checked target (after metrics and logs). Default: none. */
+  onHealthChange?: (change: TargetHealthChange) => void;
+}
+
+/** How a drain went. */
+export interface DrainSummary {
+  /** Calls that were running when the drain began. */
+  readonly inFlightAtStart: number;
+  /** Calls ended with `UNAVAILABLE` because the drain timeout passed. */
+  readonly endedByProxy: number;
+}
+
+/** A running proxy, as {@link startProxy} returns it. */
+export interface ProxyHandle {
+  /** The first listen address, with the real port (`127.0.0.1:43121` when port 0 was asked). */
+  readonly address: string;
+  /** Every listen address, with real ports, in config order. */
+  readonly addresses: readonly string[];
+  /** The admin listener's address, when one is configured. */
+  readonly adminAddress?: string;
+  /** The proxy's metrics (the registry `/metrics` serves). */
+  readonly metrics: ProxyMetrics;
+  /** The director built from the config's backends and routes. */
+  readonly director: StreamDirector;
+  /** Why the proxy is not ready for traffic, or `undefined` when it is (what `/readyz` reports). */
+  notReadyReason(): string | undefined;
+  /**
+   * Graceful stop: stops accepting connections and calls, lets running calls finish for up to
+   * `drainTimeoutMs` (default: the config's `shutdown.drainTimeoutMs`), then ends the rest with
+   * `UNAVAILABLE` "grpc-proxy: shutting down", closes the backends and the admin listener.
+   * Idempotent: later calls return the first call's promise.
+   */
+  close(drainTimeoutMs?: number): Promise<DrainSummary>;
+  /** During a drain, ends the calls still running now instead of at the timeout. */
+  endRunningCalls(): void;
+}
+
+/** Channel options of every backend channel, from the config's limits. */
+export function backendChannelOptions(config: ResolvedProxyConfig): ChannelOptions {
+  const { maxMessageBytes, keepalive } = config.limits;
+  return {
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
+    ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
+  };
+}
+
+/** grpc-js server options from the config's limits. */
+export function serverOptionsFor(config: ResolvedProxyConfig): ServerOptions {
+  const { maxMessageBytes, maxConcurrentStreams, keepalive } = config.limits;
+  return {
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    ...(maxConcurrentStreams !== undefined && {
+      'grpc.max_concurrent_streams': maxConcurrentStreams,
+    }),
+    ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
+    ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
+  };
+}
+
+function bind(server: Server, address: string, config: ResolvedProxyConfig): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, serverCredentials(config.tls), (error, port) => {
+      if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`));
+      else resolve(address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`));
+    });
+  });
+}
+
+/** Waits for the first health answers of every group, for at most `limitMs`. */
+async function firstHealthAnswers(groups: readonly BackendGroup[], limitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+  await Promise.race([Promise.all(groups.map((group) => group.ready())), limit]);
+  clearTimeout(timer);
+}
+
+/**
+ * Starts the proxy a resolved config describes (see `loadConfig`): backends with their
+ * health checks and balancing, the routes, the gRPC listeners with TLS and limits, the admin
+ * listener, metrics and logs. Resolves once every listener is bound (and the first health
+ * answers are in, for at most the longest health-check timeout).
+ *
+ * @throws Error when a listener cannot be bound; everything started is stopped first.
+ */
+export async function startProxy(
+  config: ResolvedProxyConfig,
+  options: StartProxyOptions = {},
+): Promise<ProxyHandle> {
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const metrics = options.metrics ?? createProxyMetrics();
+  const onHealthChange = (change: TargetHealthChange) => {
+    metrics.setBackendHealth(change.backend, change.target, change.status === 'SERVING');
+    const level = change.status === 'SERVING' ? 'info' : 'warn';
+    logger[level](
+      { ...change },
+      `backend ${memberName(change.backend, change.target)} is ${change.status}`,
+    );
+    options.onHealthChange?.(change);
+  };
+  const channelOptions = backendChannelOptions(config);
+  const groups = config.backends.map((backend) =>
+    createBackendGroup(backend, channelOptions, onHealthChange),
+  );
+  for (const backend of config.backends) {
+    if (backend.healthCheck)
+      backend.targets.forEach((target) => metrics.setBackendHealth(backend.name, target, false));
+  }
+  const director = createConfigDirector(
+    compileRoutes(config.routes, config.defaultBackend),
+    new Map(groups.map((group) => [group.name, group.director])),
+  );
+  const healthTimeouts = config.backends.map((backend) => backend.healthCheck?.timeoutMs ?? 0);
+  await firstHealthAnswers(groups, Math.max(0, ...healthTimeouts));
+
+  const tracker = createCallTracker();
+  const server = createProxyServer({
+    director,
+    maxReceiveMessageLength: config.limits.maxMessageBytes,
+    maxSendMessageLength: config.limits.maxMessageBytes,
+    metadata: { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor },
+    observer: combineObservers(metrics.observer, createCallLogger(logger)),
+    serverOptions: { ...serverOptionsFor(config), interceptors: [tracker.interceptor] },
+  });
+
+  let draining = false;
+  const notReadyReason = () => {
+    if (draining) return 'draining';
+    const down = groups.filter((group) => !group.director.isAvailable()).map((group) => group.name);
+    return down.length > 0 ? `no serving target in backend ${down.join(', ')}` : undefined;
+  };
+  let admin: AdminServer | undefined;
+  const stopEverything = async () => {
+    server.forceShutdown();
+    groups.forEach((group) => group.close());
+    await admin?.close();
+  };
+  let addresses: string[];
+  try {
+    addresses = [];
+    for (const address of config.listen) addresses.push(await bind(server, address, config));
+    if (config.admin)
+      admin = await startAdminServer(config.admin.listen, {
+        registry: metrics.registry,
+        notReadyReason,
+      });
+  } catch (error) {
+    await stopEverything();
+    throw error;
+  }
+  logger.info(
+    { addresses, admin: admin?.address, backends: config.backends.map((backend) => backend.name) },
+    'grpc-proxy listening',
+  );
+
+  let closing: Promise<DrainSummary> | undefined;
+  let endNow: (() => void) | undefined;
+  const drain = async (timeoutMs: number): Promise<DrainSummary> => {
+    draining = true;
+    const inFlightAtStart = tracker.activeCalls;
+    logger.info({ inFlight: inFlightAtStart, drainTimeoutMs: timeoutMs }, 'draining: no new calls');
+    const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      endNow = () => resolve('timeout');
+      timer = setTimeout(endNow, timeoutMs);
+    });
+    let endedByProxy = 0;
+    if ((await Promise.race([drained, deadline])) === 'timeout') {
+      endedByProxy = tracker.endAll(SHUTDOWN_MESSAGE);
+      logger.warn({ endedByProxy }, 'drain timeout: running calls ended with UNAVAILABLE');
+      // The statuses just sent need the connections a moment longer; tryShutdown resolves once
+      // they are flushed. forceShutdown is only the backstop for a peer that never reads.
+      const backstop = setTimeout(() => server.forceShutdown(), 2000);
+      await drained;
+      clearTimeout(backstop);
+    }
+    clearTimeout(timer);
+    groups.forEach((group) => group.close());
+    await admin?.close();
+    logger.info({ inFlightAtStart, endedByProxy }, 'grpc-proxy stopped');
+    return { inFlightAtStart, endedByProxy };
+  };
+
+  return {
+    address: addresses[0],
+    addresses,
+    ...(admin && { adminAddress: admin.address }),
+    metrics,
+    director,
+    notReadyReason,
+    close(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
+      closing ??= drain(drainTimeoutMs);
+      return closing;
+    },
+    endRunningCalls() {
+      endNow?.();
+    },
+  };
+}
