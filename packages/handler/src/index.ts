@@ -8,4 +8,36 @@ export type {
   RouteBackend,
   StreamDirector,
 } from './contracts';
-export { ProxyStatusError } from './status-error';
+export { ProxyStatusError, isStatusError, directorRejection } from './status-error';
+export { transparentHandler, registerService, type TransparentHandler } from './handler';
+export { serveUnknownServices } from './unknown-services';
+export { createProxyServer, proxyServerOptions, type ProxyServerOptions } from './server';
+export {
+  createBackendClient,
+  proxyChannelOptions,
+  type BackendChannelOptions,
+  type BackendClientOptions,
+} from './backend-client';
+export {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  resolveHandlerOptions,
+  type ProxyHandlerOptions,
+} from './options';
+export {
+  HOP_BY_HOP_KEYS,
+  TRANSPORT_KEYS,
+  compileMetadataPolicy,
+  filterIncomingMetadata,
+  filterResponseMetadata,
+  finishOutgoingMetadata,
+  isForwardedRequestKey,
+  isForwardedResponseKey,
+  isValidMetadataKey,
+  isValidMetadataValue,
+  peerAddress,
+  sanitizeRouteMetadata,
+  type CompiledMetadataPolicy,
+  type ForwardingInfo,
+  type MetadataPolicyOptions,
+} from './metadata-policy';
+export { serializeRaw, deserializeRaw } from './raw-codec';

@@ -1,4 +1,4 @@
-import type { Metadata } from '@grpc/grpc-js';
+import { Metadata, type StatusObject } from '@grpc/grpc-js';
 
 /**
  * An error that carries a gRPC status. Thrown by a director (or anything it calls), it ends the
@@ -19,4 +19,44 @@ export class ProxyStatusError extends Error {
     this.details = details;
     this.metadata = metadata;
   }
+}
+
+interface StatusLike {
+  code: unknown;
+  details?: unknown;
+  message?: unknown;
+  metadata?: unknown;
+}
+
+/**
+ * Whether `error` carries a gRPC status a director may reject with: a `code` that is an integer
+ * from 1 (`CANCELLED`) to 16 (`UNAUTHENTICATED`). A `ProxyStatusError`, a grpc-js `ServiceError`
+ * or a plain `{ code, details }` object all qualify.
+ */
+export function isStatusError(error: unknown): error is StatusLike & { code: number } {
+  if (error === null || typeof error !== 'object') return false;
+  const code = (error as StatusLike).code;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= 16;
+}
+
+/**
+ * The status a director's rejection gives the client: its exact code, its `details` (or
+ * `message`), and its `metadata` as trailers. `null` when `error` carries no status.
+ */
+export function directorRejection(error: unknown): StatusObject | null {
+  if (!isStatusError(error)) return null;
+  const details =
+    typeof error.details === 'string'
+      ? error.details
+      : typeof error.message === 'string'
+        ? error.message
+        : '';
+  const metadata = error.metadata instanceof Metadata ? error.metadata : new Metadata();
+  return { code: error.code, details, metadata };
+}
+
+/** A one-line description of anything thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
 }

@@ -1,0 +1,63 @@
+import {
+  Client,
+  credentials as grpcCredentials,
+  type ChannelCredentials,
+  type ChannelOptions,
+} from '@grpc/grpc-js';
+import { DEFAULT_MAX_MESSAGE_LENGTH, grpcLengthOption } from './options';
+
+/** Options of {@link proxyChannelOptions} and {@link createBackendClient}. */
+export interface BackendChannelOptions {
+  /** Largest message the backend may send, in bytes; `-1` = no limit. Default: 64 MiB. */
+  maxReceiveMessageLength?: number;
+  /** Largest message sent to the backend, in bytes; `-1` = no limit. Default: 64 MiB. */
+  maxSendMessageLength?: number;
+  /** More grpc-js channel options; they win over the proxy defaults. Default: none. */
+  channelOptions?: ChannelOptions;
+}
+
+/**
+ * grpc-js channel options for a backend channel used by the proxy:
+ * - `grpc.enable_retries: 0` and `grpc.per_rpc_retry_buffer_size: 0`: the proxy never replays
+ *   a call, and the retry buffer would acknowledge writes before they reach the backend
+ *   (breaking backpressure and holding up to 256 KiB per call);
+ * - `grpc.enable_channelz: 0`: channelz bookkeeping costs CPU on every call;
+ * - `grpc.max_receive_message_length` / `grpc.max_send_message_length`: 64 MiB by default
+ *   instead of grpc-js's 4 MiB receive cap.
+ */
+export function proxyChannelOptions(options: BackendChannelOptions = {}): ChannelOptions {
+  return {
+    'grpc.enable_retries': 0,
+    'grpc.per_rpc_retry_buffer_size': 0,
+    'grpc.enable_channelz': 0,
+    'grpc.max_receive_message_length': grpcLengthOption(
+      options.maxReceiveMessageLength === -1
+        ? Infinity
+        : (options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH),
+    ),
+    'grpc.max_send_message_length': grpcLengthOption(
+      options.maxSendMessageLength === -1
+        ? Infinity
+        : (options.maxSendMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH),
+    ),
+    ...options.channelOptions,
+  };
+}
+
+/** Options of {@link createBackendClient}. */
+export interface BackendClientOptions extends BackendChannelOptions {
+  /** Channel credentials. Default: `credentials.createInsecure()`. */
+  credentials?: ChannelCredentials;
+}
+
+/**
+ * A grpc-js `Client` for `target` (e.g. `'127.0.0.1:50051'`, `'dns:///svc:443'`) with
+ * {@link proxyChannelOptions}, ready to be a route's backend. Close it with `client.close()`.
+ */
+export function createBackendClient(target: string, options: BackendClientOptions = {}): Client {
+  return new Client(
+    target,
+    options.credentials ?? grpcCredentials.createInsecure(),
+    proxyChannelOptions(options),
+  );
+}
