@@ -1,1 +1,17 @@
-export {};
+export {
+  EchoRequest,
+  EchoResponse,
+  EchoServiceClient,
+  EchoServiceService,
+  HeadersMode,
+  MetadataEntry,
+} from './gen/grpc_proxy/testing/v1/echo';
+export type { EchoServiceServer } from './gen/grpc_proxy/testing/v1/echo';
+export { EchoCallLog } from './call-log';
+export type { EchoCallRecord, WaitForCallOptions } from './call-log';
+export { ECHO_SERVICE_NAME, startEchoServer } from './echo-server';
+export type { EchoServerCallCounts, EchoServerHandle, EchoServerOptions } from './echo-server';
+export { createEchoClient } from './echo-client';
+export type { EchoClientOptions } from './echo-client';
+export { entriesFromMetadata, metadataEntries, metadataFromEntries } from './metadata-entries';
+export { patternPayload } from './payload';

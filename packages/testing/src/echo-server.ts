@@ -1,0 +1,175 @@
+import { Server, ServerCredentials, getChannelzHandlers } from '@grpc/grpc-js';
+import type { ServerOptions } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { ServingStatus } from 'grpc-health-check';
+import { EchoCallLog } from './call-log';
+import type { EchoCallRecord, WaitForCallOptions } from './call-log';
+import { echoServiceImplementation } from './echo-service';
+import { EchoServiceService } from './gen/grpc_proxy/testing/v1/echo';
+
+/** The fully qualified name of the echo service, as health checks and reflection name it. */
+export const ECHO_SERVICE_NAME = 'grpc_proxy.testing.v1.EchoService';
+
+/** Options of {@link startEchoServer}. */
+export interface EchoServerOptions {
+  /** Reported in every response (`server_name`) so tests can tell backends apart. Default: `'echo'`. */
+  name?: string;
+  /** Interface to bind. Default: `'127.0.0.1'`. IPv6 addresses are bracketed for you. */
+  host?: string;
+  /** Port to bind. Default: `0` (a free port chosen by the OS). */
+  port?: number;
+  /** Listen on this unix socket path instead of `host`/`port`. Default: none. */
+  unixSocketPath?: string;
+  /** Server credentials. Default: `ServerCredentials.createInsecure()`. */
+  credentials?: ServerCredentials;
+  /**
+   * grpc-js server options. Default: message size limits lifted (`-1` for both
+   * `grpc.max_receive_message_length` and `grpc.max_send_message_length`), so tests may send
+   * large messages; anything given here is merged over that.
+   */
+  serverOptions?: ServerOptions;
+  /**
+   * Initial health of each service (`''` is the server as a whole).
+   * Default: `''` and the echo service `SERVING`.
+   */
+  health?: Record<string, ServingStatus>;
+}
+
+/** Counters of calls the server has seen, including calls to methods it does not implement. */
+export interface EchoServerCallCounts {
+  /** Calls started (every HTTP/2 stream that reached the server as a gRPC call). */
+  started: number;
+  /** Calls that ended with OK. */
+  succeeded: number;
+  /** Calls that ended otherwise (including UNIMPLEMENTED answers and cancellations). */
+  failed: number;
+}
+
+/** A running echo server. */
+export interface EchoServerHandle {
+  /** The address clients connect to: `host:port`, `[v6]:port`, or `unix:/path`. */
+  readonly address: string;
+  /** The bound port (0 for a unix socket). */
+  readonly port: number;
+  /** The server name reported in responses. */
+  readonly name: string;
+  /** Every call seen so far, oldest first, updated live. */
+  readonly calls: readonly EchoCallRecord[];
+  /** Waits for a recorded call matching `predicate` (see {@link EchoCallLog.waitFor}). */
+  waitForCall(
+    predicate: (call: EchoCallRecord) => boolean,
+    options?: WaitForCallOptions,
+  ): Promise<EchoCallRecord>;
+  /**
+   * Waits for a call that the client cancelled, optionally one matching `predicate` too.
+   */
+  waitForCancelled(
+    predicate?: (call: EchoCallRecord) => boolean,
+    options?: WaitForCallOptions,
+  ): Promise<EchoCallRecord>;
+  /** Forgets the calls recorded so far. */
+  clearCalls(): void;
+  /** Call counters from grpc-js channelz; these include calls the echo service never saw. */
+  callCounts(): Promise<EchoServerCallCounts>;
+  /** Sets the grpc.health.v1 status of `service` (`''` for the server as a whole). */
+  setHealth(service: string, status: ServingStatus): void;
+  /** Stops accepting calls and resolves once the running ones have ended (grpc-js `tryShutdown`). */
+  close(): Promise<void>;
+  /** Ends every call and connection at once (grpc-js `forceShutdown`). */
+  forceClose(): void;
+}
+
+const DEFAULT_SERVER_OPTIONS: ServerOptions = {
+  'grpc.max_receive_message_length': -1,
+  'grpc.max_send_message_length': -1,
+};
+
+/**
+ * Starts an echo server (the echo service and grpc.health.v1) and resolves once it listens.
+ *
+ * @example
+ * const server = await startEchoServer({ name: 'backend-a' });
+ * const client = createEchoClient(server.address);
+ * // ...
+ * client.close();
+ * await server.close();
+ */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServerHandle> {
+  const name = options.name ?? 'echo';
+  const server = new Server({ ...DEFAULT_SERVER_OPTIONS, ...options.serverOptions });
+  const log = new EchoCallLog();
+  server.addService(EchoServiceService, echoServiceImplementation(name, log));
+  const health = new HealthImplementation(
+    options.health ?? { '': 'SERVING', [ECHO_SERVICE_NAME]: 'SERVING' },
+  );
+  health.addToServer(server);
+
+  const target = bindTarget(options);
+  const credentials = options.credentials ?? ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(target, credentials, (error, boundPort) =>
+      error
+        ? reject(new Error(`echo server could not bind ${target}: ${error.message}`))
+        : resolve(boundPort),
+    );
+  });
+  const address =
+    options.unixSocketPath !== undefined ? target : `${hostForAddress(options.host)}:${port}`;
+
+  return {
+    address,
+    port: options.unixSocketPath !== undefined ? 0 : port,
+    name,
+    get calls() {
+      return log.calls;
+    },
+    waitForCall: (predicate, waitOptions) => log.waitFor(predicate, waitOptions),
+    waitForCancelled: (predicate = () => true, waitOptions) =>
+      log.waitFor((call) => call.cancelled && predicate(call), {
+        description: 'a cancelled call',
+        ...waitOptions,
+      }),
+    clearCalls: () => log.clear(),
+    callCounts: () => channelzCallCounts(server),
+    setHealth: (service, status) => health.setStatus(service, status),
+    close: () =>
+      new Promise<void>((resolve, reject) =>
+        server.tryShutdown((error) => (error ? reject(error) : resolve())),
+      ),
+    forceClose: () => server.forceShutdown(),
+  };
+}
+
+function bindTarget(options: EchoServerOptions): string {
+  if (options.unixSocketPath !== undefined) return `unix:${options.unixSocketPath}`;
+  return `${hostForAddress(options.host)}:${options.port ?? 0}`;
+}
+
+function hostForAddress(host = '127.0.0.1'): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function channelzCallCounts(server: Server): Promise<EchoServerCallCounts> {
+  const serverId = String(server.getChannelzRef().id);
+  return new Promise((resolve, reject) => {
+    getChannelzHandlers().GetServer(
+      { request: { server_id: serverId } } as never,
+      ((error: Error | null, response?: { server?: { data?: Record<string, unknown> } }) => {
+        const data = response?.server?.data;
+        if (error || data === undefined) {
+          reject(
+            new Error(
+              `channelz has no data for this echo server (is grpc.enable_channelz off?): ${error?.message ?? 'no data'}`,
+            ),
+          );
+          return;
+        }
+        resolve({
+          started: Number(data.calls_started),
+          succeeded: Number(data.calls_succeeded),
+          failed: Number(data.calls_failed),
+        });
+      }) as never,
+    );
+  });
+}
