@@ -15,3 +15,12 @@ export { createEchoClient } from './echo-client';
 export type { EchoClientOptions } from './echo-client';
 export { entriesFromMetadata, metadataEntries, metadataFromEntries } from './metadata-entries';
 export { patternPayload } from './payload';
+export {
+  callBidi,
+  callClientStream,
+  callEcho,
+  callServerStream,
+  echoRequest,
+  openBidi,
+} from './client-calls';
+export type { BidiSession, CallOutcome, CallSettings } from './client-calls';
