@@ -1,0 +1,198 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { NodeProcess, parseListeningAddress } from './node-process';
+import { readKernelMemory, type KernelMemory } from './proc-stats';
+import type { ProcessStats, StatsRequest } from './stats-protocol';
+
+/** This package's root: the nearest directory above this file with a package.json. */
+function findPackageRoot(start: string): string {
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`no package.json above ${start}`);
+}
+
+const PACKAGE_ROOT = findPackageRoot(__dirname);
+const FIXTURES = path.join(PACKAGE_ROOT, 'dist', 'fixtures');
+
+/** How long a child may take to print its listening line on a busy 2-core CI machine. */
+export const STARTUP_TIMEOUT_MS = 20000;
+
+function fixture(name: string): string {
+  const file = path.join(FIXTURES, `${name}.js`);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${file} is missing: build tools/e2e first (npx tsc --build tsconfig.lib.json)`,
+    );
+  }
+  return file;
+}
+
+/** One line of the backend's event log. */
+export interface BackendEvent {
+  event: 'listening' | 'call' | 'cancelled' | 'done';
+  method?: string;
+  id?: number;
+  address?: string;
+  sent?: number;
+}
+
+/** An e2e backend (`fixtures/backend.ts`) in its own process. */
+export class BackendProcess {
+  private constructor(
+    readonly process: NodeProcess,
+    readonly address: string,
+  ) {}
+
+  /** Starts a backend on `port` (default 0: any free port), TLS when `tls` is given. */
+  static async start(options: { port?: number; tls?: { cert: string; key: string } } = {}) {
+    const args = ['--port', String(options.port ?? 0)];
+    if (options.tls) args.push('--tls-cert', options.tls.cert, '--tls-key', options.tls.key);
+    const child = new NodeProcess({ script: fixture('backend'), args, name: 'backend' });
+    try {
+      const address = await child.waitForLine(parseListeningAddress, STARTUP_TIMEOUT_MS);
+      return new BackendProcess(child, address);
+    } catch (error) {
+      await child.stop('SIGKILL');
+      throw error;
+    }
+  }
+
+  /** The port the backend listens on (to restart another one on the same port). */
+  get port(): number {
+    return Number(this.address.split(':').pop());
+  }
+
+  /** Every event logged so far. */
+  events(): BackendEvent[] {
+    return this.process.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as BackendEvent];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Waits for the first logged event matching `match`. */
+  waitForEvent(match: (event: BackendEvent) => boolean, timeoutMs: number): Promise<BackendEvent> {
+    return this.process.waitForLine((line) => {
+      try {
+        const event = JSON.parse(line) as BackendEvent;
+        return match(event) ? event : undefined;
+      } catch {
+        return undefined;
+      }
+    }, timeoutMs);
+  }
+
+  /** Kills the process at once (SIGKILL: no graceful close of its connections). */
+  async kill(): Promise<void> {
+    await this.process.stop('SIGKILL');
+  }
+
+  /** Stops the process gracefully. */
+  async stop(): Promise<void> {
+    await this.process.stop('SIGTERM');
+  }
+}
+
+/** What the proxy under test is run from. */
+export type ProxyKind = 'command' | 'standin';
+
+/**
+ * Which proxy the suite drives: the `grpc-proxy` command (default), or with `E2E_PROXY=standin`
+ * the naive reference proxy in fixtures (to check the harness itself).
+ */
+export function proxyKind(): ProxyKind {
+  return process.env.E2E_PROXY === 'standin' ? 'standin' : 'command';
+}
+
+/** The built `grpc-proxy` command, found through the proxy package's `bin`. */
+export function proxyCommandPath(): string {
+  const manifestPath = require.resolve('@grpc-proxy/proxy/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    bin?: Record<string, string>;
+  };
+  const bin = manifest.bin?.['grpc-proxy'];
+  if (!bin) throw new Error(`${manifestPath} declares no grpc-proxy bin`);
+  const file = path.resolve(path.dirname(manifestPath), bin);
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: build the proxy first (npx nx build @grpc-proxy/proxy)`);
+  }
+  return file;
+}
+
+/** How to start the proxy under test. */
+export interface ProxyOptions {
+  /** The single backend (`--backend HOST:PORT`); ignored when `config` is given. */
+  backend?: string;
+  /**
+   * A config document (written to a temporary file and passed as `--config`). Its `listen`
+   * defaults to `127.0.0.1:0`.
+   */
+  config?: Record<string, unknown>;
+}
+
+/**
+ * The proxy under test in its own process, started as
+ * `node --expose-gc --require stats-agent.js <grpc-proxy> ...` with an IPC channel: the command
+ * runs unmodified, and the preloaded agent answers heap and active-handle queries.
+ */
+export class ProxyProcess {
+  private constructor(
+    readonly process: NodeProcess,
+    readonly address: string,
+    private readonly configDir: string | undefined,
+  ) {}
+
+  static async start(options: ProxyOptions): Promise<ProxyProcess> {
+    const kind = proxyKind();
+    let configDir: string | undefined;
+    let args: string[];
+    if (options.config) {
+      if (kind === 'standin') throw new Error('the stand-in proxy takes no config file');
+      configDir = mkdtempSync(path.join(tmpdir(), 'e2e-proxy-'));
+      const file = path.join(configDir, 'proxy.json');
+      writeFileSync(file, JSON.stringify({ listen: ['127.0.0.1:0'], ...options.config }));
+      args = ['--config', file];
+    } else {
+      if (!options.backend) throw new Error('a backend or a config is required');
+      args = ['--listen', '127.0.0.1:0', '--backend', options.backend];
+    }
+    const script = kind === 'standin' ? fixture('standin-proxy') : proxyCommandPath();
+    const child = new NodeProcess({
+      script,
+      args,
+      nodeArgs: ['--expose-gc', '--require', fixture('stats-agent')],
+      ipc: true,
+      name: `proxy (${kind})`,
+    });
+    try {
+      const address = await child.waitForLine(parseListeningAddress, STARTUP_TIMEOUT_MS);
+      return new ProxyProcess(child, address, configDir);
+    } catch (error) {
+      await child.stop('SIGKILL');
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Heap, external memory and active handles, after a full GC when `gc` (default true). */
+  stats(gc = true): Promise<ProcessStats> {
+    const request: StatsRequest = { type: 'stats', gc };
+    return this.process.request<ProcessStats>(request);
+  }
+
+  /** RSS from `/proc` (no help from the proxy needed). */
+  kernelMemory(): KernelMemory {
+    return readKernelMemory(this.process.pid);
+  }
+
+  /** Stops the proxy (SIGTERM) and removes its config directory. */
+  async stop(): Promise<void> {
+    await this.process.stop('SIGTERM');
+    if (this.configDir) rmSync(this.configDir, { recursive: true, force: true });
+  }
+}

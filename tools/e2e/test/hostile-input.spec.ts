@@ -1,0 +1,285 @@
+import * as http2 from 'node:http2';
+import { status, type Client } from '@grpc/grpc-js';
+import {
+  BackendProcess,
+  FrameFlag,
+  FrameType,
+  HealthyStream,
+  ProxyProcess,
+  RawFrameConnection,
+  RawH2Session,
+  echoUnary,
+  encodeFrame,
+  frameErrorCode,
+  grpcFrame,
+  grpcMessageOf,
+  grpcRequestHeaders,
+  grpcStatusOf,
+  hpackBlock,
+  probeClient,
+  probeService,
+  type RawOutcome,
+} from '../src';
+
+// One proxy and one backend for the whole file (each starts a process); every case checks that
+// a healthy call on another connection went through untouched and that the proxy still serves.
+let backend: BackendProcess;
+let proxy: ProxyProcess;
+let client: Client;
+let sessions: { close(): unknown }[] = [];
+
+beforeAll(async () => {
+  backend = await BackendProcess.start();
+  proxy = await ProxyProcess.start({ backend: backend.address });
+  client = probeClient(proxy.address);
+});
+
+afterAll(async () => {
+  client?.close();
+  await proxy?.stop();
+  await backend?.stop();
+});
+
+afterEach(async () => {
+  await Promise.all(sessions.map((session) => session.close()));
+  sessions = [];
+});
+
+function rawSession(): RawH2Session {
+  const session = new RawH2Session(proxy.address);
+  sessions.push(session);
+  return session;
+}
+
+async function rawFrames(): Promise<RawFrameConnection> {
+  const connection = await RawFrameConnection.open(proxy.address);
+  sessions.push(connection);
+  return connection;
+}
+
+const UNARY = grpcRequestHeaders(probeService.Unary.path);
+const HELLO = grpcFrame(Buffer.from('hello'));
+
+/**
+ * Runs `hostile` while a healthy bidi call on its own connection is open, then checks that the
+ * healthy call still echoes and ends OK, that a new call works, and that the proxy is alive with
+ * no uncaught exception on stderr.
+ */
+async function besideHealthyCall<T>(hostile: () => Promise<T>): Promise<T> {
+  const healthy = new HealthyStream(client);
+  try {
+    expect((await healthy.ping(Buffer.from('before'))).toString()).toBe('before');
+    const result = await hostile();
+    expect((await healthy.ping(Buffer.from('after'))).toString()).toBe('after');
+    expect((await healthy.finish()).code).toBe(status.OK);
+    const next = await echoUnary(client, Buffer.from('next'));
+    expect([next.code, next.response?.toString()]).toEqual([status.OK, 'next']);
+    expect(proxy.process.running).toBe(true);
+    expect(proxy.process.stderr).not.toMatch(/uncaught|unhandled/i);
+    return result;
+  } finally {
+    healthy.cancel();
+  }
+}
+
+function statusAndMessage(outcome: RawOutcome): [number | undefined, string | undefined] {
+  return [grpcStatusOf(outcome), grpcMessageOf(outcome)];
+}
+
+describe('hostile input from a raw node:http2 client', () => {
+  it('answers a wrong content-type with HTTP 415 and no gRPC status (gRPC over HTTP/2 spec)', async () => {
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request({ ...UNARY, 'content-type': 'text/plain' }, (stream) =>
+        stream.end(HELLO),
+      ),
+    );
+    expect(outcome.headers?.[':status']).toBe(415);
+    expect(outcome.trailers).toBeUndefined();
+    expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    expect(backend.events().filter((event) => event.event === 'call')).toEqual([]);
+  });
+
+  it('answers a missing content-type with HTTP 415', async () => {
+    const { 'content-type': _dropped, ...headers } = UNARY;
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request(headers, (stream) => stream.end(HELLO)),
+    );
+    expect(outcome.headers?.[':status']).toBe(415);
+    expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+  });
+
+  it('drops a truncated trailing message: the backend sees a half-close without a request', async () => {
+    // grpc-js discards a partial message at end of stream; the unary backend then answers
+    // UNIMPLEMENTED "Received no request message", which the proxy passes on unchanged.
+    const truncated = grpcFrame(Buffer.alloc(10), { length: 100 });
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request(UNARY, (stream) => stream.end(truncated)),
+    );
+    expect(statusAndMessage(outcome)).toEqual([
+      status.UNIMPLEMENTED,
+      `Received no request message for server streaming method ${probeService.Unary.path}`,
+    ]);
+    expect(outcome.data.length).toBe(0);
+  });
+
+  it('rejects a 4 GiB length prefix with RESOURCE_EXHAUSTED at once, without buffering it', async () => {
+    // The stream stays open: the proxy must refuse on the prefix alone (limit 64 MiB by default).
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request(UNARY, (stream) =>
+        stream.write(grpcFrame(Buffer.alloc(16), { length: 0xffffffff })),
+      ),
+    );
+    expect(statusAndMessage(outcome)).toEqual([
+      status.RESOURCE_EXHAUSTED,
+      'Received message larger than max (4294967295 vs 67108864)',
+    ]);
+  });
+
+  it('rejects a compressed message with an unknown grpc-encoding with UNIMPLEMENTED', async () => {
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request({ ...UNARY, 'grpc-encoding': 'x-unknown' }, (stream) =>
+        stream.end(grpcFrame(Buffer.from('hello'), { compressed: true })),
+      ),
+    );
+    expect(statusAndMessage(outcome)).toEqual([
+      status.UNIMPLEMENTED,
+      'Received message compressed with unsupported encoding "x-unknown"',
+    ]);
+  });
+
+  it('drops invalid metadata keys and values and forwards the call with the valid ones', async () => {
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request(
+        {
+          ...grpcRequestHeaders(probeService.Metadata.path),
+          'x~weird': 'key with a character gRPC forbids',
+          'x-latin1': 'caf\xe9',
+          'x-valid': 'yes',
+        },
+        (stream) => stream.end(grpcFrame(Buffer.alloc(0))),
+      ),
+    );
+    expect(grpcStatusOf(outcome)).toBe(status.OK);
+    const seen = JSON.parse(outcome.data.subarray(5).toString('utf8')) as Record<string, unknown>;
+    expect(seen['x-valid']).toEqual(['yes']);
+    expect(Object.keys(seen)).not.toContain('x~weird');
+    expect(Object.keys(seen)).not.toContain('x-latin1');
+  });
+
+  it('resets a stream whose header name is not lower-case with PROTOCOL_ERROR', async () => {
+    const connection = await rawFrames();
+    connection.send(
+      encodeFrame(
+        FrameType.HEADERS,
+        FrameFlag.END_HEADERS,
+        1,
+        hpackBlock([
+          [':method', 'POST'],
+          [':path', probeService.Unary.path],
+          [':scheme', 'http'],
+          [':authority', 'e2e'],
+          ['content-type', 'application/grpc'],
+          ['X-Upper', 'v'],
+        ]),
+      ),
+    );
+    const reset = await besideHealthyCall(() =>
+      connection.waitForFrame((frame) => frame.type === FrameType.RST_STREAM, 10000),
+    );
+    expect(reset).not.toBe('closed');
+    if (reset === 'closed') return;
+    expect([reset.streamId, frameErrorCode(reset)]).toEqual([
+      1,
+      http2.constants.NGHTTP2_PROTOCOL_ERROR,
+    ]);
+  });
+
+  it('refuses a 64 KiB header with RST_STREAM(REFUSED_STREAM) (header list over the limit)', async () => {
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request({ ...UNARY, 'x-big': 'a'.repeat(64 * 1024) }, (stream) =>
+        stream.end(HELLO),
+      ),
+    );
+    expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
+    expect(outcome.headers).toBeUndefined();
+  });
+
+  it('resets a stream with 1 000 headers with ENHANCE_YOUR_CALM (more than 128 header pairs)', async () => {
+    const headers: http2.OutgoingHttpHeaders = { ...UNARY };
+    for (let i = 0; i < 1000; i++) headers[`x-h-${i}`] = 'v';
+    const outcome = await besideHealthyCall(() =>
+      rawSession().request(headers, (stream) => stream.end(HELLO)),
+    );
+    expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect(outcome.headers).toBeUndefined();
+  });
+
+  it('cancels the backend call when the client sends RST_STREAM mid-call', async () => {
+    const before = backend.events().length;
+    const session = rawSession();
+    const outcome = await besideHealthyCall(async () => {
+      const closed = session.request(grpcRequestHeaders(probeService.Hang.path), (stream) => {
+        stream.write(HELLO);
+        void backend
+          .waitForEvent((event) => event.event === 'call' && event.method === 'Hang', 10000)
+          .then(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+      });
+      const result = await closed;
+      const call = backend
+        .events()
+        .slice(before)
+        .find((event) => event.event === 'call');
+      await backend.waitForEvent(
+        (event) => event.event === 'cancelled' && event.id === call?.id,
+        1000,
+      );
+      return result;
+    });
+    expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+  });
+
+  it('finishes a call in flight after the client sends GOAWAY', async () => {
+    const session = rawSession();
+    const outcome = await besideHealthyCall(() =>
+      session.request(grpcRequestHeaders(probeService.Bidi.path), (stream) => {
+        stream.write(grpcFrame(Buffer.from('one')));
+        stream.once('data', () => {
+          session.session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+          stream.end(grpcFrame(Buffer.from('two')));
+        });
+      }),
+    );
+    expect(grpcStatusOf(outcome)).toBe(status.OK);
+    expect(outcome.data).toEqual(
+      Buffer.concat([grpcFrame(Buffer.from('one')), grpcFrame(Buffer.from('two'))]),
+    );
+  });
+
+  it('answers DATA after END_STREAM with GOAWAY(STREAM_CLOSED) on that connection only', async () => {
+    const connection = await rawFrames();
+    connection.send(
+      encodeFrame(
+        FrameType.HEADERS,
+        FrameFlag.END_HEADERS,
+        1,
+        hpackBlock([
+          [':method', 'POST'],
+          [':path', probeService.Unary.path],
+          [':scheme', 'http'],
+          [':authority', 'e2e'],
+          ['content-type', 'application/grpc'],
+          ['te', 'trailers'],
+        ]),
+      ),
+      encodeFrame(FrameType.DATA, FrameFlag.END_STREAM, 1, HELLO),
+      encodeFrame(FrameType.DATA, 0, 1, HELLO),
+    );
+    const goaway = await besideHealthyCall(() =>
+      connection.waitForFrame((frame) => frame.type === FrameType.GOAWAY, 10000),
+    );
+    expect(goaway).not.toBe('closed');
+    if (goaway === 'closed') return;
+    // nghttp2 treats DATA on a half-closed (remote) stream as a connection error (RFC 9113 §5.1).
+    expect(frameErrorCode(goaway)).toBe(http2.constants.NGHTTP2_STREAM_CLOSED);
+  });
+});
