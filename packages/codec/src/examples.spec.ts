@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { codecWithParentExample } from '../examples/codec-with-parent';
+import { framingExample } from '../examples/framing';
+import { rawMethodExample } from '../examples/raw-method';
+
+const packageDir = join(__dirname, '..');
+
+describe('README examples', () => {
+  it.each(['raw-method.ts', 'codec-with-parent.ts', 'framing.ts'])(
+    'README.md shows examples/%s verbatim',
+    (file) => {
+      const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+      const source = readFileSync(join(packageDir, 'examples', file), 'utf8');
+      expect(readme).toContain(`From [\`examples/${file}\`](examples/${file}):`);
+      expect(readme).toContain('```ts\n' + source + '```');
+    },
+  );
+
+  it('raw-method: a grpc-js server and client exchange raw bytes', async () => {
+    await expect(rawMethodExample()).resolves.toBe('RAW BYTES');
+  });
+
+  it('codec-with-parent: frames pass through, messages decode on demand', () => {
+    expect(codecWithParentExample()).toEqual([
+      'forwarded untouched: true',
+      'decoded: hello x2',
+      'decodeFrame: hi',
+      'isRawFrame: true',
+    ]);
+  });
+
+  it('framing: encodes, decodes a split stream, and reports a truncated one', () => {
+    expect(framingExample()).toEqual([
+      'first',
+      'second (compressed)',
+      'TRUNCATED_MESSAGE: stream ended inside a gRPC message: got 2 of 9 payload bytes',
+    ]);
+  });
+});

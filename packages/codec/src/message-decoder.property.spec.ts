@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { MessageFramingError } from './framing-error';
+import { MessageDecoder } from './message-decoder';
+import { encodeMessage } from './message-encoder';
+import { splitAt } from './test-support/bytes';
+
+const message = fc.record({
+  payload: fc.uint8Array({ minLength: 0, maxLength: 300 }),
+  compressed: fc.boolean(),
+});
+const messages = fc.array(message, { maxLength: 20 });
+const cuts = fc.array(fc.nat({ max: 8000 }), { maxLength: 30 });
+
+function encodeAll(list: Array<{ payload: Uint8Array; compressed: boolean }>): Buffer {
+  return Buffer.concat(
+    list.map(({ payload, compressed }) => encodeMessage(payload, { compressed })),
+  );
+}
+
+describe('MessageDecoder properties', () => {
+  it('decodes any list of messages, split at any points, to the same list with the same flags', () => {
+    fc.assert(
+      fc.property(messages, cuts, (list, offsets) => {
+        const decoder = new MessageDecoder();
+        const decoded = splitAt(encodeAll(list), offsets).flatMap((chunk) => decoder.push(chunk));
+        decoder.end();
+        expect(
+          decoded.map((m) => ({ payload: new Uint8Array(m.payload), compressed: m.compressed })),
+        ).toEqual(
+          list.map(({ payload, compressed }) => ({ payload: new Uint8Array(payload), compressed })),
+        );
+        expect(decoder.bufferedLength).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fails with a truncation error for any stream cut inside a message', () => {
+    fc.assert(
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 10 }),
+        fc.nat(),
+        cuts,
+        (list, cutSeed, offsets) => {
+          const wire = encodeAll(list);
+          const boundaries = new Set<number>([0]);
+          let end = 0;
+          for (const { payload } of list) boundaries.add((end += 5 + payload.length));
+          const cut = cutSeed % wire.length;
+          fc.pre(!boundaries.has(cut));
+          const decoder = new MessageDecoder();
+          for (const chunk of splitAt(wire.subarray(0, cut), offsets)) decoder.push(chunk);
+          let code: string | undefined;
+          try {
+            decoder.end();
+          } catch (error) {
+            code = (error as MessageFramingError).code;
+          }
+          expect(['TRUNCATED_PREFIX', 'TRUNCATED_MESSAGE']).toContain(code);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
