@@ -15,6 +15,15 @@ import { validateConfig } from './validate';
  * @throws {@link ConfigError} on a syntax error or any schema or cross-field issue
  */
 export function parseConfig(text: string, source: string, baseDir: string): ResolvedProxyConfig {
+  return resolveConfig(validateConfig(parseConfigDocument(text, source), source), baseDir);
+}
+
+/**
+ * Parses config text (YAML 1.2, so JSON too) into a plain value, without validating it.
+ *
+ * @throws {@link ConfigError} on a syntax error, with line and column
+ */
+export function parseConfigDocument(text: string, source: string): unknown {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
@@ -29,7 +38,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Reso
       }),
     );
   }
-  return resolveConfig(validateConfig(document.toJS(), source), baseDir);
+  return document.toJS() as unknown;
 }
 
 /** Every file a resolved config points at, with its field path. */
@@ -78,6 +87,21 @@ export function checkConfigFiles(config: ResolvedProxyConfig, source: string): v
  * @throws {@link ConfigError} for an unreadable file or any issue in it
  */
 export function loadConfig(file: string): ResolvedProxyConfig {
+  return finishConfig(readConfigDocument(file), file, configBaseDir(file));
+}
+
+/** The directory relative paths in `file` are resolved against. */
+export function configBaseDir(file: string): string {
+  return path.dirname(path.resolve(file));
+}
+
+/**
+ * Reads and parses a config file without validating it (the command applies its flags to the
+ * document before validation, so that a bad flag is reported like a bad field).
+ *
+ * @throws {@link ConfigError} for an unreadable file or a syntax error
+ */
+export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -89,7 +113,21 @@ export function loadConfig(file: string): ResolvedProxyConfig {
       },
     ]);
   }
-  const config = parseConfig(text, file, path.dirname(path.resolve(file)));
-  checkConfigFiles(config, file);
+  return parseConfigDocument(text, file);
+}
+
+/**
+ * Validates a parsed document, applies defaults, resolves paths against `baseDir` and checks
+ * that the files it names are readable.
+ *
+ * @throws {@link ConfigError} listing every issue
+ */
+export function finishConfig(
+  document: unknown,
+  source: string,
+  baseDir: string,
+): ResolvedProxyConfig {
+  const config = resolveConfig(validateConfig(document, source), baseDir);
+  checkConfigFiles(config, source);
   return config;
 }
