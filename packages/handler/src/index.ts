@@ -40,4 +40,3 @@ export {
   type ForwardingInfo,
   type MetadataPolicyOptions,
 } from './metadata-policy';
-export { serializeRaw, deserializeRaw } from './raw-codec';

@@ -57,7 +57,7 @@ export interface MetadataPolicyOptions {
 export interface CompiledMetadataPolicy {
   /** Keys removed from the incoming request before the director sees it. */
   readonly incomingDrop: readonly string[];
-  /** Keys removed after the director (the strip list), before the backend call. */
+  /** Keys removed after the director (the above plus the strip list), before the backend call. */
   readonly outgoingDrop: readonly string[];
   /** Keys removed from response headers and trailers. */
   readonly responseDrop: readonly string[];
@@ -84,7 +84,8 @@ export function compileMetadataPolicy(options: MetadataPolicyOptions = {}): Comp
   const strip = (options.stripKeys ?? []).map((key) => key.toLowerCase());
   return {
     incomingDrop: [...HOP_BY_HOP_KEYS, ...TRANSPORT_KEYS],
-    outgoingDrop: strip,
+    // Hop-by-hop and transport keys again: the director may have added some to `call.metadata`.
+    outgoingDrop: [...HOP_BY_HOP_KEYS, ...TRANSPORT_KEYS, ...strip],
     responseDrop: [...HOP_BY_HOP_KEYS, ...TRANSPORT_KEYS],
     forwardedFor: options.forwardedFor ?? false,
     forwardedHost: options.forwardedHost ?? false,
@@ -130,15 +131,12 @@ export interface ForwardingInfo {
 
 /** The address part of a grpc-js peer string (`127.0.0.1:5000` → `127.0.0.1`, `[::1]:5000` → `::1`). */
 export function peerAddress(peer: string): string {
-  const withoutScheme = peer.replace(/^ipv[46]:/, '');
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(withoutScheme);
+  const address = peer.replace(/^ipv[46]:/, '');
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
   if (bracketed) return bracketed[1];
-  const colons = withoutScheme.split(':').length - 1;
-  if (colons === 1) return withoutScheme.slice(0, withoutScheme.lastIndexOf(':'));
-  if (colons > 1 && /:\d+$/.test(withoutScheme) && withoutScheme.includes('.')) {
-    return withoutScheme.slice(0, withoutScheme.lastIndexOf(':'));
-  }
-  return withoutScheme;
+  // grpc-js writes `${remoteAddress}:${remotePort}`, also for IPv6: drop a trailing port.
+  const withPort = /^(.+):\d+$/.exec(address);
+  return withPort && withPort[1].length > 1 ? withPort[1] : address;
 }
 
 function setIfValid(metadata: Metadata, key: string, value: string): void {

@@ -27,7 +27,7 @@ import {
   sanitizeRouteMetadata,
 } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
-import { resolveBackend, type RawChannel } from './route-backend';
+import { resolveBackend, type RawChannel, type ResolvedBackend } from './route-backend';
 import { describeError, directorRejection } from './status-error';
 
 type RawCall = ReturnType<RawChannel['createCall']>;
@@ -162,10 +162,16 @@ export class ProxiedCall {
   // ---- backend call -----------------------------------------------------------------------
 
   private startBackendCall(route: Route): void {
+    let backend: ResolvedBackend;
+    try {
+      backend = resolveBackend(route.backend);
+    } catch (error) {
+      this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+      return;
+    }
+    this.backendName = backend.name;
     let call: RawCall;
     try {
-      const backend = resolveBackend(route.backend);
-      this.backendName = backend.name;
       const metadata = route.metadata
         ? sanitizeRouteMetadata(route.metadata)
         : finishOutgoingMetadata(this.incoming.metadata, this.options.policy, this.incoming);
@@ -183,7 +189,7 @@ export class ProxiedCall {
     } catch (error) {
       this.fail(
         status.UNAVAILABLE,
-        `cannot call backend ${this.backendName ?? '(invalid)'}: ${describeError(error)}`,
+        `cannot call backend ${this.backendName}: ${describeError(error)}`,
       );
       return;
     }

@@ -1,9 +1,2 @@
-/** Identity serializers: payloads stay the `Buffer` grpc-js framed or unframed, never parsed or copied. */
-export function serializeRaw(message: Buffer): Buffer {
-  return message;
-}
-
-/** See {@link serializeRaw}. */
-export function deserializeRaw(bytes: Buffer): Buffer {
-  return bytes;
-}
+// Identity serializers: payloads stay the Buffers grpc-js hands over, never parsed or copied.
+export { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';

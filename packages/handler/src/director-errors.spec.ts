@@ -1,0 +1,123 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { createBackendClient } from './backend-client';
+import { ProxyStatusError } from './status-error';
+import { entries, eventually, unaryCall } from './test-support/grpc-fixtures';
+import { useHarness } from './test-support/harness';
+import { ECHO } from './test-support/test-backend';
+
+describe('director errors and proxy failures', () => {
+  const h = useHarness({ directorTimeoutMs: 200 });
+
+  it('gives the client exactly the code, message and trailers of a ProxyStatusError', async () => {
+    const trailers = new Metadata();
+    trailers.set('x-why', 'no-route');
+    h.director = () => {
+      throw new ProxyStatusError(status.PERMISSION_DENIED, 'not for you: ünïcode %20', trailers);
+    };
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect(outcome.status.code).toBe(status.PERMISSION_DENIED);
+    expect(outcome.status.details).toBe('not for you: ünïcode %20');
+    expect(entries(outcome.status.metadata)).toMatchObject({ 'x-why': ['no-route'] });
+    expect(h.backend.seen).toHaveLength(0);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      proxyError: true,
+      backend: undefined,
+    });
+  });
+
+  it('accepts any rejected value carrying a status code, such as a grpc-js ServiceError shape', async () => {
+    h.director = async () => Promise.reject({ code: status.RESOURCE_EXHAUSTED, details: 'quota' });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.RESOURCE_EXHAUSTED,
+      'quota',
+    ]);
+  });
+
+  it('turns any other thrown error into INTERNAL naming the proxy', async () => {
+    h.director = () => {
+      throw new Error('boom');
+    };
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director failed: boom',
+    ]);
+  });
+
+  it('turns a route without a backend into INTERNAL naming the proxy', async () => {
+    h.director = () => ({ backend: 42 }) as never;
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect(outcome.status.code).toBe(status.INTERNAL);
+    expect(outcome.status.details).toBe(
+      'grpc-proxy: director returned an invalid route: route.backend must be a grpc-js Client, Channel or Backend, got 42',
+    );
+  });
+
+  it('turns a missing route into INTERNAL naming the proxy', async () => {
+    h.director = () => undefined as never;
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned no route (undefined)',
+    ]);
+  });
+
+  it('ends a call whose director never settles after directorTimeoutMs, with UNAVAILABLE', async () => {
+    h.director = () => new Promise(() => undefined);
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'grpc-proxy: director chose no backend within 200 ms',
+    ]);
+  });
+
+  it('releases a route that arrives after the client left, with the status the client got', async () => {
+    let resolveRoute: (route: ReturnType<typeof h.route>) => void = () => undefined;
+    let signal: AbortSignal | undefined;
+    h.director = (call) => {
+      signal = call.signal;
+      return new Promise((resolve) => (resolveRoute = resolve));
+    };
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
+      deadline: Date.now() + 50,
+    });
+    expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
+    await eventually(() => signal?.aborted === true, 'director signal aborted');
+    resolveRoute(h.route());
+    await eventually(() => h.releases.length > 0, 'late route released');
+    expect(h.releases.map((s) => s.code)).toEqual([status.DEADLINE_EXCEEDED]);
+    expect(h.backend.seen).toHaveLength(0);
+  });
+
+  it('reports an unreachable backend as UNAVAILABLE naming the proxy and the backend', async () => {
+    const unreachable = createBackendClient('127.0.0.1:1');
+    h.director = () => ({ backend: unreachable });
+    try {
+      const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+      expect(outcome.status.code).toBe(status.UNAVAILABLE);
+      expect(outcome.status.details).toMatch(
+        /^grpc-proxy: backend dns:127\.0\.0\.1:1 unavailable: No connection established/,
+      );
+      await eventually(() => h.reports.length === 1, 'observer heard the end');
+      expect(h.reports[0]).toMatchObject({ proxyError: true, backend: 'dns:127.0.0.1:1' });
+    } finally {
+      unreachable.close();
+    }
+  });
+
+  it('never rewrites a backend UNAVAILABLE status', async () => {
+    const md = new Metadata();
+    md.set('x-fail-code', String(status.UNAVAILABLE));
+    md.set('x-send-headers', 'no');
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), md);
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'failure 14: with spaces, ünïcode & %',
+    ]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].proxyError).toBe(false);
+  });
+});

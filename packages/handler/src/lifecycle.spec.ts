@@ -1,0 +1,80 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { bidiCall, collect, eventually, raw } from './test-support/grpc-fixtures';
+import { useHarness } from './test-support/harness';
+import { ECHO } from './test-support/test-backend';
+
+describe('call lifecycle', () => {
+  const h = useHarness();
+
+  it('ends when the backend ends, without waiting for the client to half-close', async () => {
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/EndEarly`, raw, raw);
+    const outcome = collect(call);
+    call.write(Buffer.from('only'));
+    const result = await outcome; // the client never called end()
+    expect(result.status.code).toBe(status.OK);
+    expect(result.responses).toEqual([Buffer.from('only')]);
+    expect(h.backend.seen[0].cancelled).toBe(false);
+    call.end();
+  });
+
+  it('passes the client half-close on at once', async () => {
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw);
+    const outcome = collect(call);
+    call.write(Buffer.from('a'));
+    await eventually(() => h.backend.seen.length === 1, 'backend call started');
+    expect(h.backend.seen[0].ended).toBe(false);
+    call.end();
+    await eventually(() => h.backend.seen[0].ended, 'backend saw the half-close');
+    expect((await outcome).status.code).toBe(status.OK);
+  });
+
+  it('passes client cancellation to the backend', async () => {
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
+    const outcome = collect(call);
+    call.write(Buffer.from('a'));
+    await eventually(() => h.backend.seen.length === 1, 'backend call started');
+    call.cancel();
+    expect((await outcome).status.code).toBe(status.CANCELLED);
+    await eventually(() => h.backend.seen[0].cancelled, 'backend saw the cancellation');
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.CANCELLED, proxyError: false });
+    expect(h.releases.map((s) => s.code)).toEqual([status.CANCELLED]);
+  });
+
+  it('passes the deadline to the backend, which is cancelled when it expires', async () => {
+    const deadline = Date.now() + 300;
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw, new Metadata(), {
+      deadline,
+    });
+    const outcome = collect(call);
+    call.write(Buffer.from('a'));
+    await eventually(() => h.backend.seen.length === 1, 'backend call started');
+    // grpc-timeout travels in milliseconds-ish units; allow the transmission rounding.
+    expect(Math.abs(h.backend.seen[0].deadline - deadline)).toBeLessThan(150);
+    expect((await outcome).status.code).toBe(status.DEADLINE_EXCEEDED);
+    await eventually(() => h.backend.seen[0].cancelled, 'backend call ended by the deadline');
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].code).toBe(status.DEADLINE_EXCEEDED);
+  });
+
+  it('does not report a completed call as cancelled', async () => {
+    const outcome = await bidiCall(h.client, `${ECHO}/Bidi`, [Buffer.from('x')]);
+    expect(outcome.status.code).toBe(status.OK);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.OK, proxyError: false });
+    expect(h.releases.map((s) => s.code)).toEqual([status.OK]);
+    expect(h.backend.seen[0].cancelled).toBe(false);
+  });
+
+  it('cancels the backend call when the proxy fails the call itself', async () => {
+    h.director = () => h.route();
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
+    const outcome = collect(call);
+    call.write(Buffer.from('small'));
+    await eventually(() => h.backend.seen.length === 1, 'backend call started');
+    call.write(Buffer.alloc(65 * 1024 * 1024 + 1)); // over the proxy's 64 MiB default
+    const result = await outcome;
+    expect(result.status.code).toBe(status.RESOURCE_EXHAUSTED);
+    await eventually(() => h.backend.seen[0].cancelled, 'backend call cancelled');
+  });
+});

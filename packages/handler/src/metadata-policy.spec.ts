@@ -1,0 +1,138 @@
+import { Metadata } from '@grpc/grpc-js';
+import {
+  compileMetadataPolicy,
+  filterIncomingMetadata,
+  filterResponseMetadata,
+  finishOutgoingMetadata,
+  isForwardedRequestKey,
+  isForwardedResponseKey,
+  isValidMetadataKey,
+  isValidMetadataValue,
+  peerAddress,
+  sanitizeRouteMetadata,
+} from './metadata-policy';
+import { entries } from './test-support/grpc-fixtures';
+
+function metadataOf(pairs: [string, string | Buffer][]): Metadata {
+  const md = new Metadata();
+  for (const [key, value] of pairs) md.add(key, value);
+  return md;
+}
+
+describe('metadata policy', () => {
+  const hopByHop = [
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'transfer-encoding',
+    'upgrade',
+    'te',
+    'host',
+  ];
+
+  it('drops every hop-by-hop key from requests and keeps application keys', () => {
+    const policy = compileMetadataPolicy();
+    const md = metadataOf([
+      ...hopByHop.map((key): [string, string] => [key, 'v']),
+      ['x-app', 'a'],
+      ['x-app', 'b'],
+    ]);
+    expect(entries(filterIncomingMetadata(md, policy))).toEqual({ 'x-app': ['a', 'b'] });
+    for (const key of hopByHop) expect(isForwardedRequestKey(policy, key)).toBe(false);
+    expect(isForwardedRequestKey(policy, 'X-App')).toBe(true);
+  });
+
+  it('strips the listed routing keys after the director, case-insensitively', () => {
+    const policy = compileMetadataPolicy({ stripKeys: ['X-Route', 'x-tenant-bin'] });
+    const md = metadataOf([
+      ['x-route', 'blue'],
+      ['x-tenant-bin', Buffer.from([1])],
+      ['x-keep', 'k'],
+    ]);
+    expect(isForwardedRequestKey(policy, 'x-route')).toBe(false);
+    const out = finishOutgoingMetadata(md, policy, {
+      peer: '127.0.0.1:4000',
+      authority: 'svc:443',
+    });
+    expect(entries(out)).toEqual({ 'x-keep': ['k'] });
+  });
+
+  it('appends the client address to x-forwarded-for and sets x-forwarded-host when asked', () => {
+    const policy = compileMetadataPolicy({ forwardedFor: true, forwardedHost: true });
+    const md = metadataOf([['x-forwarded-for', '10.0.0.1']]);
+    const out = finishOutgoingMetadata(md, policy, {
+      peer: '[::1]:5000',
+      authority: 'front.example:443',
+    });
+    expect(entries(out)).toEqual({
+      'x-forwarded-for': ['10.0.0.1, ::1'],
+      'x-forwarded-host': ['front.example:443'],
+    });
+  });
+
+  it('adds no forwarding headers by default', () => {
+    const out = finishOutgoingMetadata(new Metadata(), compileMetadataPolicy(), {
+      peer: '1.2.3.4:5',
+      authority: 'a',
+    });
+    expect(entries(out)).toEqual({});
+  });
+
+  it('skips a forwarded host that is not a valid metadata value instead of throwing', () => {
+    const policy = compileMetadataPolicy({ forwardedHost: true });
+    const out = finishOutgoingMetadata(new Metadata(), policy, {
+      peer: '1.2.3.4:5',
+      authority: 'bad\u00e9host',
+    });
+    expect(entries(out)).toEqual({});
+  });
+
+  it('removes transport and status keys from response headers and trailers', () => {
+    const policy = compileMetadataPolicy();
+    const md = metadataOf([
+      ['content-type', 'application/grpc'],
+      ['date', 'today'],
+      ['grpc-encoding', 'identity'],
+      ['grpc-accept-encoding', 'gzip'],
+      ['grpc-status', '0'],
+      ['grpc-message', 'ok'],
+      ['grpc-status-details-bin', Buffer.from([1])],
+      ['x-h', 'h'],
+    ]);
+    expect(entries(filterResponseMetadata(md, policy))).toEqual({
+      'grpc-status-details-bin': [Buffer.from([1])],
+      'x-h': ['h'],
+    });
+    expect(isForwardedResponseKey(policy, 'grpc-status')).toBe(false);
+    expect(isForwardedResponseKey(policy, 'grpc-status-details-bin')).toBe(true);
+  });
+
+  it('sanitizes route metadata from the director', () => {
+    const md = metadataOf([
+      ['connection', 'close'],
+      ['grpc-timeout', '1S'],
+      ['x-route-own', 'r'],
+    ]);
+    expect(entries(sanitizeRouteMetadata(md))).toEqual({ 'x-route-own': ['r'] });
+  });
+
+  it('validates keys and values as grpc-js does', () => {
+    expect(isValidMetadataKey('x-ok_1.2')).toBe(true);
+    expect(isValidMetadataKey('X-Upper')).toBe(false);
+    expect(isValidMetadataKey('bad key')).toBe(false);
+    expect(isValidMetadataValue('x', 'printable ~')).toBe(true);
+    expect(isValidMetadataValue('x', 'caf\u00e9')).toBe(false);
+    expect(isValidMetadataValue('x', 'line\nbreak')).toBe(false);
+    expect(isValidMetadataValue('x-bin', Buffer.from([0, 255]))).toBe(true);
+    expect(isValidMetadataValue('x-bin', 'text')).toBe(false);
+  });
+
+  it('extracts the address of grpc-js peer strings', () => {
+    expect(peerAddress('127.0.0.1:5000')).toBe('127.0.0.1');
+    expect(peerAddress('ipv4:10.1.2.3:80')).toBe('10.1.2.3');
+    expect(peerAddress('[::1]:5000')).toBe('::1');
+    expect(peerAddress('::ffff:127.0.0.1:5000')).toBe('::ffff:127.0.0.1');
+    expect(peerAddress('unix:/tmp/sock')).toBe('unix:/tmp/sock');
+    expect(peerAddress('unknown')).toBe('unknown');
+  });
+});
