@@ -83,6 +83,21 @@ describe('identity serializers over a real grpc-js server and client', () => {
     expect(response.equals(reply(request))).toBe(true);
   });
 
+  it('a request that is not bytes fails with INTERNAL naming serializeRaw, and never reaches the server', async () => {
+    const error = await new Promise<grpc.ServiceError>((resolve, reject) =>
+      client.makeUnaryRequest(
+        unary.path,
+        serializeRaw,
+        deserializeRaw,
+        'text' as unknown as Buffer,
+        (e) => (e ? resolve(e) : reject(new Error('expected the call to fail'))),
+      ),
+    );
+    expect(error.code).toBe(grpc.status.INTERNAL);
+    expect(error.details).toContain('serializeRaw expects a Buffer or Uint8Array, got string');
+    expect(received).toHaveLength(0);
+  });
+
   it('a 5 MiB response fails with RESOURCE_EXHAUSTED when the client keeps the 4 MiB default', async () => {
     const defaultClient = new grpc.Client(address, grpc.credentials.createInsecure());
     try {

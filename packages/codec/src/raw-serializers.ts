@@ -2,8 +2,8 @@ import { asBuffer } from './bytes';
 
 /**
  * Identity serializer for grpc-js: the message is already its wire bytes, so they are returned
- * unchanged — the very same `Buffer`, never parsed or copied. grpc-js copies it into its frame, so
- * the caller may reuse nothing and lose nothing.
+ * unchanged — the very same `Buffer`, never parsed or copied. grpc-js then copies it behind the
+ * 5-byte prefix of its own frame buffer.
  *
  * A `Uint8Array` that is not a `Buffer` is accepted too and returned as a `Buffer` view of the
  * same memory (no copy), because grpc-js needs `Buffer` methods.
