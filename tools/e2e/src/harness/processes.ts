@@ -109,19 +109,61 @@ export function proxyKind(): ProxyKind {
   return process.env.E2E_PROXY === 'standin' ? 'standin' : 'command';
 }
 
-/** The built `grpc-proxy` command, found through the proxy package's `bin`. */
-export function proxyCommandPath(): string {
-  const manifestPath = require.resolve('@grpc-proxy/proxy/package.json');
+/**
+ * A workspace package's built command, found through its package.json `bin`, e.g.
+ * `workspaceBin('@grpc-proxy/proxy', 'grpc-proxy')`.
+ */
+export function workspaceBin(packageName: string, binName: string): string {
+  const manifestPath = require.resolve(`${packageName}/package.json`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     bin?: Record<string, string>;
   };
-  const bin = manifest.bin?.['grpc-proxy'];
-  if (!bin) throw new Error(`${manifestPath} declares no grpc-proxy bin`);
+  const bin = manifest.bin?.[binName];
+  if (!bin) throw new Error(`${manifestPath} declares no ${binName} bin`);
   const file = path.resolve(path.dirname(manifestPath), bin);
   if (!existsSync(file)) {
-    throw new Error(`${file} is missing: build the proxy first (npx nx build @grpc-proxy/proxy)`);
+    throw new Error(`${file} is missing: build it first (npx nx build ${packageName})`);
   }
   return file;
+}
+
+/** The built `grpc-proxy` command. */
+export function proxyCommandPath(): string {
+  return workspaceBin('@grpc-proxy/proxy', 'grpc-proxy');
+}
+
+/**
+ * The test kit's echo server (`grpc-proxy-echo` from `@grpc-proxy/testing`) in its own process:
+ * the backend of the cases that kill and restart a backend.
+ */
+export class EchoCliProcess {
+  private constructor(
+    readonly process: NodeProcess,
+    readonly address: string,
+  ) {}
+
+  /** Starts `grpc-proxy-echo --port <port>` (default 0) and waits for its listening line. */
+  static async start(port = 0): Promise<EchoCliProcess> {
+    const child = new NodeProcess({
+      script: workspaceBin('@grpc-proxy/testing', 'grpc-proxy-echo'),
+      args: ['--port', String(port), '--shutdown-grace-ms', '0'],
+      name: 'grpc-proxy-echo',
+    });
+    try {
+      return new EchoCliProcess(
+        child,
+        await child.waitForLine(parseListeningAddress, STARTUP_TIMEOUT_MS),
+      );
+    } catch (error) {
+      await child.stop('SIGKILL');
+      throw error;
+    }
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return Number(this.address.split(':').pop());
+  }
 }
 
 /** How to start the proxy under test. */
