@@ -136,6 +136,8 @@ export interface BidiSession {
   nextResponse(): Promise<EchoResponse>;
   /** Resolves when response headers arrive; rejects if the call ends first. */
   headers(): Promise<Metadata>;
+  /** Whether response headers have arrived. */
+  headersReceived(): boolean;
   /** Resolves when the call ends. */
   readonly outcome: Promise<CallOutcome>;
 }
@@ -190,5 +192,6 @@ export function openBidi(client: EchoServiceClient, settings: CallSettings = {})
         'the next response',
       ),
     headers: () => when(() => collected.headers, 'response headers'),
+    headersReceived: () => collected.headers !== undefined,
   };
 }

@@ -24,3 +24,16 @@ export {
   openBidi,
 } from './client-calls';
 export type { BidiSession, CallOutcome, CallSettings } from './client-calls';
+export {
+  CALL_ID_KEY,
+  ConformanceError,
+  conformanceCases,
+  describeProxyConformance,
+  selectCases,
+} from './conformance';
+export type {
+  ConformanceCase,
+  ConformanceOptions,
+  ProxyConformanceOptions,
+  StartedProxy,
+} from './conformance';

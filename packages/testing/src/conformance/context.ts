@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
+import type { CallOptions } from '@grpc/grpc-js';
+import type { EchoCallRecord } from '../call-log';
+import { createEchoClient } from '../echo-client';
+import type { EchoServerHandle } from '../echo-server';
+import type { EchoServiceClient } from '../gen/grpc_proxy/testing/v1/echo';
+import { CALL_ID_KEY } from './types';
+import type { ConformanceOptions } from './types';
+
+/** How long a case waits for any one thing before it reports it missing. */
+export const STEP_TIMEOUT_MS = 15_000;
+
+/** A tagged call: metadata carrying a fresh call id, and how to find it on the backend. */
+export interface TaggedCall {
+  readonly id: string;
+  /** Request metadata with the call id (add more entries freely). */
+  readonly metadata: Metadata;
+  /** Call options bounding the call by {@link STEP_TIMEOUT_MS} unless given a deadline. */
+  readonly options: CallOptions;
+  /** Waits until the backend's record of this call satisfies `predicate`. */
+  backendRecord(
+    description: string,
+    predicate?: (call: EchoCallRecord) => boolean,
+  ): Promise<EchoCallRecord>;
+}
+
+/** What every case needs: a client of the proxy, and tagged calls. */
+export interface CaseContext {
+  readonly client: EchoServiceClient;
+  readonly backend: EchoServerHandle;
+  readonly options: ConformanceOptions;
+  tag(deadline?: Date | number): TaggedCall;
+}
+
+/** Runs `body` with a fresh client of the proxy, closed afterwards whatever happens. */
+export async function withCaseContext(
+  proxyAddress: string,
+  backend: EchoServerHandle,
+  options: ConformanceOptions | undefined,
+  body: (context: CaseContext) => Promise<void>,
+): Promise<void> {
+  const client = createEchoClient(proxyAddress, options?.client);
+  try {
+    await body({
+      client,
+      backend,
+      options: options ?? {},
+      tag: (deadline) => tagCall(backend, deadline),
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** The call id a backend record carries, if any. */
+export function callIdOf(call: EchoCallRecord): string | undefined {
+  const value = call.metadata.get(CALL_ID_KEY)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function tagCall(backend: EchoServerHandle, deadline?: Date | number): TaggedCall {
+  const id = randomUUID();
+  const metadata = new Metadata();
+  metadata.set(CALL_ID_KEY, id);
+  return {
+    id,
+    metadata,
+    options: { deadline: deadline ?? Date.now() + STEP_TIMEOUT_MS },
+    backendRecord: (description, predicate = () => true) =>
+      backend.waitForCall((call) => callIdOf(call) === id && predicate(call), {
+        timeoutMs: STEP_TIMEOUT_MS,
+        description: `the backend to record ${description} (call id ${id})`,
+      }),
+  };
+}

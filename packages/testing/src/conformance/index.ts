@@ -1,0 +1,6 @@
+export { conformanceCases } from './cases';
+export { ConformanceError } from './check';
+export { describeProxyConformance, selectCases } from './describe-proxy-conformance';
+export type { ProxyConformanceOptions, StartedProxy } from './describe-proxy-conformance';
+export { CALL_ID_KEY } from './types';
+export type { ConformanceCase, ConformanceOptions } from './types';

@@ -1,0 +1,137 @@
+import { status as Status } from '@grpc/grpc-js';
+import { callEcho, echoRequest, openBidi } from '../client-calls';
+import { HeadersMode } from '../gen/grpc_proxy/testing/v1/echo';
+import { metadataEntries } from '../metadata-entries';
+import { expectEqual, expectStatus, fail, within } from './check';
+import { STEP_TIMEOUT_MS } from './context';
+import { defineCase } from './define-case';
+
+export const cancelAfterBegin = defineCase(
+  'cancel_after_begin',
+  'A client-streaming call cancelled before any message is cancelled on the backend too.',
+  async (context) => {
+    const call = context.tag();
+    const stream = context.client.clientStream(call.metadata, call.options, () => undefined);
+    const status = new Promise<number>((resolve) => stream.on('status', (s) => resolve(s.code)));
+    try {
+      await call.backendRecord('the call starting');
+    } finally {
+      stream.cancel();
+    }
+    expectEqual('client status', await status, Status.CANCELLED);
+    const record = await call.backendRecord('the cancellation', (c) => c.ended);
+    expectEqual('backend saw the cancellation', record.cancelled, true);
+    expectEqual('requests the backend received', record.requests.length, 0);
+  },
+);
+
+export const cancelAfterFirstResponse = defineCase(
+  'cancel_after_first_response',
+  'A bidi call cancelled after its first response is cancelled on the backend too.',
+  async (context) => {
+    const call = context.tag();
+    const session = openBidi(context.client, call);
+    session.call.write(echoRequest({ payload: Buffer.from('first') }));
+    await session.nextResponse();
+    session.call.cancel();
+    expectStatus('client status', (await session.outcome).status, Status.CANCELLED);
+    const record = await call.backendRecord('the cancellation', (c) => c.ended);
+    if (!record.cancelled) {
+      fail(
+        `the backend did not see the cancellation: it ended the call with status ` +
+          `${record.status?.code} after a half-close=${record.halfClosed}`,
+      );
+    }
+    expectEqual('responses the backend sent', record.responses.length, 1);
+  },
+);
+
+const SLEEPING_DEADLINE_MS = 1000;
+
+export const timeoutOnSleepingServer = defineCase(
+  'timeout_on_sleeping_server',
+  'A call whose deadline passes while the backend sleeps ends DEADLINE_EXCEEDED, and the ' +
+    'backend saw the deadline and stopped.',
+  async (context) => {
+    const call = context.tag(Date.now() + SLEEPING_DEADLINE_MS);
+    const outcome = await callEcho(context.client, echoRequest({ delayMs: 60_000 }), call);
+    expectStatus('client status', outcome.status, Status.DEADLINE_EXCEEDED);
+    const record = await call.backendRecord('the end of the call', (c) => c.ended);
+    if (record.deadlineRemainingMs < 0 || record.deadlineRemainingMs > SLEEPING_DEADLINE_MS) {
+      fail(
+        `the backend should see a deadline at most ${SLEEPING_DEADLINE_MS} ms away, ` +
+          `saw ${record.deadlineRemainingMs < 0 ? 'none' : `${record.deadlineRemainingMs} ms`}`,
+      );
+    }
+    if (!record.cancelled && !record.deadlineExceeded) {
+      fail(`the backend call ended with status ${record.status?.code} instead of being cut short`);
+    }
+  },
+);
+
+export const headersFirstThenWait = defineCase(
+  'headers_first_then_wait',
+  'Response headers sent before any message reach the client while the backend waits for the ' +
+    'client: a proxy holding headers until the first message would deadlock here.',
+  async (context) => {
+    const call = context.tag();
+    const session = openBidi(context.client, call);
+    session.call.write(
+      echoRequest({
+        payload: Buffer.from('first'),
+        headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
+        responseHeaders: metadataEntries([['x-backend-early', 'yes']]),
+      }),
+    );
+    let headers;
+    try {
+      headers = await within('response headers', STEP_TIMEOUT_MS / 3, session.headers());
+    } catch (error) {
+      session.call.cancel();
+      fail(
+        'response headers the backend sent before any message never reached the client ' +
+          `(${(error as Error).message}); does the proxy hold headers until the first message?`,
+      );
+    }
+    expectEqual('early header', headers.get('x-backend-early'), ['yes']);
+    session.call.write(echoRequest({ payload: Buffer.from('second') }));
+    expectEqual('first payload', (await session.nextResponse()).payload.toString(), 'first');
+    expectEqual('second payload', (await session.nextResponse()).payload.toString(), 'second');
+    session.call.end();
+    expectStatus('status', (await session.outcome).status, Status.OK);
+  },
+);
+
+export const backendEndsFirst = defineCase(
+  'backend_ends_first',
+  'The backend ends the call (OK with trailers, or an error) while the client side is still ' +
+    'open: the client gets the status without half-closing.',
+  async (context) => {
+    for (const code of [Status.OK, Status.ABORTED]) {
+      const call = context.tag();
+      const session = openBidi(context.client, call);
+      session.call.write(
+        echoRequest({
+          statusCode: code,
+          statusMessage: code === Status.OK ? '' : 'ended by the backend',
+          statusAfter: 1,
+          responseTrailers: metadataEntries([['x-backend-final', 'sent']]),
+        }),
+      );
+      const outcome = await within(
+        'the status while the client side is open',
+        STEP_TIMEOUT_MS,
+        session.outcome,
+      );
+      session.call.end();
+      expectStatus(`status ${code}`, outcome.status, code);
+      expectEqual(`responses before status ${code}`, outcome.responses.length, 1);
+      expectEqual(`trailer with status ${code}`, outcome.status.metadata.get('x-backend-final'), [
+        'sent',
+      ]);
+      const record = await call.backendRecord('the end of the call', (c) => c.ended);
+      expectEqual('backend saw a half-close', record.halfClosed, false);
+      expectEqual('backend saw a cancellation', record.cancelled, false);
+    }
+  },
+);
