@@ -1,0 +1,113 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ServerCredentials, credentials, status } from '@grpc/grpc-js';
+import {
+  createEchoClient,
+  startEchoServer,
+  type EchoServerHandle,
+  type EchoServiceClient,
+} from '@grpc-proxy/testing';
+import { createTestPki, type CertFiles, type TestPki } from './test-support/certs';
+import { killAll, startListeningCli } from './test-support/cli-process';
+import { unaryEcho } from './test-support/echo-calls';
+
+describe('grpc-proxy command: TLS (child process)', () => {
+  let pki: TestPki;
+  let ca: CertFiles;
+  let proxyCert: CertFiles;
+  let backendCert: CertFiles;
+  let goodClient: CertFiles;
+  let rogueClient: CertFiles;
+  let backend: EchoServerHandle | undefined;
+  const clients: EchoServiceClient[] = [];
+
+  beforeAll(() => {
+    pki = createTestPki();
+    ca = pki.ca('test-ca');
+    const rogueCa = pki.ca('rogue-ca');
+    proxyCert = pki.leaf('proxy', ca, 'serverAuth');
+    backendCert = pki.leaf('backend', ca, 'serverAuth');
+    goodClient = pki.leaf('good-client', ca, 'clientAuth');
+    rogueClient = pki.leaf('rogue-client', rogueCa, 'clientAuth');
+  });
+  afterAll(() => pki.remove());
+  afterEach(async () => {
+    clients.splice(0).forEach((client) => client.close());
+    await killAll();
+    await backend?.close();
+    backend = undefined;
+  });
+
+  function client(address: string, identity?: CertFiles, caCert = ca.cert): EchoServiceClient {
+    const channelCredentials = credentials.createSsl(
+      caCert,
+      identity?.key ?? null,
+      identity?.cert ?? null,
+    );
+    const echo = createEchoClient(address, {
+      credentials: channelCredentials,
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+    });
+    clients.push(echo);
+    return echo;
+  }
+
+  it('requires a client certificate signed by the client CA; a rejected handshake does not disturb other clients', async () => {
+    // The backend speaks TLS too: the proxy checks it against the CA (backend TLS config).
+    backend = await startEchoServer({
+      name: 'tls-backend',
+      credentials: ServerCredentials.createSsl(null, [
+        { private_key: backendCert.key, cert_chain: backendCert.cert },
+      ]),
+    });
+    const config = path.join(pki.dir, 'proxy.yaml');
+    writeFileSync(
+      config,
+      `
+listen: 127.0.0.1:0
+tls: { cert: proxy.crt, key: proxy.key, clientCa: test-ca.crt }
+backends:
+  - name: secure
+    targets: ["${backend.address}"]
+    tls: { ca: test-ca.crt, serverName: localhost }
+`,
+    );
+    const { addresses } = await startListeningCli(['--config', config]);
+    const address = addresses[0];
+
+    const good = client(address, goodClient);
+    expect((await unaryEcho(good)).response?.serverName).toBe('tls-backend');
+
+    const rogue = await unaryEcho(client(address, rogueClient));
+    expect(rogue.error?.code).toBe(status.UNAVAILABLE);
+    expect(rogue.response).toBeUndefined();
+    const anonymous = await unaryEcho(client(address));
+    expect(anonymous.error?.code).toBe(status.UNAVAILABLE);
+
+    // The accepted client's connection is unaffected, and new accepted clients still get in.
+    expect((await unaryEcho(good)).response?.serverName).toBe('tls-backend');
+    expect((await unaryEcho(client(address, goodClient))).response?.serverName).toBe('tls-backend');
+    // Only the accepted client's two calls and the last one reached the backend.
+    expect(backend.calls.length).toBe(3);
+  });
+
+  it('serves TLS without client certificates when no client CA is set', async () => {
+    backend = await startEchoServer({ name: 'plain-backend' });
+    const { addresses } = await startListeningCli([
+      '--config',
+      writeTlsOnlyConfig(pki.dir, backend.address),
+    ]);
+    expect((await unaryEcho(client(addresses[0]))).response?.serverName).toBe('plain-backend');
+    const { error } = await unaryEcho(client(addresses[0], undefined, pki.ca('other-ca').cert));
+    expect(error?.code).toBe(status.UNAVAILABLE);
+  });
+});
+
+function writeTlsOnlyConfig(dir: string, backendAddress: string): string {
+  const file = path.join(dir, 'tls-only.yaml');
+  writeFileSync(
+    file,
+    `listen: 127.0.0.1:0\ntls: { cert: proxy.crt, key: proxy.key }\nbackends: [{ name: b, targets: ["${backendAddress}"] }]\n`,
+  );
+  return file;
+}

@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** A certificate and its key, as files and as PEM buffers. */
+export interface CertFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** A throw-away PKI in a temp dir: `remove()` in `afterAll`. */
+export interface TestPki {
+  readonly dir: string;
+  /** Creates a CA (self-signed). */
+  ca(name: string): CertFiles;
+  /** Creates a leaf certificate signed by `ca` for `localhost` / 127.0.0.1. */
+  leaf(name: string, ca: CertFiles, usage: 'serverAuth' | 'clientAuth'): CertFiles;
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+}
+
+/** Generates certificates with the `openssl` command (node cannot issue X.509 certificates). */
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(path.join(tmpdir(), 'grpc-proxy-pki-'));
+  const files = (name: string): CertFiles => {
+    const certFile = path.join(dir, `${name}.crt`);
+    const keyFile = path.join(dir, `${name}.key`);
+    return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  };
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  return {
+    dir,
+    ca(name) {
+      openssl(dir, [
+        'req',
+        '-x509',
+        ...newKey,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ]);
+      return files(name);
+    },
+    leaf(name, ca, usage) {
+      openssl(dir, [
+        'req',
+        ...newKey,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      ]);
+      writeFileSync(
+        path.join(dir, `${name}.ext`),
+        `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`,
+      );
+      openssl(dir, [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        ca.certFile,
+        '-CAkey',
+        ca.keyFile,
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      ]);
+      return files(name);
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
