@@ -14,7 +14,6 @@ import { unaryEcho } from './test-support/echo-calls';
 describe('grpc-proxy command: TLS (child process)', () => {
   let pki: TestPki;
   let ca: CertFiles;
-  let proxyCert: CertFiles;
   let backendCert: CertFiles;
   let goodClient: CertFiles;
   let rogueClient: CertFiles;
@@ -25,7 +24,7 @@ describe('grpc-proxy command: TLS (child process)', () => {
     pki = createTestPki();
     ca = pki.ca('test-ca');
     const rogueCa = pki.ca('rogue-ca');
-    proxyCert = pki.leaf('proxy', ca, 'serverAuth');
+    pki.leaf('proxy', ca, 'serverAuth'); // proxy.crt / proxy.key, named in the configs below
     backendCert = pki.leaf('backend', ca, 'serverAuth');
     goodClient = pki.leaf('good-client', ca, 'clientAuth');
     rogueClient = pki.leaf('rogue-client', rogueCa, 'clientAuth');
