@@ -8,15 +8,19 @@ import type { EchoServiceClient } from '../gen/grpc_proxy/testing/v1/echo';
 import { CALL_ID_KEY } from './types';
 import type { ConformanceOptions } from './types';
 
-/** How long a case waits for any one thing before it reports it missing. */
-export const STEP_TIMEOUT_MS = 15_000;
+/** Default of {@link ConformanceOptions.stepTimeoutMs}. */
+export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 
 /** A tagged call: metadata carrying a fresh call id, and how to find it on the backend. */
 export interface TaggedCall {
   readonly id: string;
   /** Request metadata with the call id (add more entries freely). */
   readonly metadata: Metadata;
-  /** Call options bounding the call by {@link STEP_TIMEOUT_MS} unless given a deadline. */
+  /**
+   * Call options with a deadline of three step timeouts unless given one: long enough that a
+   * missing event is reported as such rather than as DEADLINE_EXCEEDED, short enough that
+   * nothing hangs.
+   */
   readonly options: CallOptions;
   /** Waits until the backend's record of this call satisfies `predicate`. */
   backendRecord(
@@ -30,6 +34,8 @@ export interface CaseContext {
   readonly client: EchoServiceClient;
   readonly backend: EchoServerHandle;
   readonly options: ConformanceOptions;
+  /** How long to wait for any one event. */
+  readonly stepTimeoutMs: number;
   tag(deadline?: Date | number): TaggedCall;
 }
 
@@ -41,12 +47,14 @@ export async function withCaseContext(
   body: (context: CaseContext) => Promise<void>,
 ): Promise<void> {
   const client = createEchoClient(proxyAddress, options?.client);
+  const stepTimeoutMs = options?.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   try {
     await body({
       client,
       backend,
       options: options ?? {},
-      tag: (deadline) => tagCall(backend, deadline),
+      stepTimeoutMs,
+      tag: (deadline) => tagCall(backend, stepTimeoutMs, deadline),
     });
   } finally {
     client.close();
@@ -59,17 +67,21 @@ export function callIdOf(call: EchoCallRecord): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function tagCall(backend: EchoServerHandle, deadline?: Date | number): TaggedCall {
+function tagCall(
+  backend: EchoServerHandle,
+  stepTimeoutMs: number,
+  deadline?: Date | number,
+): TaggedCall {
   const id = randomUUID();
   const metadata = new Metadata();
   metadata.set(CALL_ID_KEY, id);
   return {
     id,
     metadata,
-    options: { deadline: deadline ?? Date.now() + STEP_TIMEOUT_MS },
+    options: { deadline: deadline ?? Date.now() + 3 * stepTimeoutMs },
     backendRecord: (description, predicate = () => true) =>
       backend.waitForCall((call) => callIdOf(call) === id && predicate(call), {
-        timeoutMs: STEP_TIMEOUT_MS,
+        timeoutMs: stepTimeoutMs,
         description: `the backend to record ${description} (call id ${id})`,
       }),
   };

@@ -3,7 +3,6 @@ import { callEcho, echoRequest, openBidi } from '../client-calls';
 import { HeadersMode } from '../gen/grpc_proxy/testing/v1/echo';
 import { metadataEntries } from '../metadata-entries';
 import { expectEqual, expectStatus, fail, within } from './check';
-import { STEP_TIMEOUT_MS } from './context';
 import { defineCase } from './define-case';
 
 export const cancelAfterBegin = defineCase(
@@ -85,7 +84,7 @@ export const headersFirstThenWait = defineCase(
     );
     let headers;
     try {
-      headers = await within('response headers', STEP_TIMEOUT_MS / 3, session.headers());
+      headers = await within('response headers', context.stepTimeoutMs, session.headers());
     } catch (error) {
       session.call.cancel();
       fail(
@@ -120,7 +119,7 @@ export const backendEndsFirst = defineCase(
       );
       const outcome = await within(
         'the status while the client side is open',
-        STEP_TIMEOUT_MS,
+        context.stepTimeoutMs,
         session.outcome,
       );
       session.call.end();

@@ -50,7 +50,7 @@ const DETAILS = Buffer.from([0x08, 0x03, 0x12, 0x04, 0x00, 0xff, 0x7f, 0x80]);
 function expectDetails(what: string, outcome: CallOutcome): void {
   const values = outcome.status.metadata.get('grpc-status-details-bin');
   if (values.length !== 1 || !Buffer.isBuffer(values[0]) || !values[0].equals(DETAILS)) {
-    fail(`${what} grpc-status-details-bin: expected [${show(DETAILS)}], got ${show(values)}`);
+    fail(`${what} grpc-status-details-bin: expected ${show([DETAILS])}, got ${show(values)}`);
   }
 }
 
@@ -88,7 +88,7 @@ function expectTrailersOnly(what: string, outcome: CallOutcome): void {
   if (outcome.events.length !== 1 || outcome.events[0] !== 'status') {
     fail(
       `${what}: expected a trailers-only response (status and no headers frame), got events ` +
-        `${show(outcome.events)}; headers ${show(outcome.headers?.toJSON())}`,
+        `${show(outcome.events)}; headers frame keys ${show(Object.keys(outcome.headers?.toJSON() ?? {}).sort())}`,
     );
   }
 }

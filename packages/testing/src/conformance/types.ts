@@ -10,6 +10,11 @@ export interface ConformanceOptions {
    * Default: insecure, limits lifted.
    */
   backendClient?: EchoClientOptions;
+  /**
+   * How long a case waits for any one event (a response, headers, a record on the backend)
+   * before it fails saying what is missing. Default: 10000 ms.
+   */
+  stepTimeoutMs?: number;
 }
 
 /** One named conformance check. */

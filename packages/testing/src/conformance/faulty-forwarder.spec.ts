@@ -1,0 +1,113 @@
+import { startEchoServer } from '../echo-server';
+import type { EchoServerHandle } from '../echo-server';
+import { startForwarder } from '../test-support/forwarder';
+import type { ForwarderFault } from '../test-support/forwarder';
+import { conformanceCases } from './cases';
+import { describeProxyConformance } from './describe-proxy-conformance';
+
+// A correct forwarder passes every case: the suite asks nothing a faithful proxy cannot do.
+describeProxyConformance('test forwarder without faults', {
+  startProxy: (backendAddress) => startForwarder(backendAddress),
+});
+
+/** Short waits: a faulty forwarder makes some cases wait for something that never comes. */
+const STEP_TIMEOUT_MS = 1500;
+
+describe('the suite catches a faulty forwarder', () => {
+  let backend: EchoServerHandle;
+  let forwarder: { address: string; close(): Promise<void> } | undefined;
+
+  beforeEach(async () => {
+    backend = await startEchoServer({ name: 'backend' });
+  });
+
+  afterEach(async () => {
+    await forwarder?.close();
+    forwarder = undefined;
+    backend.forceClose();
+  });
+
+  /** Runs case `name` through a forwarder with `fault`; resolves with its error message. */
+  async function failureOf(fault: ForwarderFault, name: string): Promise<string> {
+    forwarder = await startForwarder(backend.address, [fault]);
+    const conformanceCase = conformanceCases.find((c) => c.name === name);
+    if (conformanceCase === undefined) throw new Error(`no case ${name}`);
+    try {
+      await conformanceCase.run(forwarder.address, backend, { stepTimeoutMs: STEP_TIMEOUT_MS });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`case ${name} passed through a forwarder with fault ${fault}`);
+  }
+
+  it.each([
+    [
+      'drop-trailers',
+      'custom_metadata',
+      `custom_metadata: unary trailers: expected { 'x-backend-trailing': [ 't1, t2' ], 'x-backend-trailing-bin': [ 'hex:fffe', 'hex:00' ] }, got {}`,
+    ],
+    [
+      'drop-trailers',
+      'backend_ends_first',
+      `backend_ends_first: trailer with status 0: expected [ 'sent' ], got []`,
+    ],
+    [
+      'drop-status-details',
+      'status_details',
+      `status_details: unary grpc-status-details-bin: expected [ '<bytes 0803120400ff7f80>' ], got []`,
+    ],
+    [
+      'rewrite-status-message',
+      'status_code_and_message',
+      `status_code_and_message: unary: expected status message 'test status message', got 'forwarder error'`,
+    ],
+    [
+      'rewrite-status-message',
+      'special_status_message',
+      `special_status_message: unary: expected status message '\\t\\ntest with whitespace\\r\\nand Unicode BMP ☺ and non-BMP 😈\\t\\n', got 'forwarder error'`,
+    ],
+    [
+      'headers-before-every-status',
+      'trailers_only_error',
+      `trailers_only_error: unary: expected a trailers-only response (status and no headers frame), got events [ 'headers', 'status' ]; headers frame keys [ 'content-type', 'date' ]`,
+    ],
+    [
+      'hold-headers',
+      'headers_first_then_wait',
+      `headers_first_then_wait: response headers the backend sent before any message never reached the client (response headers did not happen within ${STEP_TIMEOUT_MS} ms); does the proxy hold headers until the first message?`,
+    ],
+    [
+      'ignore-cancel',
+      'cancel_after_begin',
+      'cancel_after_begin: backend saw the cancellation: expected true, got false',
+    ],
+    [
+      'ignore-cancel',
+      'cancel_after_first_response',
+      'cancel_after_first_response: the backend did not see the cancellation: it ended the call with status 0 after a half-close=true',
+    ],
+    [
+      'drop-deadline',
+      'timeout_on_sleeping_server',
+      'timeout_on_sleeping_server: the backend should see a deadline at most 1000 ms away, saw none',
+    ],
+    [
+      'wait-for-half-close',
+      'backend_ends_first',
+      `backend_ends_first: the status while the client side is open did not happen within ${STEP_TIMEOUT_MS} ms`,
+    ],
+    [
+      'answer-unknown-methods',
+      'unimplemented_service',
+      'unimplemented_service: the backend never saw the call to /grpc_proxy.testing.v1.NoSuchService/Method (backend calls failed 0 -> 0); the proxy answered UNIMPLEMENTED (12) "The server does not implement the method /grpc_proxy.testing.v1.NoSuchService/Method" itself',
+    ],
+  ] as const)('%s fails %s', async (fault, name, message) => {
+    expect(await failureOf(fault, name)).toBe(message);
+  });
+
+  it('default-message-limits fails large_unary', async () => {
+    expect(await failureOf('default-message-limits', 'large_unary')).toMatch(
+      /^large_unary: status: expected status OK \(0\), got RESOURCE_EXHAUSTED \(8\) ".*"$/,
+    );
+  });
+});

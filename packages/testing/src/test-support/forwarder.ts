@@ -1,0 +1,173 @@
+import {
+  Client,
+  Metadata,
+  Server,
+  ServerCredentials,
+  credentials,
+  status as Status,
+} from '@grpc/grpc-js';
+import type { CallOptions, ServerDuplexStream, StatusObject } from '@grpc/grpc-js';
+import { EchoServiceService } from '../gen/grpc_proxy/testing/v1/echo';
+
+/**
+ * A deliberate defect of the test forwarder, each one a classic proxy bug that some
+ * conformance case must catch.
+ */
+export type ForwarderFault =
+  /** Forwards the status but not the backend's trailers. */
+  | 'drop-trailers'
+  /** Strips `grpc-status-details-bin` from the trailers. */
+  | 'drop-status-details'
+  /** Holds response headers until the first response message (or the status). */
+  | 'hold-headers'
+  /** Always sends a headers frame, turning trailers-only responses into headers + trailers. */
+  | 'headers-before-every-status'
+  /** Does not cancel the backend call when the client cancels. */
+  | 'ignore-cancel'
+  /** Does not pass the client's deadline to the backend. */
+  | 'drop-deadline'
+  /** Waits for the client's half-close before passing the backend's status on. */
+  | 'wait-for-half-close'
+  /** Replaces the backend's status message with its own. */
+  | 'rewrite-status-message'
+  /** Answers methods it does not know itself (UNIMPLEMENTED) instead of forwarding them. */
+  | 'answer-unknown-methods'
+  /** Keeps grpc-js's default 4 MiB receive limit on both legs. */
+  | 'default-message-limits';
+
+/** Paths the forwarder serves besides the echo service's, to pass unknown methods on. */
+export const UNKNOWN_PATHS = [
+  '/grpc_proxy.testing.v1.EchoService/NoSuchMethod',
+  '/grpc_proxy.testing.v1.NoSuchService/Method',
+];
+
+/** Transport headers grpc-js sets itself on each leg; forwarding them would duplicate them. */
+const TRANSPORT_KEYS = [
+  'content-type',
+  'te',
+  'user-agent',
+  'grpc-accept-encoding',
+  'grpc-encoding',
+  'grpc-timeout',
+];
+
+const identity = (value: Buffer): Buffer => value;
+
+function withoutTransportKeys(metadata: Metadata): Metadata {
+  const copy = metadata.clone();
+  for (const key of TRANSPORT_KEYS) copy.remove(key);
+  return copy;
+}
+
+/**
+ * A minimal grpc-js forwarder for this package's own tests: every echo method (and
+ * {@link UNKNOWN_PATHS}) is served as a raw bidi stream and passed to `backendAddress`. With no
+ * faults it passes the conformance suite; each fault breaks it in one known way.
+ */
+export async function startForwarder(
+  backendAddress: string,
+  faults: readonly ForwarderFault[] = [],
+): Promise<{ address: string; close(): Promise<void> }> {
+  const has = (fault: ForwarderFault): boolean => faults.includes(fault);
+  const limits = has('default-message-limits')
+    ? {}
+    : { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+  const backend = new Client(backendAddress, credentials.createInsecure(), limits);
+  const server = new Server(limits);
+  const paths = [
+    ...Object.values(EchoServiceService).map((method) => method.path),
+    ...(has('answer-unknown-methods') ? [] : UNKNOWN_PATHS),
+  ];
+  for (const path of paths) {
+    server.register(
+      path,
+      (call: ServerDuplexStream<Buffer, Buffer>) => forward(call, backend, has),
+      identity,
+      identity,
+      'bidi',
+    );
+  }
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      server.forceShutdown();
+      backend.close();
+    },
+  };
+}
+
+function forward(
+  call: ServerDuplexStream<Buffer, Buffer>,
+  backend: Client,
+  has: (fault: ForwarderFault) => boolean,
+): void {
+  const options: CallOptions = has('drop-deadline') ? {} : { deadline: call.getDeadline() };
+  const upstream = backend.makeBidiStreamRequest(
+    call.getPath(),
+    identity,
+    identity,
+    withoutTransportKeys(call.metadata),
+    options,
+  );
+  let heldHeaders: Metadata | undefined;
+  let headersSent = false;
+  let clientHalfClosed = false;
+  const sendHeaders = (headers: Metadata): void => {
+    headersSent = true;
+    call.sendMetadata(headers);
+  };
+
+  upstream.on('metadata', (headers: Metadata) => {
+    const forwarded = withoutTransportKeys(headers);
+    if (has('hold-headers')) heldHeaders = forwarded;
+    else sendHeaders(forwarded);
+  });
+  upstream.on('data', (message: Buffer) => {
+    if (heldHeaders !== undefined) sendHeaders(heldHeaders);
+    heldHeaders = undefined;
+    if (!call.write(message)) {
+      upstream.pause();
+      call.once('drain', () => upstream.resume());
+    }
+  });
+  upstream.on('error', () => undefined); // the status event carries it
+  upstream.on('status', (status: StatusObject) => {
+    const finish = (): void => finishWith(call, status, has);
+    if (heldHeaders !== undefined) sendHeaders(heldHeaders);
+    else if (has('headers-before-every-status') && !headersSent) sendHeaders(new Metadata());
+    if (has('wait-for-half-close') && !clientHalfClosed) call.once('end', finish);
+    else finish();
+  });
+
+  call.on('data', (message: Buffer) => {
+    if (!upstream.write(message)) {
+      call.pause();
+      upstream.once('drain', () => call.resume());
+    }
+  });
+  call.on('end', () => {
+    clientHalfClosed = true;
+    upstream.end();
+  });
+  call.on('cancelled', () => {
+    // grpc-js also emits 'cancelled' after a normal end; cancelling a finished call is a no-op.
+    if (!has('ignore-cancel')) upstream.cancel();
+  });
+}
+
+function finishWith(
+  call: ServerDuplexStream<Buffer, Buffer>,
+  status: StatusObject,
+  has: (fault: ForwarderFault) => boolean,
+): void {
+  const trailers = has('drop-trailers') ? new Metadata() : withoutTransportKeys(status.metadata);
+  if (has('drop-status-details')) trailers.remove('grpc-status-details-bin');
+  const details = has('rewrite-status-message') ? 'forwarder error' : status.details;
+  if (status.code === Status.OK) call.end(trailers);
+  else call.emit('error', { code: status.code, details, metadata: trailers });
+}
