@@ -127,9 +127,12 @@ export function workspaceBin(packageName: string, binName: string): string {
   return file;
 }
 
-/** The built `grpc-proxy` command. */
+/**
+ * The `grpc-proxy` command under test: `E2E_PROXY_COMMAND` when set (e.g. an installed or
+ * separately built proxy), otherwise the workspace's built `packages/proxy/dist/cli.js`.
+ */
 export function proxyCommandPath(): string {
-  return workspaceBin('@grpc-proxy/proxy', 'grpc-proxy');
+  return process.env.E2E_PROXY_COMMAND || workspaceBin('@grpc-proxy/proxy', 'grpc-proxy');
 }
 
 /**

@@ -1,0 +1,236 @@
+import { Metadata, status, type Client, type StatusObject } from '@grpc/grpc-js';
+import { EchoRequest, createEchoClient, type EchoResponse } from '@grpc-proxy/testing';
+import {
+  BackendProcess,
+  EchoCliProcess,
+  ProxyProcess,
+  echoUnary,
+  mib,
+  probeClient,
+  probeService,
+  sampleRss,
+  type FloodRequest,
+  type ProcessStats,
+} from '../src';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function report(line: string): void {
+  process.stdout.write(`[e2e] ${line}\n`);
+}
+
+/** Runs `task(i)` for i in [0, total) with at most `concurrency` at a time. */
+async function runConcurrently(
+  total: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+}
+
+/** Largest value of `read()` sampled every `intervalMs` until `stop()`. */
+function samplePeak(read: () => Promise<number>, intervalMs: number): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peak = Math.max(peak, await read());
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+function heapAndBuffers(stats: ProcessStats): number {
+  return stats.heapUsed + stats.external;
+}
+
+describe('load', () => {
+  it('1 000 concurrent bidi streams through one proxy, 10 messages each, all echoed in order', async () => {
+    const echoServer = await EchoCliProcess.start();
+    cleanups.push(() => echoServer.process.stop());
+    const proxy = await ProxyProcess.start({ backend: echoServer.address });
+    cleanups.push(() => proxy.stop());
+    const client = createEchoClient(proxy.address);
+    cleanups.push(() => client.close());
+
+    const STREAMS = 1000;
+    const MESSAGES = 10;
+    let open = 0;
+    let maxOpen = 0;
+    const runStream = (stream: number) =>
+      new Promise<{ payloads: string[]; status: StatusObject }>((resolve) => {
+        const call = client.bidi(new Metadata());
+        open += 1;
+        maxOpen = Math.max(maxOpen, open);
+        const payloads: string[] = [];
+        // Lock-step: the next message goes after the previous echo, so all streams overlap.
+        const send = (index: number): void => {
+          if (index < MESSAGES) {
+            call.write(EchoRequest.fromPartial({ payload: Buffer.from(`s${stream}-m${index}`) }));
+          } else call.end();
+        };
+        call.on('data', (response: EchoResponse) => {
+          payloads.push(Buffer.from(response.payload).toString());
+          send(payloads.length);
+        });
+        call.on('error', () => undefined);
+        call.on('status', (result: StatusObject) => {
+          open -= 1;
+          resolve({ payloads, status: result });
+        });
+        send(0);
+      });
+    const startedAt = performance.now();
+    const results = await Promise.all(Array.from({ length: STREAMS }, (_, i) => runStream(i)));
+    const elapsed = performance.now() - startedAt;
+
+    expect(maxOpen).toBe(STREAMS);
+    const wrong = results.filter(
+      (result, stream) =>
+        result.status.code !== status.OK ||
+        result.payloads.join(',') !==
+          Array.from({ length: MESSAGES }, (_, i) => `s${stream}-m${i}`).join(','),
+    );
+    expect(wrong).toEqual([]);
+    report(
+      `1000 bidi x 10 messages: ${elapsed.toFixed(0)} ms, all ${STREAMS * MESSAGES} echoes right`,
+    );
+  });
+
+  it('slow consumer of a 256 MiB stream: proxy RSS and heap+buffers grow by less than 64 MiB', async () => {
+    const backend = await BackendProcess.start();
+    cleanups.push(() => backend.stop());
+    const proxy = await ProxyProcess.start({ backend: backend.address });
+    cleanups.push(() => proxy.stop());
+    const client: Client = probeClient(proxy.address);
+    cleanups.push(() => client.close());
+    // Warm up the connections so their fixed buffers are in the baseline.
+    expect((await echoUnary(client, Buffer.from('warm'))).code).toBe(status.OK);
+
+    const before = await proxy.stats();
+    const rssPeak = sampleRss(proxy.process.pid, 10);
+    const heapPeak = samplePeak(async () => heapAndBuffers(await proxy.stats(false)), 50);
+
+    const TOTAL = 256 * 1024 * 1024;
+    const CHUNK = 64 * 1024;
+    const PAUSE_EVERY = 1024 * 1024;
+    const PAUSE_MS = 20;
+    const request: FloodRequest = { totalBytes: TOTAL, chunkBytes: CHUNK };
+    const startedAt = performance.now();
+    const outcome = await new Promise<{ bytes: number; badChunks: number; status: StatusObject }>(
+      (resolve) => {
+        const call = client.makeServerStreamRequest(
+          probeService.Flood.path,
+          (value: Buffer) => value,
+          (value: Buffer) => value,
+          Buffer.from(JSON.stringify(request)),
+        );
+        let bytes = 0;
+        let seq = 0;
+        let badChunks = 0;
+        call.on('data', (chunk: Buffer) => {
+          if (
+            chunk.length !== CHUNK ||
+            chunk[0] !== (seq & 0xff) ||
+            chunk.at(-1) !== (seq & 0xff)
+          ) {
+            badChunks += 1;
+          }
+          seq += 1;
+          bytes += chunk.length;
+          // The slow reader: every MiB it stops reading for a while, so the backend (which writes
+          // as fast as the flow control lets it) is always ahead and the proxy must push back.
+          if (bytes % PAUSE_EVERY === 0) {
+            call.pause();
+            setTimeout(() => call.resume(), PAUSE_MS);
+          }
+        });
+        call.on('error', () => undefined);
+        // grpc-js may report the status while paused messages are still buffered: the outcome is
+        // complete once both the status and the end of the message stream have been seen.
+        let ended = false;
+        let finalStatus: StatusObject | undefined;
+        const settle = (): void => {
+          if (ended && finalStatus) resolve({ bytes, badChunks, status: finalStatus });
+        };
+        call.on('end', () => {
+          ended = true;
+          settle();
+        });
+        call.on('status', (result: StatusObject) => {
+          finalStatus = result;
+          settle();
+        });
+      },
+    );
+    const elapsed = performance.now() - startedAt;
+    const peakRss = rssPeak.stop();
+    const peakHeap = await heapPeak.stop();
+    const after = await proxy.stats();
+
+    const rssGrowth = peakRss - before.rss;
+    const heapGrowth = peakHeap - heapAndBuffers(before);
+    report(
+      `slow consumer 256 MiB in ${elapsed.toFixed(0)} ms: proxy RSS ${mib(before.rss)} -> peak ${mib(peakRss)} ` +
+        `(+${mib(rssGrowth)}), heap+external ${mib(heapAndBuffers(before))} -> peak ${mib(peakHeap)} ` +
+        `(+${mib(heapGrowth)}), after GC ${mib(heapAndBuffers(after))}; ` +
+        `received ${outcome.bytes} bytes, status ${outcome.status.code} ${outcome.status.details}`,
+    );
+    expect([outcome.status.code, outcome.status.details]).toEqual([status.OK, 'OK']);
+    expect([outcome.bytes, outcome.badChunks]).toEqual([TOTAL, 0]);
+    expect(rssGrowth).toBeLessThan(64 * 1024 * 1024);
+    expect(heapGrowth).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('100 000 unary calls: active handles back to baseline, heap after GC within 8 MiB', async () => {
+    const backend = await BackendProcess.start();
+    cleanups.push(() => backend.stop());
+    const proxy = await ProxyProcess.start({ backend: backend.address });
+    cleanups.push(() => proxy.stop());
+    // Four client connections (a local subchannel pool each), 32 calls in flight on each.
+    const clients = Array.from({ length: 4 }, () =>
+      probeClient(proxy.address, undefined, { 'grpc.use_local_subchannel_pool': 1 }),
+    );
+    cleanups.push(() => clients.forEach((client) => client.close()));
+    const payload = Buffer.alloc(64, 7);
+    let failures = 0;
+    const calls = async (total: number) =>
+      runConcurrently(total, 128, async (index) => {
+        const outcome = await echoUnary(clients[index % clients.length], payload);
+        if (outcome.code !== status.OK || !outcome.response?.equals(payload)) failures += 1;
+      });
+
+    await calls(2000); // warm-up: connections, JIT, grpc-js caches
+    const baseline = await proxy.stats();
+    const startedAt = performance.now();
+    await calls(100_000);
+    const elapsed = performance.now() - startedAt;
+    const after = await proxy.stats();
+
+    expect(failures).toBe(0);
+    expect(baseline.gcAvailable).toBe(true);
+    const heapGrowth = after.heapUsed - baseline.heapUsed;
+    report(
+      `100000 unary calls in ${elapsed.toFixed(0)} ms (${((100_000 / elapsed) * 1000).toFixed(0)}/s): ` +
+        `handles ${JSON.stringify(baseline.activeResources)} -> ${JSON.stringify(after.activeResources)}; ` +
+        `heap after GC ${mib(baseline.heapUsed)} -> ${mib(after.heapUsed)} (${heapGrowth >= 0 ? '+' : ''}${mib(heapGrowth)}); ` +
+        `external ${mib(baseline.external)} -> ${mib(after.external)}; RSS ${mib(baseline.rss)} -> ${mib(after.rss)}`,
+    );
+    expect(after.activeResources).toEqual(baseline.activeResources);
+    expect(heapGrowth).toBeLessThan(8 * 1024 * 1024);
+  });
+});
