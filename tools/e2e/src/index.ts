@@ -11,3 +11,5 @@ export * from './harness/processes';
 export * from './harness/calls';
 export * from './harness/h2-client';
 export * from './harness/raw-frames';
+export * from './harness/certs';
+export * from './harness/header-mirror';

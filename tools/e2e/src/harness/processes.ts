@@ -98,17 +98,6 @@ export class BackendProcess {
   }
 }
 
-/** What the proxy under test is run from. */
-export type ProxyKind = 'command' | 'standin';
-
-/**
- * Which proxy the suite drives: the `grpc-proxy` command (default), or with `E2E_PROXY=standin`
- * the naive reference proxy in fixtures (to check the harness itself).
- */
-export function proxyKind(): ProxyKind {
-  return process.env.E2E_PROXY === 'standin' ? 'standin' : 'command';
-}
-
 /**
  * A workspace package's built command, found through its package.json `bin`, e.g.
  * `workspaceBin('@grpc-proxy/proxy', 'grpc-proxy')`.
@@ -193,11 +182,9 @@ export class ProxyProcess {
   ) {}
 
   static async start(options: ProxyOptions): Promise<ProxyProcess> {
-    const kind = proxyKind();
     let configDir: string | undefined;
     let args: string[];
     if (options.config) {
-      if (kind === 'standin') throw new Error('the stand-in proxy takes no config file');
       configDir = mkdtempSync(path.join(tmpdir(), 'e2e-proxy-'));
       const file = path.join(configDir, 'proxy.json');
       writeFileSync(file, JSON.stringify({ listen: ['127.0.0.1:0'], ...options.config }));
@@ -206,13 +193,13 @@ export class ProxyProcess {
       if (!options.backend) throw new Error('a backend or a config is required');
       args = ['--listen', '127.0.0.1:0', '--backend', options.backend];
     }
-    const script = kind === 'standin' ? fixture('standin-proxy') : proxyCommandPath();
+    const script = proxyCommandPath();
     const child = new NodeProcess({
       script,
       args,
       nodeArgs: ['--expose-gc', '--require', fixture('stats-agent')],
       ipc: true,
-      name: `proxy (${kind})`,
+      name: 'grpc-proxy',
     });
     try {
       const address = await child.waitForLine(parseListeningAddress, STARTUP_TIMEOUT_MS);
