@@ -1,3 +1,4 @@
 import base from '../../eslint.config.mjs';
 
-export default [...base];
+// `tsc --build tsconfig.json --emitDeclarationOnly` writes spec declarations to out-tsc/.
+export default [{ ignores: ['out-tsc/**'] }, ...base];
