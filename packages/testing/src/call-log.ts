@@ -24,9 +24,9 @@ export interface EchoCallRecord {
   readonly halfClosed: boolean;
   /** The status the server ended the call with (trailers in `metadata`), if it did. */
   readonly status: StatusObject | undefined;
-  /** Whether the call was cancelled from the client side (grpc-js `'cancelled'` event). */
+  /** Whether the client cancelled the call before its deadline (grpc-js `'cancelled'` event). */
   readonly cancelled: boolean;
-  /** Whether the deadline passed before the server finished the call. */
+  /** Whether the deadline passed before the server finished the call (not counted as cancelled). */
   readonly deadlineExceeded: boolean;
   /** Whether the call is over: a status was sent, it was cancelled, or its deadline passed. */
   readonly ended: boolean;
@@ -54,6 +54,23 @@ export interface WaitForCallOptions {
 
 const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 
+/** How much an echo server remembers of its calls. */
+export interface EchoCallLogOptions {
+  /**
+   * Most calls kept; beyond it the oldest finished calls are forgotten, so a long benchmark
+   * does not grow without bound. `0` keeps no log at all (waits then reject at once).
+   * Default: 10000.
+   */
+  maxCalls?: number;
+  /**
+   * Whether recorded messages keep their payload bytes; when false they are recorded with
+   * empty payloads (every other field kept). Default: true.
+   */
+  keepPayloads?: boolean;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * The calls an echo server has seen, with a way to await a condition on them without sleeping:
  * every change to a record re-checks the waiting predicates.
@@ -61,16 +78,34 @@ const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 export class EchoCallLog {
   private readonly records: MutableEchoCallRecord[] = [];
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  private readonly maxCalls: number;
+  private readonly keepPayloads: boolean;
+
+  constructor(options: EchoCallLogOptions = {}) {
+    this.maxCalls = options.maxCalls ?? 10_000;
+    this.keepPayloads = options.keepPayloads ?? true;
+  }
 
   /** Every call so far, oldest first. */
   get calls(): readonly EchoCallRecord[] {
     return this.records;
   }
 
-  /** Starts the record of a new call. */
+  /** Starts the record of a new call, forgetting the oldest finished ones beyond the limit. */
   add(record: MutableEchoCallRecord): void {
+    if (this.maxCalls === 0) return;
     this.records.push(record);
+    while (this.records.length > this.maxCalls) {
+      const oldestEnded = this.records.findIndex((call) => call.ended);
+      if (oldestEnded < 0) break;
+      this.records.splice(oldestEnded, 1);
+    }
     this.changed();
+  }
+
+  /** The form of a message the log keeps: as is, or without its payload. */
+  keep<T extends { payload: Buffer }>(message: T): T {
+    return this.keepPayloads ? message : { ...message, payload: NO_BYTES };
   }
 
   /** Re-checks the waiting predicates; call after every change to a record. */
@@ -93,6 +128,11 @@ export class EchoCallLog {
   ): Promise<EchoCallRecord> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
     const description = options.description ?? 'a matching call';
+    if (this.maxCalls === 0) {
+      return Promise.reject(
+        new Error(`the call log is off (maxCalls: 0); cannot wait for ${description}`),
+      );
+    }
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const found = this.records.find(predicate);

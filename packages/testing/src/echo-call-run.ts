@@ -27,6 +27,10 @@ class CallOver extends Error {}
 export class EchoCallRun {
   readonly record: MutableEchoCallRecord;
   private knobs: EchoRequest = EchoRequest.fromPartial({});
+  private received = 0;
+  private sent = 0;
+  /** Request payloads collected for client streaming's concatenated answer. */
+  readonly payloads: Buffer[] = [];
   private readonly abort = new AbortController();
   private readonly deadlineTimer: NodeJS.Timeout | undefined;
 
@@ -75,10 +79,17 @@ export class EchoCallRun {
     return this.knobs;
   }
 
+  /** How many requests the call has received. */
+  get requestCount(): number {
+    return this.received;
+  }
+
   /** Records a request; the first one sets the knobs. */
-  receive(request: EchoRequest): void {
-    if (this.record.requests.length === 0) this.knobs = request;
-    this.record.requests.push(request);
+  receive(request: EchoRequest, collectPayload = false): void {
+    if (this.received === 0) this.knobs = request;
+    this.received++;
+    if (collectPayload) this.payloads.push(request.payload);
+    this.record.requests.push(this.log.keep(request));
     this.log.changed();
   }
 
@@ -135,9 +146,7 @@ export class EchoCallRun {
 
   /** Whether the knobs say to end the call now, given the responses sent so far. */
   get statusDue(): boolean {
-    return (
-      this.knobs.statusCode !== undefined && this.record.responses.length >= this.knobs.statusAfter
-    );
+    return this.knobs.statusCode !== undefined && this.sent >= this.knobs.statusAfter;
   }
 
   /** Builds the next response: `payload` (or the knobs' pattern), with what the server saw. */
@@ -147,15 +156,16 @@ export class EchoCallRun {
       serverName: this.serverName,
       deadlineRemainingMs: this.record.deadlineRemainingMs,
       requestMetadata: this.knobs.echoMetadata ? entriesFromMetadata(this.record.metadata) : [],
-      index: this.record.responses.length,
-      requestCount: this.record.requests.length,
+      index: this.sent,
+      requestCount: this.received,
     });
   }
 
   /** Records a response about to be written, sending headers first when they are due. */
   respond(response: EchoResponse): void {
     this.sendHeadersAt('first-response');
-    this.record.responses.push(response);
+    this.sent++;
+    this.record.responses.push(this.log.keep(response));
     this.log.changed();
   }
 
@@ -190,7 +200,8 @@ export class EchoCallRun {
 
   private stop(reason: 'cancelled' | 'deadline'): void {
     if (this.ended) return;
-    if (reason === 'cancelled') this.record.cancelled = true;
+    // grpc-js cuts a call short at its deadline with a 'cancelled' event too: tell them apart.
+    if (reason === 'cancelled' && Date.now() < this.record.deadline) this.record.cancelled = true;
     else this.record.deadlineExceeded = true;
     this.abort.abort();
     this.markEnded();

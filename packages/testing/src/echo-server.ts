@@ -3,7 +3,7 @@ import type { ServerOptions } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ServingStatus } from 'grpc-health-check';
 import { EchoCallLog } from './call-log';
-import type { EchoCallRecord, WaitForCallOptions } from './call-log';
+import type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './call-log';
 import { echoServiceImplementation } from './echo-service';
 import { EchoServiceService } from './gen/grpc_proxy/testing/v1/echo';
 
@@ -33,6 +33,8 @@ export interface EchoServerOptions {
    * Default: `''` and the echo service `SERVING`.
    */
   health?: Record<string, ServingStatus>;
+  /** How much of each call to remember. Default: the last 10000 calls, payloads included. */
+  callLog?: EchoCallLogOptions;
 }
 
 /** Counters of calls the server has seen, including calls to methods it does not implement. */
@@ -61,10 +63,11 @@ export interface EchoServerHandle {
     options?: WaitForCallOptions,
   ): Promise<EchoCallRecord>;
   /**
-   * Waits for a call that the client cancelled, optionally one matching `predicate` too.
+   * Waits for a call that the client cancelled; `match` narrows it down: a method (full path
+   * like `/grpc_proxy.testing.v1.EchoService/Bidi`, or just `Bidi`) or a predicate.
    */
   waitForCancelled(
-    predicate?: (call: EchoCallRecord) => boolean,
+    match?: string | ((call: EchoCallRecord) => boolean),
     options?: WaitForCallOptions,
   ): Promise<EchoCallRecord>;
   /** Forgets the calls recorded so far. */
@@ -97,7 +100,7 @@ const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServerHandle> {
   const name = options.name ?? 'echo';
   const server = new Server({ ...DEFAULT_SERVER_OPTIONS, ...options.serverOptions });
-  const log = new EchoCallLog();
+  const log = new EchoCallLog(options.callLog);
   server.addService(EchoServiceService, echoServiceImplementation(name, log));
   const health = new HealthImplementation(
     options.health ?? { '': 'SERVING', [ECHO_SERVICE_NAME]: 'SERVING' },
@@ -124,11 +127,13 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       return log.calls;
     },
     waitForCall: (predicate, waitOptions) => log.waitFor(predicate, waitOptions),
-    waitForCancelled: (predicate = () => true, waitOptions) =>
-      log.waitFor((call) => call.cancelled && predicate(call), {
-        description: 'a cancelled call',
+    waitForCancelled: (match, waitOptions) => {
+      const matches = methodMatcher(match);
+      return log.waitFor((call) => call.cancelled && matches(call), {
+        description: `a cancelled call${typeof match === 'string' ? ` to ${match}` : ''}`,
         ...waitOptions,
-      }),
+      });
+    },
     clearCalls: () => log.clear(),
     callCounts: () => channelzCallCounts(server),
     setHealth: (service, status) => health.setStatus(service, status),
@@ -138,6 +143,14 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       ),
     forceClose: () => server.forceShutdown(),
   };
+}
+
+function methodMatcher(
+  match: string | ((call: EchoCallRecord) => boolean) | undefined,
+): (call: EchoCallRecord) => boolean {
+  if (match === undefined) return () => true;
+  if (typeof match === 'function') return match;
+  return (call) => call.method === match || call.method.endsWith(`/${match}`);
 }
 
 function bindTarget(options: EchoServerOptions): string {

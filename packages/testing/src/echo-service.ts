@@ -52,8 +52,8 @@ function clientStream(
 ): void {
   call.on('data', (request: EchoRequest) => {
     if (run.ended) return;
-    run.receive(request);
-    if (run.record.requests.length > 1) return;
+    run.receive(request, true);
+    if (run.requestCount > 1) return;
     run.sendHeadersAt('start');
     // A configured status ends the call without waiting for the client's half-close.
     if (run.settings.statusCode !== undefined) answerOnce(run, concatPayloads(run), callback);
@@ -129,7 +129,7 @@ function bidi(run: EchoCallRun, call: ServerDuplexStream<EchoRequest, EchoRespon
     run.receive(request);
     call.pause();
     enqueue(async () => {
-      if (run.record.requests.length === 1) {
+      if (run.requestCount === 1) {
         run.sendHeadersAt('start');
         if (run.statusDue) return endStream(run, call);
         if (run.waitsAfterHeaders) {
@@ -191,5 +191,5 @@ function endWith(
 }
 
 function concatPayloads(run: EchoCallRun): Buffer {
-  return Buffer.concat(run.record.requests.map((request) => request.payload));
+  return Buffer.concat(run.payloads);
 }

@@ -8,7 +8,7 @@ export {
 } from './gen/grpc_proxy/testing/v1/echo';
 export type { EchoServiceServer } from './gen/grpc_proxy/testing/v1/echo';
 export { EchoCallLog } from './call-log';
-export type { EchoCallRecord, WaitForCallOptions } from './call-log';
+export type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './call-log';
 export { ECHO_SERVICE_NAME, startEchoServer } from './echo-server';
 export type { EchoServerCallCounts, EchoServerHandle, EchoServerOptions } from './echo-server';
 export { createEchoClient } from './echo-client';
