@@ -1,7 +1,13 @@
 import { Server, status, type Client } from '@grpc/grpc-js';
 import { createBackendClient } from './backend-client';
 import { registerService } from './handler';
-import { bidiCall, eventually, rawClient, unaryCall, type RunningServer } from './test-support/grpc-fixtures';
+import {
+  bidiCall,
+  eventually,
+  rawClient,
+  unaryCall,
+  type RunningServer,
+} from './test-support/grpc-fixtures';
 import { bindLocal, startProxy } from './test-support/proxy-fixture';
 import { ECHO, startTestBackend, type TestBackend } from './test-support/test-backend';
 
@@ -72,8 +78,12 @@ describe('message size limits on both legs', () => {
   });
 
   it('refuses invalid limits with a RangeError naming the option', () => {
-    expect(() => startProxy(() => ({ backend: backendClient }), { maxSendMessageLength: -5 })).toThrow(
-      new RangeError('maxSendMessageLength must be a non-negative integer (or -1 for no limit), got -5'),
+    expect(() =>
+      startProxy(() => ({ backend: backendClient }), { maxSendMessageLength: -5 }),
+    ).toThrow(
+      new RangeError(
+        'maxSendMessageLength must be a non-negative integer (or -1 for no limit), got -5',
+      ),
     );
   });
 });

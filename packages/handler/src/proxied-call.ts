@@ -30,6 +30,9 @@ import type { ResolvedHandlerOptions } from './options';
 import { resolveBackend, type RawChannel, type ResolvedBackend } from './route-backend';
 import { describeError, directorRejection } from './status-error';
 
+/** How near the deadline a client reset counts as the deadline expiring. */
+const DEADLINE_SLACK_MS = 100;
+
 type RawCall = ReturnType<RawChannel['createCall']>;
 type ServerStream = ServerDuplexStream<Buffer, Buffer>;
 
@@ -306,7 +309,10 @@ export class ProxiedCall {
   private readonly onServerCallClosed = (): void => {
     if (this.finalStatus !== null) return;
     const deadline = this.incoming.deadline;
-    const expired = deadline !== Infinity && +deadline <= Date.now();
+    // The client's own deadline timer resets the stream at about the same moment as ours fires
+    // (ours started when the headers arrived, so it is a little late): a close this near the
+    // deadline is the deadline, not a cancellation.
+    const expired = deadline !== Infinity && +deadline - Date.now() <= DEADLINE_SLACK_MS;
     this.finalStatus = expired
       ? { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }
       : { code: status.CANCELLED, details: 'Cancelled by client', metadata: new Metadata() };

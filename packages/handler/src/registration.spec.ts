@@ -11,7 +11,12 @@ import { registerService, transparentHandler } from './handler';
 import { handlerTableOf, serveUnknownServices } from './unknown-services';
 import { raw, rawClient, unaryCall, type RunningServer } from './test-support/grpc-fixtures';
 import { bindLocal } from './test-support/proxy-fixture';
-import { ECHO, UNKNOWN_METHOD, startTestBackend, type TestBackend } from './test-support/test-backend';
+import {
+  ECHO,
+  UNKNOWN_METHOD,
+  startTestBackend,
+  type TestBackend,
+} from './test-support/test-backend';
 
 function localHello(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
   callback(null, Buffer.concat([Buffer.from('local:'), call.request]));
@@ -65,10 +70,17 @@ describe('registerService and serveUnknownServices', () => {
     proxy = await bindLocal(server);
     client = rawClient(proxy.target);
 
-    expect((await unaryCall(client, `${ECHO}/Unary`, Buffer.from('1'))).responses).toEqual([Buffer.from('echo:1')]);
-    expect((await unaryCall(client, UNKNOWN_METHOD, Buffer.from('2'))).responses).toEqual([Buffer.from('echo:2')]);
+    expect((await unaryCall(client, `${ECHO}/Unary`, Buffer.from('1'))).responses).toEqual([
+      Buffer.from('echo:1'),
+    ]);
+    expect((await unaryCall(client, UNKNOWN_METHOD, Buffer.from('2'))).responses).toEqual([
+      Buffer.from('echo:2'),
+    ]);
     const sibling = await unaryCall(client, `${ECHO}/TrailersOnly`, Buffer.from('3'));
-    expect([sibling.status.code, sibling.status.details]).toEqual([status.NOT_FOUND, 'nothing here']);
+    expect([sibling.status.code, sibling.status.details]).toEqual([
+      status.NOT_FOUND,
+      'nothing here',
+    ]);
     expect((await unaryCall(client, '/local.Hello/Hi', Buffer.from('4'))).responses).toEqual([
       Buffer.from('local:4'),
     ]);
