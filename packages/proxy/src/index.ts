@@ -6,7 +6,7 @@
  */
 
 // @grpc-proxy/codec: raw payloads and gRPC message framing.
-// (DEFAULT_MAX_MESSAGE_LENGTH comes from the handler below: the same 64 MiB.)
+// (DEFAULT_MAX_MESSAGE_LENGTH: exported once, from the handler, with the same value.)
 export {
   codecWithParent,
   deserializeRaw,
@@ -85,10 +85,8 @@ export {
   byMetadata,
   byService,
   createBackend,
-  DEFAULT_MAX_MESSAGE_BYTES,
   healthChecked,
   HealthCheckedSet,
-  PROXY_CHANNEL_OPTIONS,
   roundRobin,
 } from '@grpc-proxy/director';
 export type {
@@ -140,6 +138,7 @@ export type {
   CallSettings,
   ConformanceCase,
   ConformanceOptions,
+  EchoCallLogOptions,
   EchoCallRecord,
   EchoClientOptions,
   EchoServerCallCounts,
