@@ -1,21 +1,21 @@
 import { Client, credentials as grpcCredentials, status } from '@grpc/grpc-js';
-import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import type { Backend } from '@grpc-proxy/handler';
-import { ProxyStatusError } from '@grpc-proxy/handler';
-import { PROXY_CHANNEL_OPTIONS } from './channel-options';
+import type { Backend, BackendClientOptions } from '@grpc-proxy/handler';
+import { ProxyStatusError, proxyChannelOptions } from '@grpc-proxy/handler';
 
-/** Options of {@link createBackend}. */
-export interface BackendOptions {
+/**
+ * Options of {@link createBackend}: the handler's backend client options plus a name.
+ *
+ * - `credentials`: channel credentials. Default: `credentials.createInsecure()`.
+ * - `maxReceiveMessageLength` / `maxSendMessageLength`: message limits on the backend leg, in
+ *   bytes (`-1` = none). Default: 64 MiB each, as the handler's.
+ * - `channelOptions`: grpc-js channel options, applied over the proxy-friendly defaults of the
+ *   handler's `proxyChannelOptions` (retries off, retry buffer 0, channelz off, the limits).
+ *   Set `grpc.service_config` here to use grpc-js's own load balancing over a `dns:`, `ipv4:`
+ *   or `xds:` target. Default: none.
+ */
+export interface BackendOptions extends BackendClientOptions {
   /** Name used in logs, metrics and error messages. Default: the target. */
   name?: string;
-  /** Channel credentials. Default: `credentials.createInsecure()`. */
-  credentials?: ChannelCredentials;
-  /**
-   * grpc-js channel options, applied over the proxy-friendly defaults (retries off, retry
-   * buffer 0, channelz off, 64 MiB message limits). Set `grpc.service_config` here to use
-   * grpc-js's own load balancing over a `dns:`, `ipv4:` or `xds:` target.
-   */
-  channelOptions?: ChannelOptions;
 }
 
 /** One upstream that owns its grpc-js channel; created by {@link createBackend}. */
@@ -52,7 +52,7 @@ export function createBackend(target: string, options: BackendOptions = {}): Own
   }
   const name = options.name ?? target;
   const channelCredentials = options.credentials ?? grpcCredentials.createInsecure();
-  const channelOptions: ChannelOptions = { ...PROXY_CHANNEL_OPTIONS, ...options.channelOptions };
+  const channelOptions = proxyChannelOptions(options);
   let client: Client | undefined;
   let closed = false;
   return {

@@ -5,7 +5,6 @@ export type { ByMetadataOptions, MetadataRoutes } from './by-metadata';
 export { byMetadata } from './by-metadata';
 export type { ServiceRoutes } from './by-service';
 export { byService } from './by-service';
-export { DEFAULT_MAX_MESSAGE_BYTES, PROXY_CHANNEL_OPTIONS } from './channel-options';
 export type { HealthCheckedEvents, HealthCheckedOptions } from './health-checked';
 export { HealthCheckedSet, healthChecked } from './health-checked';
 export type { HealthStatus } from './health-watcher';

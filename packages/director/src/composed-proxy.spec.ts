@@ -1,0 +1,139 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import {
+  callBidi,
+  callClientStream,
+  callEcho,
+  callServerStream,
+  createEchoClient,
+  echoRequest,
+  startEchoServer,
+} from '@grpc-proxy/testing';
+import type { CallOutcome, EchoServerHandle, EchoServiceClient } from '@grpc-proxy/testing';
+import type { ComposedProxy } from '../examples/composed-proxy';
+import { startComposedProxy } from '../examples/composed-proxy';
+import { nextStatus } from './test-support/calls';
+
+/** The four call kinds, each answering with the names of the servers that answered. */
+const callKinds: Record<
+  string,
+  (client: EchoServiceClient, metadata: Metadata) => Promise<CallOutcome>
+> = {
+  unary: (client, metadata) =>
+    callEcho(client, echoRequest({ payload: Buffer.from('u') }), { metadata }),
+  serverStream: (client, metadata) =>
+    callServerStream(client, echoRequest({ responseCount: 2 }), { metadata }),
+  clientStream: (client, metadata) =>
+    callClientStream(
+      client,
+      [echoRequest({ payload: Buffer.from('1') }), echoRequest({ payload: Buffer.from('2') })],
+      {
+        metadata,
+      },
+    ),
+  bidi: (client, metadata) =>
+    callBidi(
+      client,
+      [echoRequest({ payload: Buffer.from('1') }), echoRequest({ payload: Buffer.from('2') })],
+      {
+        metadata,
+      },
+    ),
+};
+
+function tenant(name?: string): Metadata {
+  const metadata = new Metadata();
+  if (name !== undefined) metadata.set('x-tenant', name);
+  metadata.set('x-user', 'ada');
+  return metadata;
+}
+
+/** Runs a call and returns the name of the one server that answered all its responses. */
+async function servedBy(outcome: Promise<CallOutcome>): Promise<string> {
+  const { status: end, responses } = await outcome;
+  expect(end).toMatchObject({ code: status.OK });
+  const names = new Set(responses.map((response) => response.serverName));
+  expect(names.size).toBe(1);
+  return [...names][0];
+}
+
+/** A unary call to a method the echo servers do not implement; resolves to the error. */
+function callBilling(client: EchoServiceClient): Promise<ServiceError> {
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest(
+      '/acme.billing.v1.Billing/Charge',
+      (buffer: Buffer) => buffer,
+      (buffer: Buffer) => buffer,
+      Buffer.alloc(0),
+      new Metadata(),
+      {},
+      (error) => (error ? resolve(error) : reject(new Error('billing call succeeded'))),
+    ),
+  );
+}
+
+describe('the composed example through a proxy built with the handler', () => {
+  let backends: Record<'a' | 'b' | 'c', EchoServerHandle>;
+  let proxy: ComposedProxy;
+  let client: EchoServiceClient;
+
+  beforeEach(async () => {
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((name) => startEchoServer({ name })));
+    backends = { a, b, c };
+    proxy = await startComposedProxy({ a: a.address, b: b.address, c: c.address });
+    client = createEchoClient(proxy.address);
+  });
+
+  afterEach(async () => {
+    client.close();
+    await proxy.close();
+    for (const backend of Object.values(backends)) backend.forceClose();
+  });
+
+  it.each(Object.keys(callKinds))('routes %s calls by tenant, then by service', async (kind) => {
+    const call = callKinds[kind];
+    const blue = [];
+    for (let index = 0; index < 4; index++) blue.push(await servedBy(call(client, tenant('blue'))));
+    expect(blue).toEqual(['a', 'b', 'a', 'b']);
+    expect(await servedBy(call(client, tenant('green')))).toBe('c');
+    const rest = [];
+    for (let index = 0; index < 3; index++) rest.push(await servedBy(call(client, tenant())));
+    expect(rest).toEqual(['a', 'b', 'c']);
+    expect(await servedBy(call(client, tenant('purple')))).toBe('a');
+  });
+
+  it('strips the routing key and forwards the rest', async () => {
+    await servedBy(callKinds.unary(client, tenant('green')));
+    const [seen] = backends.c.calls;
+    expect(seen.metadata.get('x-tenant')).toEqual([]);
+    expect(seen.metadata.get('x-user')).toEqual(['ada']);
+  });
+
+  it('sends the billing service to c', async () => {
+    const before = await backends.c.callCounts();
+    const error = await callBilling(client);
+    expect(error.code).toBe(status.UNIMPLEMENTED);
+    expect((await backends.c.callCounts()).started).toBe(before.started + 1);
+  });
+
+  it('follows health: blue leaves out a NOT_SERVING backend, then all down is UNAVAILABLE', async () => {
+    const [a, b] = proxy.blue.backends;
+    const bDown = nextStatus(proxy.blue, b, 'NOT_SERVING');
+    backends.b.setHealth('', 'NOT_SERVING');
+    await bDown;
+    const served = [];
+    for (let index = 0; index < 3; index++)
+      served.push(await servedBy(callKinds.unary(client, tenant('blue'))));
+    expect(served).toEqual(['a', 'a', 'a']);
+
+    const aGone = nextStatus(proxy.blue, a, 'UNREACHABLE');
+    backends.a.forceClose();
+    await aGone;
+    const outcome = await callKinds.bidi(client, tenant('blue'));
+    expect(outcome.status.code).toBe(status.UNAVAILABLE);
+    expect(outcome.status.details).toBe(
+      'no backend available for /grpc_proxy.testing.v1.EchoService/Bidi in healthChecked(a, b) (a: UNREACHABLE, b: NOT_SERVING)',
+    );
+    expect(outcome.responses).toEqual([]);
+  });
+});
