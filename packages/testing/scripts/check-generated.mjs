@@ -1,4 +1,5 @@
-// Fails when src/gen differs from what `buf generate` produces from proto/ right now.
+// Fails when proto/ breaks buf lint, or when src/gen differs from what `buf generate` produces
+// from proto/ right now.
 // Run through `npm run check-generated` so that npm puts `buf` and `protoc-gen-ts_proto` on PATH.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -40,6 +41,7 @@ function differences(expectedDir, actualDir) {
 
 const outputBase = mkdtempSync(join(tmpdir(), 'grpc-proxy-testing-gen-'));
 try {
+  execFileSync('buf', ['lint'], { cwd: packageDir, stdio: 'inherit' });
   execFileSync('buf', ['generate', '--output', outputBase], { cwd: packageDir, stdio: 'inherit' });
   const problems = differences(join(outputBase, 'src/gen'), committedDir);
   if (problems.length > 0) {

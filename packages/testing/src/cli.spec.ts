@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as Status } from '@grpc/grpc-js';
 import { callEcho, echoRequest } from './client-calls';
@@ -63,6 +64,17 @@ describe('grpc-proxy-echo', () => {
 
     const outcome = await callEcho(started.client, echoRequest());
     expect(outcome.status.code).toBe(Status.OK);
+    cli!.child.kill('SIGTERM');
+    expect(await cli!.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('listens on a unix socket', async () => {
+    const path = join(tmpdir(), `grpc-proxy-echo-${process.pid}.sock`);
+    const started = await startCli(['--unix-socket', path]);
+    expect(started.address).toBe(`unix:${path}`);
+
+    const outcome = await callEcho(started.client, echoRequest());
+    expect(outcome.responses[0].serverName).toBe('echo');
     cli!.child.kill('SIGTERM');
     expect(await cli!.exited).toEqual({ code: 0, signal: null });
   });
