@@ -29,6 +29,8 @@ export interface OwnedBackend extends Backend {
    * Throws `ProxyStatusError(UNAVAILABLE)` after `close()`.
    */
   client(): Client;
+  /** False once closed: `roundRobin` skips a closed backend. */
+  isAvailable(): boolean;
   /** Closes the channel (calls in flight finish). Idempotent. */
   close(): void;
 }
@@ -67,6 +69,9 @@ export function createBackend(target: string, options: BackendOptions = {}): Own
       }
       client ??= new Client(target, channelCredentials, channelOptions);
       return client;
+    },
+    isAvailable() {
+      return !closed;
     },
     close() {
       closed = true;

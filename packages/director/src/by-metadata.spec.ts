@@ -109,6 +109,14 @@ describe('byMetadata', () => {
     expect(call.metadata.getMap()).toEqual({});
   });
 
+  it('rejects a route to a backend closed elsewhere with UNAVAILABLE', () => {
+    const gone = createBackend('127.0.0.1:1', { name: 'gone' });
+    gone.close();
+    expect(() =>
+      byMetadata('x-tenant', { gone })(proxyCall(method, { 'x-tenant': 'gone' })),
+    ).toThrow(statusError(status.UNAVAILABLE, 'backend gone is closed'));
+  });
+
   it('closes what it owns and then refuses calls', () => {
     const a = createBackend('127.0.0.1:1', { name: 'a' });
     const b = createBackend('127.0.0.1:2', { name: 'b' });

@@ -85,6 +85,20 @@ describe('roundRobin', () => {
     expect(await rotation(director, 3)).toEqual(['x', 'y', 'x']);
   });
 
+  it('skips a closed backend, and a director routing to one rejects with UNAVAILABLE', async () => {
+    const [a, b] = [named('a'), named('b')];
+    const director = roundRobin([a, b]);
+    b.close();
+    expect(await rotation(director, 2)).toEqual(['a', 'a']);
+    a.close();
+    expect(() => director(call())).toThrow(
+      statusError(
+        status.UNAVAILABLE,
+        'no backend available for /acme.v1.Echo/Unary in roundRobin(a, b)',
+      ),
+    );
+  });
+
   it('refuses an empty list', () => {
     expect(() => roundRobin([])).toThrow(
       new TypeError('roundRobin: needs a non-empty list of targets or a backend set'),

@@ -61,6 +61,9 @@ export function isBackendSet(target: RouteTarget): target is BackendSet {
 export function routeTo(target: RouteTarget, call: ProxyCall): Route | Promise<Route> {
   if (typeof target === 'function') return target(call);
   if (isBackendSet(target)) return target.route(call);
+  if ((target as { closed?: unknown }).closed === true) {
+    throw new ProxyStatusError(status.UNAVAILABLE, `backend ${describeTarget(target)} is closed`);
+  }
   return { backend: target };
 }
 
