@@ -128,13 +128,22 @@ describe('faults', () => {
     const client: Client = probeClient(proxy.address);
     cleanups.push(() => client.close());
 
+    const startedAt = performance.now();
     const outcome = await callUnary(client, probeService.Hang.path, Buffer.from('x'), {
       deadlineMs: 500,
     });
+    const msToDeadline = performance.now() - startedAt;
+    // The client's own deadline fires (grpc-js words it, with timings).
     expect(outcome.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(outcome.details).toMatch(/^Deadline exceeded after \d+\.\d{3}s/);
     const call = await backendCallOf(backend, 'Hang');
-    await cancellationOf(backend, call, 2000);
+    await cancellationOf(backend, call, 1000);
+    const msToCancel = performance.now() - startedAt - msToDeadline;
     expect(proxy.process.running).toBe(true);
+    process.stdout.write(
+      `[e2e] never-answering backend: DEADLINE_EXCEEDED after ${msToDeadline.toFixed(0)} ms, ` +
+        `backend cancellation seen ${msToCancel.toFixed(0)} ms later\n`,
+    );
   });
 
   it.each([

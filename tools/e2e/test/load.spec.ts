@@ -4,8 +4,12 @@ import {
   BackendProcess,
   EchoCliProcess,
   ProxyProcess,
+  RawH2Session,
   echoUnary,
+  grpcFrame,
+  grpcRequestHeaders,
   mib,
+  rawUnary,
   probeClient,
   probeService,
   sampleRss,
@@ -201,25 +205,28 @@ describe('load', () => {
     cleanups.push(() => backend.stop());
     const proxy = await ProxyProcess.start({ backend: backend.address });
     cleanups.push(() => proxy.stop());
-    // Four client connections (a local subchannel pool each), 32 calls in flight on each.
-    const clients = Array.from({ length: 4 }, () =>
-      probeClient(proxy.address, undefined, { 'grpc.use_local_subchannel_pool': 1 }),
-    );
-    cleanups.push(() => clients.forEach((client) => client.close()));
+    // Four client connections, 32 calls in flight on each. The client is bare node:http2 so that
+    // the proxy, not the test process, is the bottleneck.
+    const sessions = Array.from({ length: 4 }, () => new RawH2Session(proxy.address));
+    cleanups.push(() => Promise.all(sessions.map((session) => session.close())));
     const payload = Buffer.alloc(64, 7);
+    const request = grpcFrame(payload);
+    const headers = grpcRequestHeaders(probeService.Unary.path);
     let failures = 0;
     const calls = async (total: number) =>
       runConcurrently(total, 128, async (index) => {
-        const outcome = await echoUnary(clients[index % clients.length], payload);
-        if (outcome.code !== status.OK || !outcome.response?.equals(payload)) failures += 1;
+        const outcome = await rawUnary(sessions[index % sessions.length].session, headers, request);
+        if (outcome.code !== status.OK || !outcome.body.equals(request)) failures += 1;
       });
 
     await calls(2000); // warm-up: connections, JIT, grpc-js caches
     const baseline = await proxy.stats();
+    const baselineFds = proxy.openFds();
     const startedAt = performance.now();
     await calls(100_000);
     const elapsed = performance.now() - startedAt;
     const after = await proxy.stats();
+    const afterFds = proxy.openFds();
 
     expect(failures).toBe(0);
     expect(baseline.gcAvailable).toBe(true);
@@ -227,10 +234,12 @@ describe('load', () => {
     report(
       `100000 unary calls in ${elapsed.toFixed(0)} ms (${((100_000 / elapsed) * 1000).toFixed(0)}/s): ` +
         `handles ${JSON.stringify(baseline.activeResources)} -> ${JSON.stringify(after.activeResources)}; ` +
+        `open fds ${baselineFds} -> ${afterFds}; ` +
         `heap after GC ${mib(baseline.heapUsed)} -> ${mib(after.heapUsed)} (${heapGrowth >= 0 ? '+' : ''}${mib(heapGrowth)}); ` +
         `external ${mib(baseline.external)} -> ${mib(after.external)}; RSS ${mib(baseline.rss)} -> ${mib(after.rss)}`,
     );
     expect(after.activeResources).toEqual(baseline.activeResources);
+    expect(afterFds).toBe(baselineFds);
     expect(heapGrowth).toBeLessThan(8 * 1024 * 1024);
   });
 });

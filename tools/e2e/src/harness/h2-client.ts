@@ -128,3 +128,28 @@ export function splitAddress(address: string): [string, number] {
   const index = address.lastIndexOf(':');
   return [address.slice(0, index).replace(/^\[|\]$/g, ''), Number(address.slice(index + 1))];
 }
+
+/**
+ * One unary gRPC call on a raw session, as cheaply as `node:http2` allows (no grpc-js client
+ * machinery), for load cases where the client must not be the bottleneck. Resolves with the
+ * gRPC status and the raw response body (framed messages).
+ */
+export function rawUnary(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body: Buffer,
+): Promise<{ code: number | undefined; body: Buffer }> {
+  return new Promise((resolve) => {
+    const stream = session.request(headers);
+    const chunks: Buffer[] = [];
+    let code: number | undefined;
+    stream.on('response', (value) => {
+      if (value['grpc-status'] !== undefined) code = Number(value['grpc-status']);
+    });
+    stream.on('trailers', (value) => (code = Number(value['grpc-status'])));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => undefined);
+    stream.on('close', () => resolve({ code, body: Buffer.concat(chunks) }));
+    stream.end(body);
+  });
+}

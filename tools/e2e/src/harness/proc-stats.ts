@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Memory of a process as the kernel sees it, in bytes. */
 export interface KernelMemory {
@@ -46,4 +46,13 @@ export function sampleRss(pid: number, intervalMs = 20): { stop(): number } {
 /** Bytes as MiB with one decimal, for reports. */
 export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Number of open file descriptors of a process (`/proc/<pid>/fd`): every socket, pipe and file,
+ * including the unref'd sockets of grpc-js channels that `process.getActiveResourcesInfo()`
+ * does not list.
+ */
+export function countOpenFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }

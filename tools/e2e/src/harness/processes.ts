@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NodeProcess, parseListeningAddress } from './node-process';
-import { readKernelMemory, type KernelMemory } from './proc-stats';
+import { countOpenFds, readKernelMemory, type KernelMemory } from './proc-stats';
 import type { ProcessStats, StatsRequest } from './stats-protocol';
 
 /** This package's root: the nearest directory above this file with a package.json. */
@@ -220,6 +220,11 @@ export class ProxyProcess {
   /** RSS from `/proc` (no help from the proxy needed). */
   kernelMemory(): KernelMemory {
     return readKernelMemory(this.process.pid);
+  }
+
+  /** Open file descriptors from `/proc` (sockets included, ref'd or not). */
+  openFds(): number {
+    return countOpenFds(this.process.pid);
   }
 
   /** Stops the proxy (SIGTERM) and removes its config directory. */
