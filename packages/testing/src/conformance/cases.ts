@@ -10,6 +10,7 @@ import {
   backendEndsFirst,
   cancelAfterBegin,
   cancelAfterFirstResponse,
+  halfCloseReachesBackend,
   headersFirstThenWait,
   timeoutOnSleepingServer,
 } from './lifecycle-cases';
@@ -47,6 +48,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   cancelAfterFirstResponse,
   timeoutOnSleepingServer,
   headersFirstThenWait,
+  halfCloseReachesBackend,
   backendEndsFirst,
   stress,
 ];

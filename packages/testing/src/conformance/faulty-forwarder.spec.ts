@@ -97,6 +97,11 @@ describe('the suite catches a faulty forwarder', () => {
       `backend_ends_first: the status while the client side is open did not happen within ${STEP_TIMEOUT_MS} ms`,
     ],
     [
+      'hold-half-close',
+      'half_close_reaches_backend',
+      `half_close_reaches_backend: the answer the backend gives once it sees the half-close did not happen within ${STEP_TIMEOUT_MS} ms; does the proxy pass the client's half-close on to the backend?`,
+    ],
+    [
       'answer-unknown-methods',
       'unimplemented_service',
       'unimplemented_service: the backend never saw the call to /grpc_proxy.testing.v1.NoSuchService/Method (backend calls failed 0 -> 0); the proxy answered UNIMPLEMENTED (12) "The server does not implement the method /grpc_proxy.testing.v1.NoSuchService/Method" itself',

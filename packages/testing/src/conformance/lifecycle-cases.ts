@@ -101,6 +101,39 @@ export const headersFirstThenWait = defineCase(
   },
 );
 
+export const halfCloseReachesBackend = defineCase(
+  'half_close_reaches_backend',
+  "The client's half-close reaches the backend at once, while the call is still open: the " +
+    'backend answers only after it sees the half-close.',
+  async (context) => {
+    const call = context.tag();
+    const session = openBidi(context.client, call);
+    session.call.write(
+      echoRequest({
+        payload: Buffer.from('held'),
+        headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
+      }),
+    );
+    await within('response headers', context.stepTimeoutMs, session.headers());
+    session.call.end();
+    const outcome = await within(
+      'the answer the backend gives once it sees the half-close',
+      context.stepTimeoutMs,
+      session.outcome,
+    ).catch((error: Error) =>
+      fail(`${error.message}; does the proxy pass the client's half-close on to the backend?`),
+    );
+    expectStatus('status', outcome.status, Status.OK);
+    expectEqual(
+      'responses',
+      outcome.responses.map((r) => r.payload.toString()),
+      ['held'],
+    );
+    const record = await call.backendRecord('the end of the call', (c) => c.ended);
+    expectEqual('backend saw the half-close', record.halfClosed, true);
+  },
+);
+
 export const backendEndsFirst = defineCase(
   'backend_ends_first',
   'The backend ends the call (OK with trailers, or an error) while the client side is still ' +

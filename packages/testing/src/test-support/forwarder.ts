@@ -28,6 +28,8 @@ export type ForwarderFault =
   | 'drop-deadline'
   /** Waits for the client's half-close before passing the backend's status on. */
   | 'wait-for-half-close'
+  /** Passes the client's half-close on only once the backend has sent a response. */
+  | 'hold-half-close'
   /** Replaces the backend's status message with its own. */
   | 'rewrite-status-message'
   /** Answers methods it does not know itself (UNIMPLEMENTED) instead of forwarding them. */
@@ -117,6 +119,8 @@ function forward(
   let heldHeaders: Metadata | undefined;
   let headersSent = false;
   let clientHalfClosed = false;
+  let responded = false;
+  let halfClosePending = false;
   const sendHeaders = (headers: Metadata): void => {
     headersSent = true;
     call.sendMetadata(headers);
@@ -130,6 +134,9 @@ function forward(
   upstream.on('data', (message: Buffer) => {
     if (heldHeaders !== undefined) sendHeaders(heldHeaders);
     heldHeaders = undefined;
+    responded = true;
+    if (halfClosePending) upstream.end();
+    halfClosePending = false;
     if (!call.write(message)) {
       upstream.pause();
       call.once('drain', () => upstream.resume());
@@ -152,7 +159,8 @@ function forward(
   });
   call.on('end', () => {
     clientHalfClosed = true;
-    upstream.end();
+    if (has('hold-half-close') && !responded) halfClosePending = true;
+    else upstream.end();
   });
   call.on('cancelled', () => {
     // grpc-js also emits 'cancelled' after a normal end; cancelling a finished call is a no-op.
