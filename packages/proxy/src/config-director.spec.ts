@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import type { Backend, ProxyCall } from '@grpc-proxy/handler';
+import { ProxyStatusError, type Backend, type ProxyCall } from '@grpc-proxy/handler';
 import { createConfigDirector } from './config-director';
 import { compileRoutes } from './routing';
 
@@ -56,5 +56,38 @@ describe('createConfigDirector', () => {
         details: 'grpc-proxy: no route for /b.B/M',
       }),
     );
+  });
+
+  it('names the proxy in the rejections of the groups, sync or async, keeping code and trailers', async () => {
+    const trailers = new Metadata();
+    trailers.set('x-why', 'drained');
+    const failing = new Map([
+      [
+        'sync',
+        () => {
+          throw new ProxyStatusError(status.UNAVAILABLE, 'no backend available', trailers);
+        },
+      ],
+      ['async', () => Promise.reject(new ProxyStatusError(status.RESOURCE_EXHAUSTED, 'busy'))],
+      [
+        'named',
+        () => {
+          throw new ProxyStatusError(status.UNAVAILABLE, 'grpc-proxy: already named');
+        },
+      ],
+    ]);
+    const director = (name: string) => createConfigDirector(compileRoutes([], name), failing);
+    expect(() => director('sync')(call('/a.A/M'))).toThrow(
+      expect.objectContaining({
+        code: status.UNAVAILABLE,
+        details: 'grpc-proxy: no backend available',
+        metadata: trailers,
+      }),
+    );
+    await expect(director('async')(call('/a.A/M'))).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'grpc-proxy: busy',
+    });
+    expect(() => director('named')(call('/a.A/M'))).toThrow('grpc-proxy: already named');
   });
 });

@@ -1,6 +1,7 @@
 import { status, type Metadata } from '@grpc/grpc-js';
 import {
   ProxyStatusError,
+  directorRejection,
   type ProxyCall,
   type Route,
   type StreamDirector,
@@ -17,9 +18,35 @@ function textValues(metadata: Metadata, key: string): string[] {
   return metadata.get(key).filter((value): value is string => typeof value === 'string');
 }
 
+const PREFIX = 'grpc-proxy: ';
+
+/**
+ * A group's own rejection (e.g. "no backend available ...") with the proxy's name in front, so
+ * that clients can tell it from a backend's status with the same code.
+ */
+function named(error: unknown): unknown {
+  const rejection = directorRejection(error);
+  if (rejection === null || rejection.details.startsWith(PREFIX)) return error;
+  return new ProxyStatusError(rejection.code, PREFIX + rejection.details, rejection.metadata);
+}
+
+function routeThrough(group: RoutableGroup, call: ProxyCall): Route | Promise<Route> {
+  let route: Route | Promise<Route>;
+  try {
+    route = group(call);
+  } catch (error) {
+    throw named(error);
+  }
+  return route instanceof Promise
+    ? route.catch((error: unknown) => Promise.reject(named(error)))
+    : route;
+}
+
 /**
  * The director of the `grpc-proxy` command: the route table picks a backend name, and that
- * backend's group picks a target. No route: `UNIMPLEMENTED` naming the method.
+ * backend's group picks a target. No route: `UNIMPLEMENTED` naming the method. Rejections of
+ * the groups (no serving target...) keep their code and get `grpc-proxy: ` in front of their
+ * message.
  *
  * @param table - compiled from the config's routes and default backend
  * @param groups - each backend's director, by config name (validation guarantees every name in
@@ -36,8 +63,8 @@ export function createConfigDirector(
     });
     const group = name === undefined ? undefined : groups.get(name);
     if (group === undefined) {
-      throw new ProxyStatusError(status.UNIMPLEMENTED, `grpc-proxy: no route for ${call.method}`);
+      throw new ProxyStatusError(status.UNIMPLEMENTED, `${PREFIX}no route for ${call.method}`);
     }
-    return group(call);
+    return routeThrough(group, call);
   };
 }

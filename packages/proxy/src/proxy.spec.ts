@@ -8,7 +8,7 @@ import {
 import { parseConfig } from './config/load';
 import { createLogger } from './logging';
 import type { TargetHealthChange } from './backends';
-import { startProxy, type ProxyHandle } from './proxy';
+import { backendChannelOptions, serverOptionsFor, startProxy, type ProxyHandle } from './proxy';
 import { unaryEcho } from './test-support/echo-calls';
 
 describe('startProxy', () => {
@@ -121,5 +121,83 @@ backends:
     expect(metrics).toContain(
       `grpc_proxy_backend_healthy{backend="pool",target="${backends[1].address}"} 1`,
     );
+  });
+
+  it('sends every call to the first serving target with first_healthy, and says when none serves', async () => {
+    const echo = await start(
+      ([a, b]) => `
+listen: 127.0.0.1:0
+backends:
+  - { name: pool, targets: ["${a}", "${b}"], balancing: first_healthy, healthCheck: true }
+`,
+      ['a', 'b'],
+    );
+    for (let i = 0; i < 3; i++) expect((await unaryEcho(echo)).response?.serverName).toBe('a');
+    const bothDown = new Promise<void>((resolve) => {
+      onHealthChange = () =>
+        healthChanges.filter((change) => change.status === 'NOT_SERVING').length === 2 && resolve();
+    });
+    backends[0].setHealth('', 'NOT_SERVING');
+    backends[1].setHealth('', 'NOT_SERVING');
+    await bothDown;
+    expect(proxy?.notReadyReason()).toBe('no serving target in backend pool');
+    const { error } = await unaryEcho(echo);
+    expect(error?.code).toBe(status.UNAVAILABLE);
+    expect(error?.details).toMatch(
+      /^grpc-proxy: no backend available for \/grpc_proxy.testing.v1.EchoService\/Echo in pool /,
+    );
+  });
+
+  it('adds x-forwarded-for when asked, and refuses messages over maxMessageBytes', async () => {
+    const echo = await start(
+      ([a]) => `
+listen: 127.0.0.1:0
+backends: [{ name: a, targets: ["${a}"] }]
+metadata: { forwardedFor: true }
+limits: { maxMessageBytes: 1000 }
+`,
+      ['a'],
+    );
+    const { response } = await unaryEcho(echo, { echoMetadata: true });
+    const forwarded = response?.requestMetadata.filter((entry) => entry.key === 'x-forwarded-for');
+    expect(forwarded?.map((entry) => entry.value)).toEqual(['127.0.0.1']);
+    const { error } = await unaryEcho(echo, { payload: Buffer.alloc(2000) });
+    expect(error?.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('reports draining as not ready', async () => {
+    await start(([a]) => `listen: 127.0.0.1:0\nbackends: [{ name: a, targets: ["${a}"] }]`, ['a']);
+    expect(proxy?.notReadyReason()).toBeUndefined();
+    const closing = proxy?.close(0);
+    expect(proxy?.notReadyReason()).toBe('draining');
+    expect(await closing).toEqual({ inFlightAtStart: 0, endedByProxy: 0 });
+  });
+});
+
+describe('server and channel options from the limits', () => {
+  it('maps every limit to its grpc-js option', () => {
+    const config = parseConfig(
+      'backends: [{ name: a, targets: [x:1] }]\nlimits: { maxMessageBytes: 5000, maxConcurrentStreams: 7, keepalive: { timeMs: 30000, timeoutMs: 9000 } }',
+      'x',
+      '/',
+    );
+    expect(serverOptionsFor(config)).toEqual({
+      'grpc.max_send_message_length': 5000,
+      'grpc.max_receive_message_length': 5000,
+      'grpc.max_concurrent_streams': 7,
+      'grpc.keepalive_time_ms': 30000,
+      'grpc.keepalive_timeout_ms': 9000,
+    });
+    expect(backendChannelOptions(config)).toEqual({
+      'grpc.max_send_message_length': 5000,
+      'grpc.max_receive_message_length': 5000,
+      'grpc.keepalive_time_ms': 30000,
+      'grpc.keepalive_timeout_ms': 9000,
+    });
+    const defaults = parseConfig('backends: [{ name: a, targets: [x:1] }]', 'x', '/');
+    expect(serverOptionsFor(defaults)).toEqual({
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
   });
 });
