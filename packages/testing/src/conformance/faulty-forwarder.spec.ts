@@ -3,6 +3,7 @@ import type { EchoServerHandle } from '../echo-server';
 import { startForwarder } from '../test-support/forwarder';
 import type { ForwarderFault } from '../test-support/forwarder';
 import { conformanceCases } from './cases';
+import { ConformanceError } from './check';
 import { describeProxyConformance } from './describe-proxy-conformance';
 
 // A correct forwarder passes every case: the suite asks nothing a faithful proxy cannot do.
@@ -29,13 +30,19 @@ describe('the suite catches a faulty forwarder', () => {
 
   /** Runs case `name` through a forwarder with `fault`; resolves with its error message. */
   async function failureOf(fault: ForwarderFault, name: string): Promise<string> {
+    const error = await errorOf(fault, name);
+    return error.message;
+  }
+
+  /** Runs case `name` through a forwarder with `fault`; resolves with what it threw. */
+  async function errorOf(fault: ForwarderFault, name: string): Promise<Error> {
     forwarder = await startForwarder(backend.address, [fault]);
     const conformanceCase = conformanceCases.find((c) => c.name === name);
     if (conformanceCase === undefined) throw new Error(`no case ${name}`);
     try {
       await conformanceCase.run(forwarder.address, backend, { stepTimeoutMs: STEP_TIMEOUT_MS });
     } catch (error) {
-      return (error as Error).message;
+      return error as Error;
     }
     throw new Error(`case ${name} passed through a forwarder with fault ${fault}`);
   }
@@ -108,6 +115,12 @@ describe('the suite catches a faulty forwarder', () => {
     ],
   ] as const)('%s fails %s', async (fault, name, message) => {
     expect(await failureOf(fault, name)).toBe(message);
+  });
+
+  it('throws a ConformanceError for a difference it found', async () => {
+    const error = await errorOf('drop-status-details', 'status_details');
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(error.name).toBe('ConformanceError');
   });
 
   it('default-message-limits fails large_unary', async () => {
