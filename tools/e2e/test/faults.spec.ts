@@ -85,15 +85,15 @@ describe('faults', () => {
     const msToUnavailable = performance.now() - killedAt;
     expect(result.code).toBe(status.UNAVAILABLE);
     expect(msToUnavailable).toBeLessThan(2000);
+    process.stdout.write(
+      `[e2e] backend killed mid-stream: client saw UNAVAILABLE after ${msToUnavailable.toFixed(0)} ms: ${result.details}\n`,
+    );
 
     expect(proxy.process.running).toBe(true);
 
     echoServer = await EchoCliProcess.start(echoServer.port);
     const next = await echo(client, 'back');
     expect(next).toEqual({ code: status.OK, details: '', payload: 'back' });
-    process.stdout.write(
-      `[e2e] backend killed mid-stream: client saw UNAVAILABLE after ${msToUnavailable.toFixed(0)} ms\n`,
-    );
   });
 
   it('backend down: calls fail fast with UNAVAILABLE, and the first call once it is back succeeds', async () => {
@@ -111,15 +111,15 @@ describe('faults', () => {
     expect(down.code).toBe(status.UNAVAILABLE);
     expect(down.details).toMatch(/^grpc-proxy: backend default\/127\.0\.0\.1:\d+ unavailable: /);
     expect(msToFail).toBeLessThan(2000);
+    process.stdout.write(
+      `[e2e] call while backend down: UNAVAILABLE after ${msToFail.toFixed(0)} ms: ${down.details}\n`,
+    );
 
     // The proxy's backend channel failed to connect during the outage; a call arriving after the
     // backend is back must not be failed on the strength of that stale failure (reconnect backoff).
     echoServer = await EchoCliProcess.start(echoServer.port);
     const next = await echo(client, 'back');
     expect(next).toEqual({ code: status.OK, details: '', payload: 'back' });
-    process.stdout.write(
-      `[e2e] call while backend down: UNAVAILABLE after ${msToFail.toFixed(0)} ms\n`,
-    );
   });
 
   it('backend that never answers: DEADLINE_EXCEEDED, and the backend call is cancelled', async () => {

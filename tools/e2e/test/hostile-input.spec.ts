@@ -76,6 +76,9 @@ async function besideHealthyCall<T>(hostile: () => Promise<T>): Promise<T> {
     expect([next.code, next.response?.toString()]).toEqual([status.OK, 'next']);
     expect(proxy.process.running).toBe(true);
     expect(proxy.process.stderr).not.toMatch(/uncaught|unhandled/i);
+    expect(
+      proxy.process.lines.filter((line) => /uncaught|unhandled|"level":60/i.test(line)),
+    ).toEqual([]);
     return result;
   } finally {
     healthy.cancel();
