@@ -6,6 +6,8 @@ import { nextStatus, pickedName, proxyCall, statusError } from './test-support/c
 import type { HealthFlavour, HealthServer } from './test-support/health-server';
 import { startHealthServer } from './test-support/health-server';
 import type { ServingStatusMap } from 'grpc-health-check';
+import { startEchoServer } from '@grpc-proxy/testing';
+import type { EchoServerHandle } from '@grpc-proxy/testing';
 
 const method = '/acme.v1.Echo/Unary';
 const fastBackoff = { initialMs: 5, maxMs: 20 };
@@ -13,11 +15,14 @@ const fastBackoff = { initialMs: 5, maxMs: 20 };
 describe('healthChecked', () => {
   let servers: HealthServer[] = [];
   let sets: HealthCheckedSet[] = [];
+  let echoServers: EchoServerHandle[] = [];
 
   afterEach(async () => {
     for (const set of sets) set.close();
     await Promise.all(servers.map((server) => server.stop()));
+    for (const echo of echoServers) echo.forceClose();
     servers = [];
+    echoServers = [];
     sets = [];
   });
 
@@ -33,9 +38,11 @@ describe('healthChecked', () => {
     return set;
   }
 
+  /** Three named echo servers from the test kit, watched as a, b, c, all SERVING. */
   async function threeServing() {
-    const started = [await server(), await server(), await server()];
-    const backends = started.map((s, i) => createBackend(s.address, { name: 'abc'[i] }));
+    const started = await Promise.all(['a', 'b', 'c'].map((name) => startEchoServer({ name })));
+    echoServers.push(...started);
+    const backends = started.map((echo) => createBackend(echo.address, { name: echo.name }));
     const set = watch(backends);
     await set.ready();
     return { started, backends, set };
@@ -66,12 +73,12 @@ describe('healthChecked', () => {
     set.on('change', (backend, now, previous) => changes.push([backend.name, now, previous]));
 
     const notServing = nextStatus(set, backends[1], 'NOT_SERVING');
-    started[1].setStatus('', 'NOT_SERVING');
+    started[1].setHealth('', 'NOT_SERVING');
     await notServing;
     expect(await rotation(director, 4)).toEqual(['a', 'c', 'a', 'c']);
 
     const serving = nextStatus(set, backends[1], 'SERVING');
-    started[1].setStatus('', 'SERVING');
+    started[1].setHealth('', 'SERVING');
     await serving;
     expect(await rotation(director, 3)).toEqual(['a', 'b', 'c']);
     expect(changes).toEqual([
@@ -84,14 +91,14 @@ describe('healthChecked', () => {
     const { started, backends, set } = await threeServing();
     const director = roundRobin(set);
     const gone = nextStatus(set, backends[0], 'UNREACHABLE');
-    await started[0].stop();
+    started[0].forceClose();
     await gone;
     expect(await rotation(director, 4)).toEqual(['b', 'c', 'b', 'c']);
 
     await Promise.all(
       [1, 2].map(async (index) => {
         const down = nextStatus(set, backends[index], 'UNREACHABLE');
-        await started[index].stop();
+        started[index].forceClose();
         await down;
       }),
     );
@@ -108,7 +115,7 @@ describe('healthChecked', () => {
     const { started, backends, set } = await threeServing();
     expect(await pickedName(set.route(proxyCall(method)))).toBe('a');
     const down = nextStatus(set, backends[0], 'NOT_SERVING');
-    started[0].setStatus('', 'NOT_SERVING');
+    started[0].setHealth('', 'NOT_SERVING');
     await down;
     expect(await pickedName(set.route(proxyCall(method)))).toBe('b');
     expect(set.servingBackends().map((backend) => backend.name)).toEqual(['b', 'c']);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createBackend, healthChecked, roundRobin } from './index';
 import type { HealthServer } from './test-support/health-server';
 import { startHealthServer } from './test-support/health-server';
@@ -22,16 +24,51 @@ async function settleTo(expected: Record<string, number>, timeoutMs = 10_000) {
   return activeResources();
 }
 
-describe('resources', () => {
-  let server: HealthServer;
+/** An address nobody listens on: a port bound then closed (its close awaited). */
+async function closedPort(): Promise<string> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as AddressInfo;
+  await new Promise((resolve) => listener.close(resolve));
+  return `127.0.0.1:${port}`;
+}
 
-  beforeEach(async () => {
+/**
+ * The baseline once handles that were closing (a listener closed in setup, a finished test's
+ * timers) are gone: three equal samples in a row, bounded in time.
+ */
+async function steadyResources(timeoutMs = 5_000): Promise<Record<string, number>> {
+  const until = Date.now() + timeoutMs;
+  let last = JSON.stringify(activeResources());
+  let equalSamples = 1;
+  while (equalSamples < 3 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = JSON.stringify(activeResources());
+    equalSamples = now === last ? equalSamples + 1 : 1;
+    last = now;
+  }
+  return activeResources();
+}
+
+describe('resources', () => {
+  // Started once: a server stopping between tests would still be closing during the next
+  // test's baseline.
+  let server: HealthServer;
+  let polled: HealthServer;
+  let deadAddress: string;
+
+  beforeAll(async () => {
     server = await startHealthServer();
+    polled = await startHealthServer({ '': 'SERVING' }, 'check-only');
+    deadAddress = await closedPort();
   });
-  afterEach(() => server.stop());
+  afterAll(async () => {
+    await server.stop();
+    await polled.stop();
+  });
 
   it('100 backends and health-checked sets leave no socket, stream or timer behind', async () => {
-    const baseline = activeResources();
+    const baseline = await steadyResources();
     const sets = Array.from({ length: 100 }, (_, index) => {
       // A distinct option gives every backend its own connection (no shared subchannel).
       const backends = [0, 1].map((member) =>
@@ -50,6 +87,24 @@ describe('resources', () => {
     expect(await pickedName(director(proxyCall('/acme.v1.Echo/Unary')))).toBe('b0-0');
     director.close();
 
+    expect(await settleTo(baseline)).toEqual(baseline);
+  });
+
+  it('sets that poll Check or wait to retry leave no timer or call behind', async () => {
+    const baseline = await steadyResources();
+    const sets = Array.from({ length: 50 }, (_, index) =>
+      healthChecked(
+        [
+          createBackend(polled.address, { name: `polled-${index}` }),
+          createBackend(deadAddress, { name: `dead-${index}` }),
+        ],
+        { pollIntervalMs: 5, backoff: { initialMs: 5, maxMs: 20 } },
+      ),
+    );
+    await Promise.all(sets.map((set) => set.ready()));
+    expect(sets.map((set) => set.statusOf(set.backends[0]))).toEqual(Array(50).fill('SERVING'));
+    expect(sets.map((set) => set.statusOf(set.backends[1]))).toEqual(Array(50).fill('UNREACHABLE'));
+    for (const set of sets) set.close();
     expect(await settleTo(baseline)).toEqual(baseline);
   });
 });

@@ -49,7 +49,12 @@ function addCheckOnly(server: Server, health: HealthImplementation): void {
   health.addToServer(capture as never);
 }
 
-function stopServer(server: Server): Promise<void> {
+/**
+ * Ends every call at once like a killed process, and resolves once the listener and the
+ * connections are really closed (tryShutdown's callback; forceShutdown alone has none).
+ */
+export function stopServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   server.forceShutdown();
-  return Promise.resolve();
+  return closed;
 }

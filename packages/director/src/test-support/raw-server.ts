@@ -1,6 +1,7 @@
 import { Client, Metadata, Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServiceDefinition, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { stopServer } from './health-server';
 
 const identity = (buffer: Buffer) => buffer;
 
@@ -48,7 +49,7 @@ export async function startRawServer(name: string): Promise<RawServer> {
     name,
     address: `127.0.0.1:${port}`,
     health,
-    stop: async () => server.forceShutdown(),
+    stop: () => stopServer(server),
   };
 }
 
