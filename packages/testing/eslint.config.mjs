@@ -2,6 +2,8 @@ import base from '../../eslint.config.mjs';
 
 export default [
   ...base,
+  // Compiled output of the CLI tests (see src/test-support/cli-process.ts).
+  { ignores: ['out-tsc/**'] },
   {
     // Repo scripts run on Node as ES modules.
     files: ['scripts/**/*.mjs'],

@@ -6,13 +6,13 @@ import { callEcho, echoRequest } from './client-calls';
 import { createEchoClient } from './echo-client';
 import type { EchoClientOptions } from './echo-client';
 import type { EchoServiceClient } from './gen/grpc_proxy/testing/v1/echo';
-import { buildPackage, firstLine, spawnCli } from './test-support/cli-process';
+import { buildCli, firstLine, spawnCli } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
 
 let cli: CliProcess | undefined;
 let client: EchoServiceClient | undefined;
 
-beforeAll(() => buildPackage(), 180_000);
+beforeAll(() => buildCli(), 180_000);
 
 afterEach(async () => {
   client?.close();

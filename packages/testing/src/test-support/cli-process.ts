@@ -6,16 +6,35 @@ import { createInterface } from 'node:readline';
 
 const packageDir = join(__dirname, '..', '..');
 
-/** Builds dist/ (incrementally) so that dist/cli.js exists even on a fresh clone. */
-export function buildPackage(): void {
-  execFileSync(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '--build', 'tsconfig.lib.json'],
-    {
+/**
+ * Where the command under test is compiled: the package's own sources and tsconfig.lib.json,
+ * but not dist/, so that a build running at the same time (nx runs build and test in
+ * parallel) never hands the test a half-written file. Ignored by git (out-tsc/).
+ */
+const cliOutDir = join(packageDir, 'out-tsc', 'cli-under-test');
+
+/** Compiles the package (incrementally) so that the command exists even on a fresh clone. */
+export function buildCli(): void {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const args = ['-p', 'tsconfig.lib.json', '--outDir', cliOutDir, '--rootDir', 'src'];
+  const noDeclarations = [
+    '--composite',
+    'false',
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+  ];
+  const incremental = ['--incremental', '--tsBuildInfoFile', join(cliOutDir, 'tsbuildinfo')];
+  try {
+    execFileSync(process.execPath, [tsc, ...args, ...noDeclarations, ...incremental], {
       cwd: packageDir,
       stdio: 'pipe',
-    },
-  );
+    });
+  } catch (error) {
+    const output = (error as { stdout?: Buffer }).stdout?.toString() ?? '';
+    throw new Error(`compiling the package for the CLI tests failed:\n${output}`);
+  }
 }
 
 /** A running `grpc-proxy-echo` process. */
@@ -27,9 +46,9 @@ export interface CliProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node dist/cli.js` with `args`. */
+/** Starts the compiled `grpc-proxy-echo` (src/cli.ts) with `args`. */
 export function spawnCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [join(packageDir, 'dist', 'cli.js'), ...args], {
+  const child = spawn(process.execPath, [join(cliOutDir, 'cli.js'), ...args], {
     cwd: packageDir,
   });
   let stderr = '';
