@@ -55,13 +55,15 @@ export const timeoutOnSleepingServer = defineCase(
     const call = context.tag(Date.now() + SLEEPING_DEADLINE_MS);
     const outcome = await callEcho(context.client, echoRequest({ delayMs: 60_000 }), call);
     expectStatus('client status', outcome.status, Status.DEADLINE_EXCEEDED);
-    const record = await call.backendRecord('the end of the call', (c) => c.ended);
-    if (record.deadlineRemainingMs < 0 || record.deadlineRemainingMs > SLEEPING_DEADLINE_MS) {
+    const started = await call.backendRecord('the request', (c) => c.requests.length === 1);
+    const seen = started.deadlineRemainingMs;
+    if (seen < 0 || seen > SLEEPING_DEADLINE_MS) {
       fail(
         `the backend should see a deadline at most ${SLEEPING_DEADLINE_MS} ms away, ` +
-          `saw ${record.deadlineRemainingMs < 0 ? 'none' : `${record.deadlineRemainingMs} ms`}`,
+          `saw ${seen < 0 ? 'none' : `${seen} ms`}`,
       );
     }
+    const record = await call.backendRecord('the end of the call', (c) => c.ended);
     if (!record.cancelled && !record.deadlineExceeded) {
       fail(`the backend call ended with status ${record.status?.code} instead of being cut short`);
     }
