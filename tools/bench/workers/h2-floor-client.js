@@ -1,0 +1,55 @@
+'use strict';
+/**
+ * Floor, client side: a bare node:http2 client making gRPC-shaped unary calls (one framed message
+ * out, the echo back, grpc-status checked). Its own CPU per call is the client half of the floor.
+ *
+ * Usage: node h2-floor-client.js '<json options>' with { target, payload, concurrency, warmupMs,
+ * durationMs }. Prints `RESULT <json>` (see closed-loop.js).
+ */
+const http2 = require('node:http2');
+const { runClosedLoop } = require('../src/closed-loop');
+const { UNARY_PATH, frame, payloadOf } = require('../src/grpc-wire');
+
+async function main() {
+  const options = JSON.parse(process.argv[2]);
+  const session = http2.connect(`http://${options.target}`);
+  session.on('error', (error) => {
+    console.error(`floor client: session error: ${error.message}`);
+    process.exit(1);
+  });
+  await new Promise((resolve) => session.once('connect', resolve));
+  const body = frame(payloadOf(options.payload));
+  const headers = {
+    ':method': 'POST',
+    ':path': UNARY_PATH,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  };
+  const callOnce = () => unaryCall(session, headers, body);
+  const result = await runClosedLoop({ ...options, callOnce });
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  session.close();
+}
+
+function unaryCall(session, headers, body) {
+  return new Promise((resolve, reject) => {
+    const request = session.request(headers);
+    let status;
+    let received = 0;
+    request.on('response', (h) => (status = h['grpc-status'] ?? status));
+    request.on('trailers', (t) => (status = t['grpc-status']));
+    request.on('data', (chunk) => (received += chunk.length));
+    request.on('error', reject);
+    request.on('close', () =>
+      status === '0' && received === body.length
+        ? resolve()
+        : reject(new Error(`grpc-status ${status}, ${received} bytes`)),
+    );
+    request.end(body);
+  });
+}
+
+main().catch((error) => {
+  console.error(`floor client: ${error.stack}`);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+'use strict';
+/**
+ * Floor, server side: a bare node:http2 server answering gRPC-shaped unary calls (one
+ * length-prefixed message in, the same message back, `grpc-status: 0` in trailers). It does
+ * only what any gRPC server on node:http2 must do, so its CPU per call is a lower bound.
+ * Prints `READY <port>` once bound to 127.0.0.1:0.
+ */
+const http2 = require('node:http2');
+const { isSingleFrame } = require('../src/grpc-wire');
+
+const server = http2.createServer({ settings: { maxConcurrentStreams: 10000 } });
+
+server.on('stream', (stream) => {
+  const chunks = [];
+  stream.on('data', (chunk) => chunks.push(chunk));
+  stream.on('error', () => {});
+  stream.on('end', () => {
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const ok = isSingleFrame(body);
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
+    );
+    stream.once('wantTrailers', () =>
+      stream.sendTrailers(
+        ok ? { 'grpc-status': '0' } : { 'grpc-status': '13', 'grpc-message': 'bad frame' },
+      ),
+    );
+    stream.end(ok ? body : undefined);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
+
+process.on('SIGTERM', () => process.exit(0));

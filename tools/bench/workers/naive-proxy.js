@@ -1,0 +1,62 @@
+'use strict';
+/**
+ * The reference "naive grpc-js proxy": a grpc-js server whose handlers forward each call to the
+ * backend through a grpc-js client with default options, piping messages both ways. It is what
+ * most people would write first, so it is the row the real proxy has to beat.
+ *
+ * Usage: node naive-proxy.js <backend host:port>. Prints `READY <port>` (bound to 127.0.0.1:0).
+ * SIGTERM exits cleanly, so `node --cpu-prof` writes its profile.
+ */
+const grpc = require('@grpc/grpc-js');
+const { echoServiceDefinition, identity, unlimitedMessages } = require('../src/grpc-wire');
+
+const backendAddress = process.argv[2];
+if (!backendAddress) {
+  console.error('usage: naive-proxy.js <backend host:port>');
+  process.exit(2);
+}
+
+const backend = new grpc.Client(backendAddress, grpc.credentials.createInsecure(), {
+  ...unlimitedMessages,
+});
+const server = new grpc.Server({ ...unlimitedMessages });
+
+server.addService(echoServiceDefinition, {
+  Unary(call, callback) {
+    const path = echoServiceDefinition.Unary.path;
+    const upstream = backend.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      call.request,
+      call.metadata,
+      (error, response) => (error ? callback(error) : callback(null, response)),
+    );
+    call.on('cancelled', () => upstream.cancel());
+  },
+  Stream(call) {
+    const path = echoServiceDefinition.Stream.path;
+    const upstream = backend.makeBidiStreamRequest(path, identity, identity, call.metadata);
+    call.on('data', (message) => upstream.write(message));
+    call.on('end', () => upstream.end());
+    call.on('cancelled', () => upstream.cancel());
+    call.on('error', () => upstream.cancel());
+    upstream.on('data', (message) => call.write(message));
+    upstream.on('end', () => call.end());
+    upstream.on('error', (error) => call.emit('error', error));
+  },
+});
+
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+  if (error) {
+    console.error(`naive proxy: cannot bind: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`READY ${port}`);
+});
+
+process.on('SIGTERM', () => {
+  server.forceShutdown();
+  backend.close();
+  process.exit(0);
+});
