@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Backend } from '@grpc-proxy/handler';
 import type { HealthCheckedSet, HealthStatus, OwnedBackend } from './index';
@@ -26,8 +29,8 @@ describe('healthChecked', () => {
     sets = [];
   });
 
-  async function server(initial?: ServingStatusMap, flavour?: HealthFlavour, port?: number) {
-    const started = await startHealthServer(initial, flavour, port);
+  async function server(initial?: ServingStatusMap, flavour?: HealthFlavour, bindAddress?: string) {
+    const started = await startHealthServer(initial, flavour, bindAddress);
     servers.push(started);
     return started;
   }
@@ -163,24 +166,30 @@ describe('healthChecked', () => {
   });
 
   it('reconnects with backoff when a backend comes back on its address', async () => {
-    const first = await startHealthServer();
-    const port = Number(first.address.split(':')[1]);
-    await first.stop();
-    // grpc-js's own reconnect backoff (1 s by default) would otherwise pace the test.
-    const late = createBackend(`127.0.0.1:${port}`, {
-      name: 'late',
-      channelOptions: {
-        'grpc.initial_reconnect_backoff_ms': 20,
-        'grpc.max_reconnect_backoff_ms': 50,
-      },
-    });
-    const set = watch([late]);
-    await set.ready();
-    expect(set.statusOf(late)).toBe('UNREACHABLE');
-    const back = nextStatus(set, late, 'SERVING');
-    await server({ '': 'SERVING' }, 'watch', port);
-    await back;
-    expect(set.isServing(late)).toBe(true);
+    // A unix socket: no other test can take the address while the backend is away.
+    const directory = mkdtempSync(join(tmpdir(), 'director-'));
+    const address = `unix:${join(directory, 'late.sock')}`;
+    try {
+      // grpc-js's own reconnect backoff (1 s by default) would otherwise pace the test.
+      const late = createBackend(address, {
+        name: 'late',
+        channelOptions: {
+          'grpc.initial_reconnect_backoff_ms': 20,
+          'grpc.max_reconnect_backoff_ms': 50,
+        },
+      });
+      const set = watch([late]);
+      await set.ready();
+      expect(set.statusOf(late)).toBe('UNREACHABLE');
+      const back = nextStatus(set, late, 'SERVING');
+      await server({ '': 'SERVING' }, 'watch', address);
+      await back;
+      expect(set.isServing(late)).toBe(true);
+    } finally {
+      for (const set of sets) set.close();
+      await Promise.all(servers.splice(0).map((started) => started.stop()));
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('closes its watches and backends, then routes nothing and emits nothing', async () => {

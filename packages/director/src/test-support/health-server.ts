@@ -3,7 +3,7 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import type { ServingStatus, ServingStatusMap } from 'grpc-health-check';
 
-/** A plain grpc-js server with a grpc.health.v1 service, on 127.0.0.1 and a free port. */
+/** A plain grpc-js server with a grpc.health.v1 service, on 127.0.0.1 and a free port (or a unix socket). */
 export interface HealthServer {
   readonly address: string;
   setStatus(service: string, status: ServingStatus): void;
@@ -18,19 +18,19 @@ export type HealthFlavour = 'watch' | 'check-only' | 'none';
 export async function startHealthServer(
   initial: ServingStatusMap = { '': 'SERVING' },
   flavour: HealthFlavour = 'watch',
-  port = 0,
+  bindAddress = '127.0.0.1:0',
 ): Promise<HealthServer> {
   const server = new Server();
   const health = new HealthImplementation(initial);
   if (flavour === 'watch') health.addToServer(server);
   if (flavour === 'check-only') addCheckOnly(server, health);
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(bindAddress, ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
   return {
-    address: `127.0.0.1:${boundPort}`,
+    address: bindAddress.startsWith('unix:') ? bindAddress : `127.0.0.1:${boundPort}`,
     setStatus: (service, servingStatus) => health.setStatus(service, servingStatus),
     stop: () => stopServer(server),
   };
