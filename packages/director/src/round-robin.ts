@@ -31,22 +31,18 @@ interface Candidate {
  * Owns its targets: `close()` closes them.
  */
 export function roundRobin(targets: readonly RouteTarget[] | BackendSet): ComposedDirector {
-  const candidates = toCandidates(targets);
-  const name = isBackendSet(targets as RouteTarget)
-    ? `roundRobin(${(targets as BackendSet).name})`
-    : `roundRobin(${candidates.map((c) => describeTarget(c.target)).join(', ')})`;
-  const owned: RouteTarget[] = isBackendSet(targets as RouteTarget)
-    ? [targets as BackendSet]
-    : [...(targets as readonly RouteTarget[])];
-  // A set names its members' statuses in its own UNAVAILABLE message.
-  const whenNoneAvailable = isBackendSet(targets as RouteTarget)
-    ? (call: ProxyCall) => (targets as BackendSet).route(call)
-    : (call: ProxyCall): Route => {
-        throw new ProxyStatusError(
-          status.UNAVAILABLE,
-          `no backend available for ${call.method} in ${name}`,
-        );
-      };
+  const set = isBackendSet(targets as RouteTarget) ? (targets as BackendSet) : undefined;
+  const candidates = set ? setCandidates(set) : listCandidates(targets as readonly RouteTarget[]);
+  const name = `roundRobin(${set ? set.name : candidates.map((c) => describeTarget(c.target)).join(', ')})`;
+  const owned: readonly RouteTarget[] = set ? [set] : (targets as readonly RouteTarget[]);
+  // A set's own UNAVAILABLE message names each member's status.
+  const noneAvailable = (call: ProxyCall): Route => {
+    if (set) return set.route(call);
+    throw new ProxyStatusError(
+      status.UNAVAILABLE,
+      `no backend available for ${call.method} in ${name}`,
+    );
+  };
   let next = 0;
 
   const pick = (): Candidate | undefined => {
@@ -62,22 +58,20 @@ export function roundRobin(targets: readonly RouteTarget[] | BackendSet): Compos
   };
   const direct = (call: ProxyCall): Route | Promise<Route> => {
     const chosen = pick();
-    if (chosen === undefined) return whenNoneAvailable(call);
-    return routeTo(chosen.target, call);
+    return chosen === undefined ? noneAvailable(call) : routeTo(chosen.target, call);
   };
-  const anyAvailable = () => candidates.some((c) => c.available());
+  const anyAvailable = () => candidates.some((candidate) => candidate.available());
   return composeDirector(name, owned, direct, anyAvailable);
 }
 
-function toCandidates(targets: readonly RouteTarget[] | BackendSet): Candidate[] {
-  if (isBackendSet(targets as RouteTarget)) {
-    const set = targets as BackendSet;
-    return set.backends.map((backend) => ({
-      target: backend,
-      available: () => set.isServing(backend),
-    }));
-  }
-  const list = targets as readonly RouteTarget[];
+function setCandidates(set: BackendSet): Candidate[] {
+  return set.backends.map((backend) => ({
+    target: backend,
+    available: () => set.isServing(backend),
+  }));
+}
+
+function listCandidates(list: readonly RouteTarget[]): Candidate[] {
   if (!Array.isArray(list) || list.length === 0) {
     throw new TypeError('roundRobin: needs a non-empty list of targets or a backend set');
   }

@@ -100,7 +100,12 @@ export function mapRoute(
   route: Route | Promise<Route>,
   change: (route: Route) => Route,
 ): Route | Promise<Route> {
-  return route instanceof Promise ? route.then(change) : change(route);
+  return isThenable(route) ? Promise.resolve(route).then(change) : change(route);
+}
+
+/** A director may return any thenable, not only a native `Promise`. */
+function isThenable(value: unknown): value is PromiseLike<Route> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** Builds a {@link ComposedDirector} from its routing function and the targets it owns. */
