@@ -1,0 +1,71 @@
+import { Metadata, ServerCredentials, status } from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
+import { createProxyServer } from '@grpc-proxy/handler';
+import { callEcho, createEchoClient, echoRequest, startEchoServer } from '@grpc-proxy/testing';
+import type { EchoServerHandle, EchoServiceClient } from '@grpc-proxy/testing';
+import type { ComposedDirector } from './index';
+import { byMetadata, byService, createBackend } from './index';
+
+/** The statuses directors reject with reach the client exactly, through the handler. */
+describe('rejections through a proxy', () => {
+  let backend: EchoServerHandle;
+  let director: ComposedDirector;
+  let proxy: Server;
+  let client: EchoServiceClient;
+
+  async function startProxy(chosen: ComposedDirector) {
+    director = chosen;
+    proxy = createProxyServer({ director });
+    const port = await new Promise<number>((resolve, reject) =>
+      proxy.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    client = createEchoClient(`127.0.0.1:${port}`);
+  }
+
+  beforeEach(async () => {
+    backend = await startEchoServer({ name: 'only' });
+  });
+
+  afterEach(async () => {
+    client.close();
+    proxy.forceShutdown();
+    director.close();
+    await backend.close();
+  });
+
+  const tenant = (value: string) => {
+    const metadata = new Metadata();
+    metadata.set('x-tenant', value);
+    return metadata;
+  };
+
+  it('byMetadata without a route: UNIMPLEMENTED naming key and value, backend untouched', async () => {
+    await startProxy(byMetadata('x-tenant', { blue: createBackend(backend.address) }));
+    const outcome = await callEcho(client, echoRequest(), { metadata: tenant('purple') });
+    expect(outcome.status.code).toBe(status.UNIMPLEMENTED);
+    expect(outcome.status.details).toBe('no route for metadata key "x-tenant" value "purple"');
+    expect(outcome.responses).toEqual([]);
+    expect(backend.calls).toEqual([]);
+    const served = await callEcho(client, echoRequest(), { metadata: tenant('blue') });
+    expect(served.responses.map((response) => response.serverName)).toEqual(['only']);
+  });
+
+  it('byService without a route: UNIMPLEMENTED naming the method', async () => {
+    await startProxy(byService({ 'acme.*': createBackend(backend.address) }));
+    const outcome = await callEcho(client, echoRequest());
+    expect(outcome.status.code).toBe(status.UNIMPLEMENTED);
+    expect(outcome.status.details).toBe(
+      'no route for method /grpc_proxy.testing.v1.EchoService/Echo',
+    );
+  });
+
+  it('a closed director: UNAVAILABLE saying so', async () => {
+    await startProxy(byService({ '*': createBackend(backend.address) }));
+    director.close();
+    const outcome = await callEcho(client, echoRequest());
+    expect(outcome.status.code).toBe(status.UNAVAILABLE);
+    expect(outcome.status.details).toBe('byService is closed');
+  });
+});
