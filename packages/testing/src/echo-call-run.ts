@@ -121,16 +121,20 @@ export class EchoCallRun {
   }
 
   /**
-   * Resolves after one turn of the event loop; rejects if the call turned out to be cancelled.
+   * Handles the end of the request stream: resolves true, after recording the half-close, if
+   * it was one; false if the call is over or turned out to be cancelled. Never rejects.
    *
-   * Why: when a client cancels (RST_STREAM), node:http2 ends the request stream before it
+   * Why wait: when a client cancels (RST_STREAM), node:http2 ends the request stream before it
    * reports the close, so the server first sees what looks like a half-close; grpc-js reports
-   * the cancellation from process.nextTick callbacks of that same turn. Answering a half-close
-   * only after the turn lets the log tell a cancelled call from a finished one.
+   * the cancellation from process.nextTick callbacks of that same turn of the event loop.
+   * Deciding one turn later tells a cancelled call from a half-closed one.
    */
-  async settle(): Promise<void> {
+  async requestStreamEnded(): Promise<boolean> {
+    if (this.ended) return false;
     await new Promise((resolve) => setImmediate(resolve));
-    if (this.ended) throw new CallOver();
+    if (this.ended) return false;
+    this.halfClose();
+    return true;
   }
 
   /** Waits `delay_ms`; rejects with an internal marker when the call ends meanwhile. */

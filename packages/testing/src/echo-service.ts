@@ -59,12 +59,11 @@ function clientStream(
     if (run.settings.statusCode !== undefined) answerOnce(run, concatPayloads(run), callback);
   });
   call.on('end', () => {
-    run.halfClose();
-    if (run.ended || run.settings.statusCode !== undefined) return;
-    run
-      .settle()
-      .then(() => answerOnce(run, concatPayloads(run), callback))
-      .catch((error: unknown) => run.failed(error, (status) => callback(status)));
+    void run.requestStreamEnded().then((halfClosed) => {
+      if (halfClosed && run.settings.statusCode === undefined) {
+        answerOnce(run, concatPayloads(run), callback);
+      }
+    });
   });
 }
 
@@ -147,9 +146,10 @@ function bidi(run: EchoCallRun, call: ServerDuplexStream<EchoRequest, EchoRespon
     });
   });
   call.on('end', () => {
-    run.halfClose();
+    // Decided at once, not when the queue gets there, so the log shows it without delay.
+    const halfClosed = run.requestStreamEnded();
     enqueue(async () => {
-      await run.settle();
+      if (!(await halfClosed)) return;
       if (held !== undefined) await answer(held);
       held = undefined;
       if (!run.ended) await endStream(run, call);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Metadata } from '@grpc/grpc-js';
-import type { CallOptions } from '@grpc/grpc-js';
+import { InterceptingCall, Metadata, status as Status } from '@grpc/grpc-js';
+import type { CallOptions, Interceptor } from '@grpc/grpc-js';
 import type { EchoCallRecord } from '../call-log';
 import { createEchoClient } from '../echo-client';
 import type { EchoServerHandle } from '../echo-server';
@@ -46,7 +46,15 @@ export async function withCaseContext(
   options: ConformanceOptions | undefined,
   body: (context: CaseContext) => Promise<void>,
 ): Promise<void> {
-  const client = createEchoClient(proxyAddress, options?.client);
+  const open = new Set<InterceptingCall>();
+  const channelOptions = options?.client?.channelOptions;
+  const client = createEchoClient(proxyAddress, {
+    ...options?.client,
+    channelOptions: {
+      ...channelOptions,
+      interceptors: [...(channelOptions?.interceptors ?? []), trackOpenCalls(open)],
+    },
+  });
   const stepTimeoutMs = options?.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   try {
     await body({
@@ -57,8 +65,27 @@ export async function withCaseContext(
       tag: (deadline) => tagCall(backend, stepTimeoutMs, deadline),
     });
   } finally {
+    // A failed case may leave calls open; end them so the proxy can close promptly.
+    for (const call of open) call.cancelWithStatus(Status.CANCELLED, 'the conformance case ended');
     client.close();
   }
+}
+
+/** Keeps every call of the client in `open` until its status arrives. */
+function trackOpenCalls(open: Set<InterceptingCall>): Interceptor {
+  return (options, nextCall) => {
+    const call: InterceptingCall = new InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) =>
+        next(metadata, {
+          onReceiveStatus: (status, nextStatus) => {
+            open.delete(call);
+            nextStatus(status);
+          },
+        }),
+    });
+    open.add(call);
+    return call;
+  };
 }
 
 /** The call id a backend record carries, if any. */

@@ -117,6 +117,14 @@ describe('the suite catches a faulty forwarder', () => {
     expect(await failureOf(fault, name)).toBe(message);
   });
 
+  it('cancels the calls a failed case left open, long before their deadline', async () => {
+    await failureOf('hold-half-close', 'half_close_reaches_backend');
+
+    const left = await backend.waitForCancelled('Bidi');
+    expect(Date.now()).toBeLessThan(left.deadline);
+    expect(left.halfClosed).toBe(false);
+  });
+
   it('throws a ConformanceError for a difference it found', async () => {
     const error = await errorOf('drop-status-details', 'status_details');
     expect(error).toBeInstanceOf(ConformanceError);
