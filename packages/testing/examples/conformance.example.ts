@@ -4,7 +4,8 @@ import { startMyProxy } from './my-proxy';
 // One jest test per conformance case, against your proxy in front of a fresh echo server.
 describeProxyConformance('my proxy', {
   startProxy: async (backendAddress) => {
-    const proxy = await startMyProxy(backendAddress); // listen on 127.0.0.1:0, forward to the backend
+    // Your proxy: listening on 127.0.0.1:0, forwarding every call to backendAddress.
+    const proxy = await startMyProxy(backendAddress);
     return { address: proxy.address, close: () => proxy.close() };
   },
   // skip: ['stress'], // while you work on something

@@ -20,7 +20,10 @@ export interface EchoCallRecord {
   readonly responses: readonly EchoResponse[];
   /** The response headers the server sent explicitly, if it did. */
   readonly headers: Metadata | undefined;
-  /** Whether the client half-closed its side while the call was running (a cancellation is not a half-close). */
+  /**
+   * Whether the client half-closed its side while the call was running (a cancellation is not
+   * a half-close).
+   */
   readonly halfClosed: boolean;
   /** The status the server ended the call with (trailers in `metadata`), if it did. */
   readonly status: StatusObject | undefined;

@@ -12,7 +12,10 @@ export const ECHO_SERVICE_NAME = 'grpc_proxy.testing.v1.EchoService';
 
 /** Options of {@link startEchoServer}. */
 export interface EchoServerOptions {
-  /** Reported in every response (`server_name`) so tests can tell backends apart. Default: `'echo'`. */
+  /**
+   * Reported in every response (`server_name`) so tests can tell backends apart.
+   * Default: `'echo'`.
+   */
   name?: string;
   /** Interface to bind. Default: `'127.0.0.1'`. IPv6 addresses are bracketed for you. */
   host?: string;
@@ -76,7 +79,10 @@ export interface EchoServerHandle {
   callCounts(): Promise<EchoServerCallCounts>;
   /** Sets the grpc.health.v1 status of `service` (`''` for the server as a whole). */
   setHealth(service: string, status: ServingStatus): void;
-  /** Stops accepting calls and resolves once the running ones have ended (grpc-js `tryShutdown`). */
+  /**
+   * Stops accepting calls and resolves once the running ones have ended (grpc-js
+   * `tryShutdown`).
+   */
   close(): Promise<void>;
   /** Ends every call and connection at once (grpc-js `forceShutdown`). */
   forceClose(): void;

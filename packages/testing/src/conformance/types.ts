@@ -3,7 +3,10 @@ import type { EchoServerHandle } from '../echo-server';
 
 /** Settings a conformance case gets besides the proxy address and the backend. */
 export interface ConformanceOptions {
-  /** How the cases' clients reach the proxy (TLS credentials, channel options). Default: insecure, limits lifted. */
+  /**
+   * How the cases' clients reach the proxy (TLS credentials, channel options).
+   * Default: insecure, limits lifted.
+   */
   client?: EchoClientOptions;
   /**
    * How cases reach the backend directly, to learn its own answer (the `unimplemented_*` cases).
