@@ -1,3 +1,6 @@
+/** Default first retry delay of {@link BackoffOptions.initialMs}. */
+export const DEFAULT_INITIAL_BACKOFF_MS = 1000;
+
 /** Reconnect backoff of the health watch streams. */
 export interface BackoffOptions {
   /** Delay before the first retry, in ms. Default: 1000. */
@@ -12,7 +15,7 @@ export interface BackoffOptions {
 
 /** Delay before retry number `attempt` (0-based), with jitter so that backends do not sync up. */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
-  const initial = options.initialMs ?? 1000;
+  const initial = options.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
   const max = options.maxMs ?? 30000;
   const multiplier = options.multiplier ?? 1.6;
   const jitter = options.jitter ?? 0.2;

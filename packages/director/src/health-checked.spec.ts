@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import type { ServerOptions } from '@grpc/grpc-js';
 import type { Backend } from '@grpc-proxy/handler';
 import type { HealthCheckedSet, HealthStatus, OwnedBackend } from './index';
 import { createBackend, healthChecked, roundRobin } from './index';
@@ -29,8 +30,13 @@ describe('healthChecked', () => {
     sets = [];
   });
 
-  async function server(initial?: ServingStatusMap, flavour?: HealthFlavour, bindAddress?: string) {
-    const started = await startHealthServer(initial, flavour, bindAddress);
+  async function server(
+    initial?: ServingStatusMap,
+    flavour?: HealthFlavour,
+    bindAddress?: string,
+    serverOptions?: ServerOptions,
+  ) {
+    const started = await startHealthServer(initial, flavour, bindAddress, serverOptions);
     servers.push(started);
     return started;
   }
@@ -190,6 +196,26 @@ describe('healthChecked', () => {
       await Promise.all(servers.splice(0).map((started) => started.stop()));
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it('keeps a SERVING backend in while its connection is cycled (watches again at once)', async () => {
+    const cycling = await server({ '': 'SERVING' }, 'watch', undefined, {
+      'grpc.max_connection_age_ms': 100,
+      'grpc.max_connection_age_grace_ms': 20,
+    });
+    const backend = createBackend(cycling.address, { name: 'cycling' });
+    const changes: HealthStatus[] = [];
+    let watches = 0;
+    const threeWatches = new Promise<void>((resolve) =>
+      cycling.events.on('watch', () => {
+        if (++watches === 3) resolve();
+      }),
+    );
+    const set = watch([backend], { backoff: { initialMs: 20, maxMs: 50 } });
+    set.on('change', (_backend, now) => changes.push(now));
+    await threeWatches;
+    expect(changes).toEqual(['SERVING']);
+    expect(set.isServing(backend)).toBe(true);
   });
 
   it('closes its watches and backends, then routes nothing and emits nothing', async () => {

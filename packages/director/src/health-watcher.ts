@@ -8,7 +8,7 @@ import type {
 import type { Backend } from '@grpc-proxy/handler';
 import { service as healthService } from 'grpc-health-check';
 import type { BackoffOptions } from './backoff';
-import { backoffDelay } from './backoff';
+import { DEFAULT_INITIAL_BACKOFF_MS, backoffDelay } from './backoff';
 
 /**
  * What the set knows of one backend:
@@ -91,7 +91,10 @@ export class HealthWatcher {
       {},
     );
     this.call = call;
+    const startedAt = Date.now();
+    let answered = false;
     call.on('data', (response: HealthCheckResponse) => {
+      answered = true;
       this.attempt = 0;
       this.report(toHealthStatus(response));
     });
@@ -101,8 +104,22 @@ export class HealthWatcher {
       if (this.call !== call || this.closed) return;
       this.call = undefined;
       if (status.code === grpcStatus.UNIMPLEMENTED) this.poll();
+      else if (answered && this.livedLongEnough(startedAt)) this.watch();
       else this.retryLater('UNREACHABLE', () => this.watch());
     });
+  }
+
+  /**
+   * A stream that answered and lived a while ended for a reason of its own (connection cycled
+   * by `max_connection_age`, a proxy in between...): watch again at once, keeping the last
+   * status, so a healthy backend does not leave the rotation for a backoff period. If the
+   * backend is really gone the new call fails at once and marks it unreachable. A stream that
+   * ends early is retried with backoff, so a misbehaving server cannot cause a tight loop.
+   */
+  private livedLongEnough(startedAt: number): boolean {
+    return (
+      Date.now() - startedAt >= (this.settings.backoff.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS)
+    );
   }
 
   private poll(): void {

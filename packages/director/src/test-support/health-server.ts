@@ -1,5 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  ServerOptions,
+  ServiceDefinition,
+  UntypedHandleCall,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import type { ServingStatus, ServingStatusMap } from 'grpc-health-check';
 
@@ -7,6 +13,8 @@ import type { ServingStatus, ServingStatusMap } from 'grpc-health-check';
 export interface HealthServer {
   readonly address: string;
   setStatus(service: string, status: ServingStatus): void;
+  /** Emits `watch` each time a Watch call arrives. */
+  readonly events: EventEmitter<{ watch: [] }>;
   /** Stops at once, cancelling open Watch streams (as a killed process would). */
   stop(): Promise<void>;
 }
@@ -14,16 +22,20 @@ export interface HealthServer {
 /** How much of grpc.health.v1 the server implements. */
 export type HealthFlavour = 'watch' | 'check-only' | 'none';
 
-/** Starts a health server; `check-only` answers `Watch` with UNIMPLEMENTED, `none` has no health service. */
+/**
+ * Starts a health server; `check-only` answers `Watch` with UNIMPLEMENTED, `none` has no
+ * health service.
+ */
 export async function startHealthServer(
   initial: ServingStatusMap = { '': 'SERVING' },
   flavour: HealthFlavour = 'watch',
   bindAddress = '127.0.0.1:0',
+  serverOptions: ServerOptions = {},
 ): Promise<HealthServer> {
-  const server = new Server();
+  const server = new Server(serverOptions);
   const health = new HealthImplementation(initial);
-  if (flavour === 'watch') health.addToServer(server);
-  if (flavour === 'check-only') addCheckOnly(server, health);
+  const events = new EventEmitter<{ watch: [] }>();
+  if (flavour !== 'none') addHealth(server, health, flavour, events);
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(bindAddress, ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
@@ -32,18 +44,39 @@ export async function startHealthServer(
   return {
     address: bindAddress.startsWith('unix:') ? bindAddress : `127.0.0.1:${boundPort}`,
     setStatus: (service, servingStatus) => health.setStatus(service, servingStatus),
+    events,
     stop: () => stopServer(server),
   };
 }
 
-/** Serves only `Check` (the server answers `Watch` with UNIMPLEMENTED), from the same statuses. */
-function addCheckOnly(server: Server, health: HealthImplementation): void {
-  // HealthImplementation keeps its handlers private; take `check` from its own addToServer.
+/**
+ * Adds the health service with `Watch` counted through `events` (or left out, so that the
+ * server answers it with UNIMPLEMENTED). HealthImplementation keeps its handlers private:
+ * take them from its own addToServer.
+ */
+function addHealth(
+  server: Server,
+  health: HealthImplementation,
+  flavour: 'watch' | 'check-only',
+  events: EventEmitter<{ watch: [] }>,
+): void {
   const capture = {
     addService(_definition: unknown, implementation: UntypedServiceImplementation) {
       const check = implementation['check'];
-      const checkOnly: ServiceDefinition = { Check: healthService['Check'] } as never;
-      server.addService(checkOnly, { Check: check });
+      if (flavour === 'check-only') {
+        const checkOnly = { Check: healthService['Check'] } as unknown as ServiceDefinition;
+        server.addService(checkOnly, { Check: check });
+        return;
+      }
+      const watch = implementation['watch'] as (call: unknown) => void;
+      const countedWatch = ((call: unknown) => {
+        events.emit('watch');
+        watch(call);
+      }) as UntypedHandleCall;
+      server.addService(healthService as unknown as ServiceDefinition, {
+        Check: check,
+        Watch: countedWatch,
+      });
     },
   };
   health.addToServer(capture as never);
