@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/coverage/**', '**/node_modules/**', '**/src/gen/**', '**/.nx/**'] },
+  { ignores: ['**/dist/**', '**/out-tsc/**', '**/coverage/**', '**/node_modules/**', '**/src/gen/**', '**/.nx/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
