@@ -137,7 +137,8 @@ export class EchoCliProcess {
   /** Starts `grpc-proxy-echo --port <port>` (default 0) and waits for its listening line. */
   static async start(port = 0): Promise<EchoCliProcess> {
     const child = new NodeProcess({
-      script: workspaceBin('@grpc-proxy/testing', 'grpc-proxy-echo'),
+      script:
+        process.env.E2E_ECHO_COMMAND || workspaceBin('@grpc-proxy/testing', 'grpc-proxy-echo'),
       args: ['--port', String(port), '--shutdown-grace-ms', '0'],
       name: 'grpc-proxy-echo',
     });
