@@ -31,14 +31,10 @@ export function proxyChannelOptions(options: BackendChannelOptions = {}): Channe
     'grpc.per_rpc_retry_buffer_size': 0,
     'grpc.enable_channelz': 0,
     'grpc.max_receive_message_length': grpcLengthOption(
-      options.maxReceiveMessageLength === -1
-        ? Infinity
-        : (options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH),
+      options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     ),
     'grpc.max_send_message_length': grpcLengthOption(
-      options.maxSendMessageLength === -1
-        ? Infinity
-        : (options.maxSendMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH),
+      options.maxSendMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     ),
     ...options.channelOptions,
   };

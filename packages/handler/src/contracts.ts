@@ -24,7 +24,10 @@ export interface ProxyCall {
   readonly authority: string;
   /** The call's deadline (`Infinity` when the client set none). */
   readonly deadline: Deadline;
-  /** Aborted when the client goes away (cancel, deadline, connection lost). */
+  /**
+   * Aborted when the client goes away (cancel, deadline, connection lost), or when the call ends
+   * before the director chose a route (`directorTimeoutMs`).
+   */
   readonly signal: AbortSignal;
 }
 

@@ -66,12 +66,30 @@ describe('director errors and proxy failures', () => {
   });
 
   it('ends a call whose director never settles after directorTimeoutMs, with UNAVAILABLE', async () => {
-    h.director = () => new Promise(() => undefined);
+    let signal: AbortSignal | undefined;
+    h.director = (call) => {
+      signal = call.signal;
+      return new Promise(() => undefined);
+    };
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.UNAVAILABLE,
       'grpc-proxy: director chose no backend within 200 ms',
     ]);
+    expect(signal?.aborted).toBe(true);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: true });
+  });
+
+  it('ends a call whose director never settles by the client deadline when there is no directorTimeoutMs', async () => {
+    // The harness sets directorTimeoutMs 200; a 100 ms deadline comes first.
+    h.director = () => new Promise(() => undefined);
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
+      deadline: Date.now() + 100,
+    });
+    expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].code).toBe(status.DEADLINE_EXCEEDED);
   });
 
   it('releases a route that arrives after the client left, with the status the client got', async () => {

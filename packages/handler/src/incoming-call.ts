@@ -30,7 +30,7 @@ export class IncomingCall implements ProxyCall {
     return this.controller.signal;
   }
 
-  /** The client went away: abort the signal if anyone holds it. */
+  /** The client went away, or the call ended before a route: abort the signal if anyone holds it. */
   clientGone(): void {
     this.gone = true;
     this.controller?.abort(new Error('client went away'));

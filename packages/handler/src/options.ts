@@ -41,7 +41,7 @@ export interface ProxyHandlerOptions {
   proxyName?: string;
 }
 
-/** Options after defaults; computed once per handler, never per call. */
+/** Options after defaults (`Infinity` for no limit); computed once per handler, never per call. */
 export interface ResolvedHandlerOptions {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
@@ -85,5 +85,5 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
 
 /** A length limit as grpc-js channel/server options spell it (`-1` = unlimited). */
 export function grpcLengthOption(limit: number): number {
-  return limit === Infinity ? -1 : limit;
+  return limit === Infinity || limit < 0 ? -1 : limit;
 }

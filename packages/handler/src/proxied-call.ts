@@ -340,6 +340,8 @@ export class ProxiedCall {
     if (this.finalStatus !== null) return;
     this.finalStatus = final;
     this.clearDirectorTimer();
+    // A director still at work (timed out) has nothing left to decide.
+    if (this.route === null) this.incoming.clientGone();
     // The documented way to end a grpc-js server stream with a status: 'error' sets the pending
     // status and ends the writable side, so the status follows the messages already queued.
     this.stream.emit('error', {
