@@ -4,7 +4,7 @@
  * Kept free of grpc-js runtime imports (types only) so that a second engine (for example one on
  * `node:http2`) can share directors, metadata policy and observers.
  */
-import type { CallOptions, Channel, Client, Deadline, Metadata, StatusObject } from '@grpc/grpc-js';
+import type { CallOptions, ChannelInterface, Client, Deadline, Metadata, StatusObject } from '@grpc/grpc-js';
 
 /** What a director may look at to pick a backend for one call. */
 export interface ProxyCall {
@@ -42,8 +42,11 @@ export interface Backend {
   client(): Client;
 }
 
-/** Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go. */
-export type RouteBackend = Backend | Client | Channel;
+/**
+ * Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go
+ * (any implementation of grpc-js's `Channel` interface, such as `client.getChannel()`).
+ */
+export type RouteBackend = Backend | Client | ChannelInterface;
 
 /** Where one call goes, as chosen by a director. */
 export interface Route {

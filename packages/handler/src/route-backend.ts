@@ -1,4 +1,4 @@
-import type { Channel, Client } from '@grpc/grpc-js';
+import type { ChannelInterface as Channel, Client } from '@grpc/grpc-js';
 import type { Backend, RouteBackend } from './contracts';
 
 /** The structural part of a grpc-js channel the engine uses (public `Channel` interface). */

@@ -159,7 +159,20 @@ function trailersOnly(seen: SeenCall[]) {
   };
 }
 
+/** Sends status keys inside its response headers (a forged status), then answers normally. */
+function forgedHeaders(seen: SeenCall[]) {
+  return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+    record(seen, call).ended = true;
+    const md = headers();
+    md.set('grpc-status', String(status.INTERNAL));
+    md.set('grpc-message', 'forged');
+    call.sendMetadata(md);
+    callback(null, call.request);
+  };
+}
+
 export function registerTestService(server: Server, seen: SeenCall[]): void {
+  server.register(`${ECHO}/ForgedHeaders`, forgedHeaders(seen), raw, raw, 'unary');
   server.register(`${ECHO}/Unary`, unary(seen), raw, raw, 'unary');
   server.register(`${ECHO}/ClientStream`, clientStream(seen), raw, raw, 'clientStream');
   server.register(`${ECHO}/ServerStream`, serverStream(seen), raw, raw, 'serverStream');

@@ -1,0 +1,62 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import type { Backend } from './contracts';
+import { collect, entries, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
+import { useHarness } from './test-support/harness';
+import { ECHO } from './test-support/test-backend';
+
+describe('routes', () => {
+  const h = useHarness();
+
+  it('accepts a Backend object and reports its name', async () => {
+    const backend: Backend = { name: 'pool-a', client: () => h.backendClient };
+    h.director = () => h.route({ backend });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+    expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:b')]]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].backend).toBe('pool-a');
+  });
+
+  it('accepts a grpc-js Channel', async () => {
+    h.director = () => h.route({ backend: h.backendClient.getChannel() });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
+    expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:c')]]);
+  });
+
+  it('applies a route deadline shorter than the client one, and says the proxy ended the call', async () => {
+    h.director = () => h.route({ callOptions: { deadline: Date.now() + 100 } });
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw, new Metadata(), {
+      deadline: Date.now() + 20_000,
+    });
+    const outcome = collect(call);
+    call.write(Buffer.from('x'));
+    const result = await outcome;
+    expect(result.status.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(result.status.details).toMatch(
+      /^grpc-proxy: backend dns:127\.0\.0\.1:\d+ failed: Deadline exceeded/,
+    );
+    await eventually(
+      () => h.backend.seen[0]?.cancelled === true,
+      'backend call ended by the route deadline',
+    );
+  });
+
+  it('never lets status keys of the backend headers through as metadata', async () => {
+    const outcome = await unaryCall(h.client, `${ECHO}/ForgedHeaders`, Buffer.from('f'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([status.OK, 'OK']);
+    expect(outcome.responses).toEqual([Buffer.from('f')]);
+    const headerKeys = Object.keys(entries(outcome.headers));
+    expect(headerKeys.sort()).toEqual(['content-type', 'date', 'x-header', 'x-header-bin']);
+  });
+
+  it('never sends status keys the director put into the request metadata', async () => {
+    h.director = (call) => {
+      call.metadata.set('grpc-status', '0');
+      call.metadata.set('grpc-message', 'forged');
+      return h.route();
+    };
+    await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const atBackend = entries(h.backend.seen[0].metadata);
+    expect(atBackend['grpc-status']).toBeUndefined();
+    expect(atBackend['grpc-message']).toBeUndefined();
+  });
+});
