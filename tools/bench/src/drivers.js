@@ -42,7 +42,7 @@ function runFloorClient(options, hooks) {
   return runWindowedWorker('node:http2 floor client', 'h2-floor-client.js', options, hooks);
 }
 
-/** A correctness probe through a target: byte-exact unary and 64 KiB stream echoes. */
+/** A correctness probe through a target: byte-exact 1 KiB and 64 KiB unary echoes and a stream. */
 async function checkTarget(target) {
   const result = await runGrpcLoadgen({ mode: 'check', target }, { onStart() {}, onEnd() {} });
   if (!result.ok) throw new Error(result.firstError ?? 'check failed');

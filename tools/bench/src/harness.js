@@ -95,23 +95,49 @@ function rowsFor(workload, ctx) {
   return rows;
 }
 
-/** Runs one workload: `reps` rounds, each round every row once, order rotated per round. */
+/**
+ * Runs one workload: `reps` rounds, each round every row once, order rotated per round. A row
+ * whose run fails or loses calls is not repeated (a stalled peer would only stall again), and its
+ * process is restarted before the next workload so that one wedged peer cannot spoil the rest.
+ */
 async function runWorkload(workload, ctx, preset, log) {
-  const rows = rowsFor(workload, ctx).map((row) => ({ row, samples: [] }));
+  const rows = rowsFor(workload, ctx).map((row) => ({ row, samples: [], broken: false }));
   for (const { row } of rows) for (const pid of row.pids) resetPeakMemory(pid);
   for (let rep = 0; rep < preset.reps; rep++) {
-    const order = rows.map((_, i) => rows[(i + rep) % rows.length]);
+    const order = rows.map((_, i) => rows[(i + rep) % rows.length]).filter((e) => !e.broken);
     for (const entry of order) {
       const sample = await measureOnce(workload, entry.row, ctx, preset).catch((error) => ({
         failed: error.message,
       }));
       entry.samples.push(sample);
-      if (sample.failed || sample.errors)
-        log(`  ${workload.id} / ${entry.row.id}: ${sample.failed ?? sample.firstError}`);
+      if (sample.failed || sample.errors) {
+        entry.broken = true;
+        log(
+          `${workload.id} / ${entry.row.id}: ${sample.failed ?? sample.firstError}; not repeated`,
+        );
+      }
     }
-    log(`  ${workload.id}: repetition ${rep + 1}/${preset.reps} done`);
+    log(`${workload.id}: repetition ${rep + 1}/${preset.reps} done`);
   }
+  for (const { row, broken } of rows) if (broken && row.managed) await restart(row.id, ctx, log);
   return summarizeWorkload(workload, rows);
+}
+
+/** Replaces a target's process with a fresh one (same definition, new port). */
+async function restart(id, ctx, log) {
+  const index = ctx.targets.findIndex((t) => t.id === id);
+  const target = ctx.targets[index];
+  await target.managed.stop();
+  try {
+    const started = await target.start(ctx);
+    await checkTarget(started.address);
+    ctx.targets[index] = { ...target, ...started };
+    log(`restarted ${target.label} at ${started.address}`);
+  } catch (error) {
+    ctx.targets.splice(index, 1);
+    ctx.skipped.push({ id, label: target.label, reason: `did not restart: ${error.message}` });
+    log(`could not restart ${target.label}: ${error.message}`);
+  }
 }
 
 async function measureOnce(workload, row, ctx, preset) {
@@ -209,6 +235,7 @@ function summarizeWorkload(workload, rows) {
       figures,
       errors: samples.reduce((n, s) => n + (s.errors ?? 0), 0),
       failures: samples.filter((s) => s.failed).map((s) => s.failed),
+      firstErrors: [...new Set(samples.map((s) => s.errors && s.firstError).filter(Boolean))],
       samples,
     };
   });

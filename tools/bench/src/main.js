@@ -76,18 +76,44 @@ function positive(text, flag) {
   return value;
 }
 
-const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+const startedAt = Date.now();
+const log = (message) =>
+  process.stderr.write(
+    `[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${message}\n`,
+  );
 
 /** Builds the grpc-proxy command (and what it depends on) so a fresh clone just works. */
 function buildProxy() {
+  const cli = path.join(repoRoot, 'packages', 'proxy', 'dist', 'cli.js');
   if (!fs.existsSync(path.join(repoRoot, 'packages', 'proxy', 'src', 'cli.ts'))) return;
-  log('building @grpc-proxy/proxy (npx nx run @grpc-proxy/proxy:build)…');
+  if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs > newestSource()) {
+    log('packages/proxy/dist is newer than every package source: not rebuilding');
+    return;
+  }
+  log('building @grpc-proxy/proxy (npx nx run @grpc-proxy/proxy:build)');
   const run = spawnSync('npx', ['nx', 'run', '@grpc-proxy/proxy:build', '--outputStyle=static'], {
     cwd: repoRoot,
     stdio: ['ignore', 2, 2],
     timeout: 300_000,
   });
   if (run.status !== 0) log('build failed; using whatever packages/proxy/dist holds');
+}
+
+/** Latest modification time of any non-test TypeScript source under packages/. */
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && !['node_modules', 'dist', 'out-tsc'].includes(entry.name))
+        walk(full);
+      else if (entry.isFile() && /(?<!\.spec)\.ts$/.test(entry.name)) {
+        newest = Math.max(newest, fs.statSync(full).mtimeMs);
+      }
+    }
+  };
+  walk(path.join(repoRoot, 'packages'));
+  return newest;
 }
 
 function machine() {

@@ -97,7 +97,10 @@ function idleTable(workload) {
 function problems(workload) {
   const lines = [];
   for (const row of workload.rows) {
-    if (row.errors) lines.push(`- ${row.label}: ${row.errors} failed calls or messages`);
+    if (row.errors) {
+      const first = row.firstErrors?.length ? ` (${row.firstErrors.join('; ')})` : '';
+      lines.push(`- ${row.label}: ${row.errors} failed calls or streams${first}`);
+    }
     for (const failure of new Set(row.failures))
       lines.push(`- ${row.label}: run failed: ${failure.split('\n')[0]}`);
   }

@@ -45,7 +45,7 @@ const workloads = [
 
 /** Run presets: `quick` must finish in under two minutes on a 2-core machine. */
 const presets = {
-  quick: { reps: 3, warmupMs: 300, durationMs: 800, profileMs: 2000 },
+  quick: { reps: 3, warmupMs: 250, durationMs: 600, profileMs: 1500 },
   full: { reps: 5, warmupMs: 1000, durationMs: 4000, profileMs: 8000 },
 };
 
