@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { killAll, runCli } from './test-support/cli-process';
@@ -128,6 +129,22 @@ routes: [{ service: acme.A, backend: b }]
         `  tls.cert: cannot read ${path.join(dir, 'missing.crt')} (ENOENT)\n` +
         `  tls.key: cannot read ${path.join(dir, 'missing.key')} (ENOENT)\n`,
     });
+  });
+
+  it('exits 1 with the address when a listener cannot be bound', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await runCli(['--listen', `127.0.0.1:${port}`, '--backend', '127.0.0.1:1']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^grpc-proxy: cannot listen on 127\\.0\\.0\\.1:${port}: .+\n$`),
+      );
+      expect(result.stdout).not.toContain('grpc-proxy listening');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('check-config accepts the example config and summarises it, exit 0', async () => {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { format } from 'node:util';
+import { setLogger } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from './config/config-error';
 import { configBaseDir, finishConfig, readConfigDocument } from './config/load';
@@ -139,6 +141,10 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     level: config.log.level,
     ...(flags.logFormat && { pretty: flags.logFormat === 'pretty' }),
   });
+  // grpc-js reports some errors itself (a failed bind, a bad peer...): into the same log.
+  setLogger({
+    error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),
+  } as unknown as Console);
   let proxy;
   try {
     proxy = await startProxy(config, { logger });

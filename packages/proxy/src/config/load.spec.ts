@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config-error';
+import { createTestPki } from '../test-support/certs';
 import { loadConfig, parseConfig } from './load';
 
 function issuesOf(text: string): string[] {
@@ -158,7 +159,12 @@ describe('loadConfig', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loads JSON and resolves paths against the file directory', () => {
-    writeFileSync(path.join(dir, 'ca.pem'), 'x');
+    const pki = createTestPki();
+    try {
+      writeFileSync(path.join(dir, 'ca.pem'), pki.ca('ca').cert);
+    } finally {
+      pki.remove();
+    }
     const file = path.join(dir, 'proxy.json');
     writeFileSync(
       file,
@@ -176,6 +182,21 @@ describe('loadConfig', () => {
     writeFileSync(path.join(dir, 's.key'), 'x');
     expect(() => loadConfig(file)).toThrow(
       `invalid config ${file}:\n  tls.cert: cannot read ${path.join(dir, 's.crt')} (ENOENT)`,
+    );
+  });
+
+  it('names every file that does not hold the PEM its field needs', () => {
+    const file = path.join(dir, 'proxy.yaml');
+    writeFileSync(
+      file,
+      'backends: [{ name: a, targets: [h:1], tls: { ca: ca.pem, cert: c.pem, key: k.pem } }]\n',
+    );
+    for (const name of ['ca.pem', 'c.pem', 'k.pem']) writeFileSync(path.join(dir, name), 'not pem');
+    expect(() => loadConfig(file)).toThrow(
+      `invalid config ${file}:\n` +
+        `  backends[0].tls.ca: ${path.join(dir, 'ca.pem')} is not a PEM certificate (error:0480006C:PEM routines::no start line)\n` +
+        `  backends[0].tls.cert: ${path.join(dir, 'c.pem')} is not a PEM certificate (error:0480006C:PEM routines::no start line)\n` +
+        `  backends[0].tls.key: ${path.join(dir, 'k.pem')} is not a PEM private key (error:1E08010C:DECODER routines::unsupported)`,
     );
   });
 

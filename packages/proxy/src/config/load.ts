@@ -1,4 +1,5 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from './config-error';
@@ -41,41 +42,64 @@ export function parseConfigDocument(text: string, source: string): unknown {
   return document.toJS() as unknown;
 }
 
-/** Every file a resolved config points at, with its field path. */
-function referencedFiles(config: ResolvedProxyConfig): { path: string; file: string }[] {
-  const files: { path: string; file: string }[] = [];
+type FileKind = 'certificate' | 'key';
+
+/** Every file a resolved config points at, with its field path and what it must hold. */
+function referencedFiles(
+  config: ResolvedProxyConfig,
+): { path: string; file: string; kind: FileKind }[] {
+  const files: { path: string; file: string; kind: FileKind }[] = [];
   if (config.tls) {
     files.push(
-      { path: 'tls.cert', file: config.tls.cert },
-      { path: 'tls.key', file: config.tls.key },
+      { path: 'tls.cert', file: config.tls.cert, kind: 'certificate' },
+      { path: 'tls.key', file: config.tls.key, kind: 'key' },
     );
-    if (config.tls.clientCa) files.push({ path: 'tls.clientCa', file: config.tls.clientCa });
+    if (config.tls.clientCa)
+      files.push({ path: 'tls.clientCa', file: config.tls.clientCa, kind: 'certificate' });
   }
   config.backends.forEach((backend, index) => {
-    for (const key of ['ca', 'cert', 'key'] as const) {
-      const file = backend.tls?.[key];
-      if (file !== undefined) files.push({ path: `backends[${index}].tls.${key}`, file });
-    }
+    const tls = backend.tls;
+    const at = `backends[${index}].tls`;
+    if (tls?.ca !== undefined) files.push({ path: `${at}.ca`, file: tls.ca, kind: 'certificate' });
+    if (tls?.cert !== undefined)
+      files.push({ path: `${at}.cert`, file: tls.cert, kind: 'certificate' });
+    if (tls?.key !== undefined) files.push({ path: `${at}.key`, file: tls.key, kind: 'key' });
   });
   return files;
 }
 
+/** Why `contents` is not a PEM certificate or private key, or `undefined` when it is one. */
+function pemProblem(contents: Buffer, kind: FileKind): string | undefined {
+  try {
+    if (kind === 'certificate') new X509Certificate(contents);
+    else createPrivateKey(contents);
+    return undefined;
+  } catch (error) {
+    return `is not a PEM ${kind === 'certificate' ? 'certificate' : 'private key'} (${(error as Error).message})`;
+  }
+}
+
 /**
- * Checks that every file the config names can be read.
+ * Checks that every file the config names can be read and holds a PEM certificate or private
+ * key as its field says.
  *
- * @throws {@link ConfigError} naming each unreadable file's field
+ * @throws {@link ConfigError} naming each bad file's field
  */
 export function checkConfigFiles(config: ResolvedProxyConfig, source: string): void {
   const issues: ConfigIssue[] = [];
-  for (const { path: field, file } of referencedFiles(config)) {
+  for (const { path: field, file, kind } of referencedFiles(config)) {
+    let contents: Buffer;
     try {
-      accessSync(file, constants.R_OK);
+      contents = readFileSync(file);
     } catch (error) {
       issues.push({
         path: field,
         message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
       });
+      continue;
     }
+    const problem = pemProblem(contents, kind);
+    if (problem !== undefined) issues.push({ path: field, message: `${file} ${problem}` });
   }
   if (issues.length > 0) throw new ConfigError(source, issues);
 }
