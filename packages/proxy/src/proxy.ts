@@ -143,14 +143,21 @@ export async function startProxy(
   await firstHealthAnswers(groups, Math.max(0, ...healthTimeouts));
 
   const tracker = createCallTracker();
-  const server = createProxyServer({
-    director,
-    maxReceiveMessageLength: config.limits.maxMessageBytes,
-    maxSendMessageLength: config.limits.maxMessageBytes,
-    metadata: { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor },
-    observer: combineObservers(metrics.observer, createCallLogger(logger)),
-    serverOptions: { ...serverOptionsFor(config), interceptors: [tracker.interceptor] },
-  });
+  let server: Server;
+  try {
+    server = createProxyServer({
+      director,
+      maxReceiveMessageLength: config.limits.maxMessageBytes,
+      maxSendMessageLength: config.limits.maxMessageBytes,
+      metadata: { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor },
+      observer: combineObservers(metrics.observer, createCallLogger(logger)),
+      // The tracker first, so that it sees every call (and can end it at the drain timeout).
+      serverOptions: { ...serverOptionsFor(config), interceptors: [tracker.interceptor] },
+    });
+  } catch (error) {
+    groups.forEach((group) => group.close());
+    throw error;
+  }
 
   let draining = false;
   const notReadyReason = () => {
