@@ -7,7 +7,7 @@ import {
   type BackendGroup,
   type TargetHealthChange,
 } from './backends';
-import { createCallTracker } from './call-tracker';
+import { createCallTracker, type CallTracker } from './call-tracker';
 import { createConfigDirector } from './config-director';
 import type { ResolvedProxyConfig } from './config/types';
 import { startAdminServer, type AdminServer } from './admin';
@@ -104,6 +104,72 @@ async function firstHealthAnswers(groups: readonly BackendGroup[], limitMs: numb
   clearTimeout(timer);
 }
 
+/** Turns health changes into the health gauge, a log line and the caller's callback. */
+function healthReporter(
+  metrics: ProxyMetrics,
+  logger: Logger,
+  callback: StartProxyOptions['onHealthChange'],
+): (change: TargetHealthChange) => void {
+  return (change) => {
+    metrics.setBackendHealth(change.backend, change.target, change.status === 'SERVING');
+    const level = change.status === 'SERVING' ? 'info' : 'warn';
+    logger[level](
+      { ...change },
+      `backend ${memberName(change.backend, change.target)} is ${change.status}`,
+    );
+    callback?.(change);
+  };
+}
+
+/** What a drain needs to stop. */
+interface Running {
+  readonly server: Server;
+  readonly tracker: CallTracker;
+  readonly groups: readonly BackendGroup[];
+  readonly admin: AdminServer | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Stops accepting, waits for the running calls until `deadline` resolves, ends the rest with
+ * UNAVAILABLE, then closes the backends and the admin listener.
+ */
+async function drain(
+  running: Running,
+  deadline: Promise<void>,
+  timeoutMs: number,
+): Promise<DrainSummary> {
+  const { server, tracker, logger } = running;
+  const inFlightAtStart = tracker.activeCalls;
+  logger.info({ inFlight: inFlightAtStart, drainTimeoutMs: timeoutMs }, 'draining: no new calls');
+  const drained = new Promise<'drained'>((resolve) => server.tryShutdown(() => resolve('drained')));
+  let endedByProxy = 0;
+  if ((await Promise.race([drained, deadline])) !== 'drained') {
+    endedByProxy = tracker.endAll(SHUTDOWN_MESSAGE);
+    logger.warn({ endedByProxy }, 'drain timeout: running calls ended with UNAVAILABLE');
+    // The statuses just sent need the connections a moment longer; tryShutdown resolves once
+    // they are flushed. forceShutdown is only the backstop for a peer that never reads.
+    const backstop = setTimeout(() => server.forceShutdown(), 2000);
+    await drained;
+    clearTimeout(backstop);
+  }
+  running.groups.forEach((group) => group.close());
+  await running.admin?.close();
+  logger.info({ inFlightAtStart, endedByProxy }, 'grpc-proxy stopped');
+  return { inFlightAtStart, endedByProxy };
+}
+
+/** A deadline that resolves after `ms`, or at once when `now()` is called. */
+function drainDeadline(ms: number): { promise: Promise<void>; now(): void; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let now = () => undefined as void;
+  const promise = new Promise<void>((resolve) => {
+    now = resolve;
+    timer = setTimeout(resolve, ms);
+  });
+  return { promise, now: () => now(), clear: () => clearTimeout(timer) };
+}
+
 /**
  * Starts the proxy a resolved config describes (see `loadConfig`): backends with their
  * health checks and balancing, the routes, the gRPC listeners with TLS and limits, the admin
@@ -118,20 +184,13 @@ export async function startProxy(
 ): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const metrics = options.metrics ?? createProxyMetrics();
-  const onHealthChange = (change: TargetHealthChange) => {
-    metrics.setBackendHealth(change.backend, change.target, change.status === 'SERVING');
-    const level = change.status === 'SERVING' ? 'info' : 'warn';
-    logger[level](
-      { ...change },
-      `backend ${memberName(change.backend, change.target)} is ${change.status}`,
-    );
-    options.onHealthChange?.(change);
-  };
+  const onHealthChange = healthReporter(metrics, logger, options.onHealthChange);
   const channelOptions = backendChannelOptions(config);
   const groups = config.backends.map((backend) =>
     createBackendGroup(backend, channelOptions, onHealthChange),
   );
   for (const backend of config.backends) {
+    // Health-checked targets count as down until their first SERVING answer.
     if (backend.healthCheck)
       backend.targets.forEach((target) => metrics.setBackendHealth(backend.name, target, false));
   }
@@ -166,22 +225,18 @@ export async function startProxy(
     return down.length > 0 ? `no serving target in backend ${down.join(', ')}` : undefined;
   };
   let admin: AdminServer | undefined;
-  const stopEverything = async () => {
-    server.forceShutdown();
-    groups.forEach((group) => group.close());
-    await admin?.close();
-  };
-  let addresses: string[];
+  const addresses: string[] = [];
   try {
-    addresses = [];
     for (const address of config.listen) addresses.push(await bind(server, address, config));
-    if (config.admin)
+    if (config.admin) {
       admin = await startAdminServer(config.admin.listen, {
         registry: metrics.registry,
         notReadyReason,
       });
+    }
   } catch (error) {
-    await stopEverything();
+    server.forceShutdown();
+    groups.forEach((group) => group.close());
     throw error;
   }
   logger.info(
@@ -190,34 +245,7 @@ export async function startProxy(
   );
 
   let closing: Promise<DrainSummary> | undefined;
-  let endNow: (() => void) | undefined;
-  const drain = async (timeoutMs: number): Promise<DrainSummary> => {
-    draining = true;
-    const inFlightAtStart = tracker.activeCalls;
-    logger.info({ inFlight: inFlightAtStart, drainTimeoutMs: timeoutMs }, 'draining: no new calls');
-    const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      endNow = () => resolve('timeout');
-      timer = setTimeout(endNow, timeoutMs);
-    });
-    let endedByProxy = 0;
-    if ((await Promise.race([drained, deadline])) === 'timeout') {
-      endedByProxy = tracker.endAll(SHUTDOWN_MESSAGE);
-      logger.warn({ endedByProxy }, 'drain timeout: running calls ended with UNAVAILABLE');
-      // The statuses just sent need the connections a moment longer; tryShutdown resolves once
-      // they are flushed. forceShutdown is only the backstop for a peer that never reads.
-      const backstop = setTimeout(() => server.forceShutdown(), 2000);
-      await drained;
-      clearTimeout(backstop);
-    }
-    clearTimeout(timer);
-    groups.forEach((group) => group.close());
-    await admin?.close();
-    logger.info({ inFlightAtStart, endedByProxy }, 'grpc-proxy stopped');
-    return { inFlightAtStart, endedByProxy };
-  };
-
+  let deadline: ReturnType<typeof drainDeadline> | undefined;
   return {
     address: addresses[0],
     addresses,
@@ -226,11 +254,20 @@ export async function startProxy(
     director,
     notReadyReason,
     close(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
-      closing ??= drain(drainTimeoutMs);
+      if (closing === undefined) {
+        draining = true;
+        deadline = drainDeadline(drainTimeoutMs);
+        const stopped = deadline;
+        closing = drain(
+          { server, tracker, groups, admin, logger },
+          stopped.promise,
+          drainTimeoutMs,
+        ).finally(() => stopped.clear());
+      }
       return closing;
     },
     endRunningCalls() {
-      endNow?.();
+      deadline?.now();
     },
   };
 }
