@@ -91,4 +91,32 @@ describe('grpc-proxy command: graceful drain on SIGTERM/SIGINT (child process)',
     const stopped = cli.logs.find((line) => line.msg === 'grpc-proxy stopped');
     expect([stopped?.inFlightAtStart, stopped?.endedByProxy]).toEqual([1, 1]);
   });
+
+  it('ends the running calls at once on a second signal', async () => {
+    backend = await startEchoServer({ name: 'backend' });
+    const { cli, addresses } = await startListeningCli([
+      '--listen',
+      '127.0.0.1:0',
+      '--backend',
+      backend.address,
+      '--drain-timeout',
+      '600000',
+    ]);
+    const session = openBidi(client(addresses[0]));
+    session.call.write(echoRequest({ payload: Buffer.from('hello') }));
+    await session.nextResponse();
+
+    cli.child.kill('SIGTERM');
+    await cli.waitForLog((line) => line.msg === 'draining: no new calls', 'the drain');
+    cli.child.kill('SIGTERM');
+    const outcome = await session.outcome;
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'grpc-proxy: shutting down',
+    ]);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.logs.some((line) => line.msg === 'second signal: ending running calls now')).toBe(
+      true,
+    );
+  });
 });
