@@ -17,7 +17,9 @@ module.exports = function buildBeforeTests() {
     // In a shared working tree a sibling package may be mid-edit; an existing build is then
     // used (and said so). CI builds first (nx: test depends on build), so it never gets here.
     if (existsSync(path.join(__dirname, 'dist', 'cli.js'))) {
-      process.stderr.write(`\nwarning: rebuilding failed, testing the existing dist/:\n${error.stdout}\n`);
+      process.stderr.write(
+        `\nwarning: rebuilding failed, testing the existing dist/:\n${error.stdout}\n`,
+      );
       return;
     }
     throw new Error(
