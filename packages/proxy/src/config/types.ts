@@ -143,42 +143,64 @@ export interface ProxyConfig {
 
 /** Health checking with every default applied. */
 export interface ResolvedHealthCheck {
+  /** grpc.health.v1 service name asked about (`''`: the whole server). */
   service: string;
+  /** `Check` polling interval, ms. */
   intervalMs: number;
+  /** Deadline of one `Check`, ms; also the longest startup waits for the first answers. */
   timeoutMs: number;
 }
 
 /** A backend with every default applied and TLS paths absolute. */
 export interface ResolvedBackend {
+  /** Unique name. */
   name: string;
+  /** grpc-js targets, at least one. */
   targets: string[];
+  /** Balancing over the targets. */
   balancing: BalancingPolicy;
+  /** TLS towards the targets (absolute paths); absent: plaintext. */
   tls?: BackendTlsConfig;
+  /** Health checking; absent: off. */
   healthCheck?: ResolvedHealthCheck;
 }
 
 /** A route with metadata values normalised to lists. */
 export interface ResolvedRoute {
+  /** Service the call must be for. */
   service?: string;
+  /** Full method the call must be for. */
   method?: string;
+  /** Metadata keys and the values their first value may have. */
   metadata?: Record<string, string[]>;
+  /** Backend name for matching calls. */
   backend: string;
 }
 
-/** A config with every default applied and every file path absolute; what {@link startProxy} takes. */
+/** A config with every default applied and every file path absolute; what `startProxy` takes. */
 export interface ResolvedProxyConfig {
+  /** Listen addresses, at least one. */
   listen: string[];
+  /** Listener TLS (absolute paths); absent: plaintext. */
   tls?: ServerTlsConfig;
+  /** The backends, in config order. */
   backends: ResolvedBackend[];
+  /** Routing rules, in order (possibly none). */
   routes: ResolvedRoute[];
+  /** Backend for unmatched calls; absent: they fail with UNIMPLEMENTED. */
   defaultBackend?: string;
+  /** Metadata policy. */
   metadata: { strip: string[]; forwardedFor: boolean };
+  /** Limits (`maxConcurrentStreams` absent: unlimited; `keepalive` fields absent: grpc-js defaults). */
   limits: {
     maxMessageBytes: number;
     maxConcurrentStreams?: number;
     keepalive: KeepaliveConfig;
   };
+  /** Admin listener; absent: none. */
   admin?: AdminConfig;
+  /** Logging. */
   log: { level: LogLevel };
+  /** Graceful shutdown. */
   shutdown: { drainTimeoutMs: number };
 }
