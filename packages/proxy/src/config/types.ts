@@ -53,7 +53,7 @@ export interface BackendConfig {
   name: string;
   /** `host:port` addresses (or any grpc-js target such as `dns:///host:port`). At least one. */
   targets: string[];
-  /** How calls spread over the targets. Default: `round_robin`. */
+  /** How calls spread over the targets: `round_robin`, or `first_healthy` (needs `healthCheck`). Default: `round_robin`. */
   balancing?: BalancingPolicy;
   /** TLS towards the targets. Default: plaintext. */
   tls?: BackendTlsConfig;
