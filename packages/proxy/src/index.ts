@@ -3,10 +3,11 @@
  * command (config loading, `startProxy`, metrics, logs) so it can run in-process.
  *
  * Every export is listed by name (no `export *`): the public surface is what this file shows.
+ * The layer part is written by scripts/sync-exports.mjs.
  */
 
 // @grpc-proxy/codec: raw payloads and gRPC message framing.
-// (DEFAULT_MAX_MESSAGE_LENGTH: exported once, from the handler, with the same value.)
+// (DEFAULT_MAX_MESSAGE_LENGTH: exported once, from another layer, same value.)
 export {
   codecWithParent,
   deserializeRaw,
