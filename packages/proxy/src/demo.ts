@@ -159,7 +159,7 @@ if (require.main === module) {
         process.exit(1);
       }
       console.log(
-        `Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: grpc-proxy --help`,
+        `Demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: grpc-proxy --help`,
       );
       process.exit(0);
     },
