@@ -91,11 +91,15 @@ function buildProxy() {
     return;
   }
   log('building @grpc-proxy/proxy (npx nx run @grpc-proxy/proxy:build)');
-  const run = spawnSync('npx', ['nx', 'run', '@grpc-proxy/proxy:build', '--outputStyle=static'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 2, 2],
-    timeout: 300_000,
-  });
+  const run = spawnSync(
+    'npx',
+    ['nx', 'run', '@grpc-proxy/proxy:build', '--outputStyle=static', '--skipSync'],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 2, 2],
+      timeout: 300_000,
+    },
+  );
   if (run.status !== 0) log('build failed; using whatever packages/proxy/dist holds');
 }
 
