@@ -4,7 +4,14 @@
  * Kept free of grpc-js runtime imports (types only) so that a second engine (for example one on
  * `node:http2`) can share directors, metadata policy and observers.
  */
-import type { CallOptions, ChannelInterface, Client, Deadline, Metadata, StatusObject } from '@grpc/grpc-js';
+import type {
+  CallOptions,
+  ChannelInterface,
+  Client,
+  Deadline,
+  Metadata,
+  StatusObject,
+} from '@grpc/grpc-js';
 
 /** What a director may look at to pick a backend for one call. */
 export interface ProxyCall {

@@ -3,9 +3,11 @@
  * from a raw backend call made on a channel (`Channel.createCall`, the layer under `Client`).
  *
  * Flow control is explicit and bounded on both legs:
- * - client → backend: at most one message in flight to the backend (grpc-js accepts one write at
- *   a time); the next one is read from the server stream only when the previous write completed.
- *   The server stream's readable buffer (16 messages) is the only queue on this leg.
+ * - client → backend: at most one message in flight to the backend (grpc-js's call layers hold a
+ *   single pending write until the stream exists); the next one is read from the server stream
+ *   only when the previous write completed. The server stream's readable buffer (16 messages) is
+ *   the only queue on this leg. The client's half-close follows at once, even behind a message
+ *   still in flight.
  * - backend → client: the next backend message is requested (`startRead`) only while the server
  *   stream's writable side accepts more (`write()` returned true, or after `'drain'`).
  *
@@ -53,6 +55,7 @@ function safely(what: string, fn: () => void): void {
   }
 }
 
+/** The state of one proxied call; also the grpc-js listener of its backend call. */
 export class ProxiedCall {
   private readonly incoming: IncomingCall;
   private backendCall: RawCall | null = null;
@@ -60,7 +63,6 @@ export class ProxiedCall {
   private backendName: string | undefined = undefined;
   private finalStatus: StatusObject | null = null;
   private upInFlight = false;
-  private halfClosePending = false;
   private downWaitingDrain = false;
   private backendSentHeaders = false;
   private directorTimer: NodeJS.Timeout | null = null;
@@ -258,7 +260,14 @@ export class ProxiedCall {
   // ---- client side ------------------------------------------------------------------------
 
   private readonly pumpUpstream = (): void => {
-    if (this.upInFlight || this.finalStatus !== null) return;
+    if (this.finalStatus !== null) return;
+    if (this.upInFlight) {
+      // No message may be taken now, but a client half-close already queued behind the one in
+      // flight is noticed ('end'), so that it follows that message at once (for a unary call,
+      // in the same flush) instead of a turn of the event loop later.
+      if (this.stream.readableLength === 0) this.stream.read(0);
+      return;
+    }
     const message = this.stream.read() as Buffer | null;
     if (message === null) return;
     if (message.length > this.options.maxReceiveMessageLength) {
@@ -278,21 +287,16 @@ export class ProxiedCall {
 
   private onUpstreamWritten(): void {
     this.upInFlight = false;
-    if (this.halfClosePending) {
-      this.halfClosePending = false;
-      this.backendCall!.halfClose();
-      return;
-    }
     this.pumpUpstream();
   }
 
+  /**
+   * Passed on at once, even with a message in flight: every grpc-js call layer queues the
+   * half-close behind a pending message (grpc-js's own unary client does the same).
+   */
   private readonly onClientHalfClose = (): void => {
     if (this.finalStatus !== null) return;
-    if (this.upInFlight) {
-      this.halfClosePending = true;
-    } else {
-      this.backendCall!.halfClose();
-    }
+    this.backendCall!.halfClose();
   };
 
   private readonly onClientDrained = (): void => {
