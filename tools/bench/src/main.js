@@ -25,6 +25,7 @@ const USAGE = `usage: npm run bench -- [options]
   --targets a,b        rows: direct,grpc-proxy,naive,nginx,haproxy (direct is always kept)
   --workloads a,b      ${workloads.map((w) => w.id).join(',')}
   --no-profile         skip the --cpu-prof run      --no-build   do not build packages/proxy first
+  --profile-workload W the workload of the --cpu-prof run (default unary-100B-c100)
   --no-h2load          use the built-in grpc-js generator for unary even if h2load is installed
   --out DIR            results directory (default: <repo>/bench-results)
 Peers (optional, skipped when absent): apt-get install nginx haproxy nghttp2-client`;
@@ -40,6 +41,7 @@ function parseOptions(argv) {
       targets: { type: 'string' },
       workloads: { type: 'string' },
       'no-profile': { type: 'boolean' },
+      'profile-workload': { type: 'string' },
       'no-build': { type: 'boolean' },
       'no-h2load': { type: 'boolean' },
       out: { type: 'string' },
@@ -64,10 +66,19 @@ function parseOptions(argv) {
     targets: targets && [...new Set(['direct', ...targets])],
     workloadIds: list(values.workloads),
     profile: !values['no-profile'],
+    profileWorkload: profileWorkload(values['profile-workload'] ?? 'unary-100B-c100'),
     build: !values['no-build'],
     h2load: !values['no-h2load'],
     out: path.resolve(values.out ?? path.join(repoRoot, 'bench-results')),
   };
+}
+
+function profileWorkload(id) {
+  const workload = workloads.find((w) => w.id === id);
+  if (!workload || workload.kind === 'idle') {
+    throw new Error(`--profile-workload must be a unary or stream workload, got ${id}`);
+  }
+  return id;
 }
 
 function positive(text, flag) {
@@ -165,8 +176,8 @@ async function main() {
     );
     if (options.profile) {
       log('profile run (node --cpu-prof)');
-      const unary = workloads.find((w) => w.id === 'unary-100B-c100');
-      result.profile = await profileProxy(ctx, options.preset, unary, {
+      const profiled = workloads.find((w) => w.id === options.profileWorkload);
+      result.profile = await profileProxy(ctx, options.preset, profiled, {
         generator: result.generator.split(',')[0],
         outputStem: stem,
       });

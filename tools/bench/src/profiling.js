@@ -1,7 +1,8 @@
 'use strict';
 /**
- * The profile run: a fresh instance of the proxy under `node --cpu-prof`, loaded with the unary
- * 100 B × 100 workload, stopped, and its profile summarised for the measured window.
+ * The profile run: a fresh instance of the proxy under `node --cpu-prof`, loaded with one
+ * workload (unary 100 B × 100 by default), stopped, and its profile summarised for the measured
+ * window. "Calls" are messages for a stream workload.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -39,13 +40,26 @@ async function profileProxy(ctx, preset, workload, { generator, outputStem }) {
     const options = {
       target: started.address,
       payload: workload.payload,
-      concurrency: workload.concurrency,
       warmupMs: preset.warmupMs,
       durationMs: preset.profileMs,
     };
-    const result = ctx.h2load
-      ? await runH2load({ ...options, h2load: ctx.h2load, tmpDir: ctx.tmpDir }, hooks)
-      : await runGrpcLoadgen({ ...options, mode: 'unary' }, hooks);
+    const stream = workload.kind === 'stream';
+    const result = stream
+      ? await runGrpcLoadgen({ ...options, mode: 'stream', window: workload.window }, hooks)
+      : ctx.h2load
+        ? await runH2load(
+            {
+              ...options,
+              concurrency: workload.concurrency,
+              h2load: ctx.h2load,
+              tmpDir: ctx.tmpDir,
+            },
+            hooks,
+          )
+        : await runGrpcLoadgen(
+            { ...options, mode: 'unary', concurrency: workload.concurrency },
+            hooks,
+          );
     await started.managed.stop(10_000);
     const file = fs.readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) return { error: `${target.label} wrote no .cpuprofile (did it exit on SIGTERM?)` };
@@ -59,7 +73,9 @@ async function profileProxy(ctx, preset, workload, { generator, outputStem }) {
     fs.copyFileSync(path.join(dir, file), kept);
     return {
       label: target.label,
-      generator,
+      workload: workload.title,
+      unit: stream ? 'message' : 'call',
+      generator: stream ? 'the built-in grpc-js generator' : generator,
       seconds: preset.profileMs / 1000,
       summary,
       file: kept,

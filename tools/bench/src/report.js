@@ -185,15 +185,16 @@ function profileSection(profile) {
   if (profile.error) return `## Profile\n\nNo profile: ${profile.error}`;
   const s = profile.summary;
   const perCall = (us) => (us === undefined ? '—' : num(us, 1));
+  const unit = profile.unit ?? 'call';
   const parts = [
-    `## Profile: ${profile.label} under unary 100 B × 100 concurrent`,
+    `## Profile: ${profile.label} under ${profile.workload ?? 'unary 100 B × 100 concurrent'}`,
     '',
     `\`node --cpu-prof\` of the proxy while ${profile.generator} ran for ${num(profile.seconds, 1)} s: ` +
-      `${s.calls?.toLocaleString('en-US')} calls, ${num(s.busyMs, 0)} ms of sampled CPU on the main thread` +
-      `${s.windowed ? ' inside the window' : ' (whole process lifetime)'}, **${perCall(s.busyUsPerCall)} µs per call**.`,
+      `${s.calls?.toLocaleString('en-US')} ${unit}s, ${num(s.busyMs, 0)} ms of sampled CPU on the main thread` +
+      `${s.windowed ? ' inside the window' : ' (whole process lifetime)'}, **${perCall(s.busyUsPerCall)} µs per ${unit}**.`,
     '',
     table(
-      ['Where the time goes', 'self ms', '%', 'µs per call'],
+      ['Where the time goes', 'self ms', '%', `µs per ${unit}`],
       s.categories.map((c) => [
         c.category,
         num(c.selfMs, 0),
@@ -205,7 +206,7 @@ function profileSection(profile) {
     'Top self-time functions:',
     '',
     table(
-      ['Function', 'Location', 'self ms', '%', 'µs per call'],
+      ['Function', 'Location', 'self ms', '%', `µs per ${unit}`],
       s.functions.map((f) => [
         `\`${f.functionName}\``,
         f.location ? `\`${f.location}\`` : '',
@@ -224,6 +225,7 @@ function renderMarkdown(result) {
   const parts = [
     `# grpc-proxy bench — ${result.mode} run, ${result.date}`,
     '',
+    `Date: ${result.date} (${result.mode} run, ${num(result.elapsedSeconds, 0)} s).`,
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. ` +
       `Load average ${m.loadBefore.join(' ')} before, ${m.loadAfter?.join(' ') ?? '?'} after.`,
     `Peers: ${result.peers.join('; ') || 'none'}.`,

@@ -7,7 +7,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { ManagedProcess, freePort } = require('./processes');
 const { nginxConfig, haproxyConfig } = require('./peer-configs');
 
@@ -30,17 +30,10 @@ function findExecutable(name) {
 }
 
 function versionOf(command, args) {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .split('\n')[0]
-      .trim();
-  } catch (error) {
-    return (
-      String(error.stderr ?? '')
-        .split('\n')[0]
-        .trim() || 'unknown'
-    );
-  }
+  // nginx prints its version on stderr, haproxy and h2load on stdout.
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+  const text = `${run.stdout ?? ''}\n${run.stderr ?? ''}`.trim();
+  return text.split('\n')[0].trim() || 'unknown version';
 }
 
 /** Starts a Node worker script that prints `READY <port>`. */
