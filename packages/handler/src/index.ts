@@ -22,6 +22,7 @@ export {
   DEFAULT_MAX_MESSAGE_LENGTH,
   resolveHandlerOptions,
   type ProxyHandlerOptions,
+  type ResolvedHandlerOptions,
 } from './options';
 export {
   HOP_BY_HOP_KEYS,
