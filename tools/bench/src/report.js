@@ -44,6 +44,12 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** A ratio to direct; none for the floor rows, which serve other calls than the proxies. */
+function relative(row, value) {
+  if (row.kind === 'direct') return '1.00×';
+  return row.kind === 'floor' ? '—' : times(value);
+}
+
 /** The table of a throughput workload (unary or stream). */
 function loadTable(workload) {
   const unit = workload.kind === 'stream' ? 'msgs/s' : 'calls/s';
@@ -63,10 +69,10 @@ function loadTable(workload) {
     const cells = [
       row.label,
       withSpread(row.figures.callsPerSecond, 0),
-      row.id === 'direct' ? '1.00×' : times(row.ratios.callsPerSecond),
+      relative(row, row.ratios.callsPerSecond),
       withSpread(row.figures.p50Ms, 2),
       withSpread(row.figures.p99Ms, 2),
-      row.id === 'direct' ? '1.00×' : times(row.ratios.p99Ms),
+      relative(row, row.ratios.p99Ms),
       withSpread(row.figures.cpuPer10k, 2),
     ];
     if (workload.floor) cells.push(times(row.ratios.cpuToFloor));
