@@ -61,7 +61,9 @@ export interface CompiledMetadataPolicy {
   readonly outgoingDrop: readonly string[];
   /** Keys removed from response headers and trailers. */
   readonly responseDrop: readonly string[];
+  /** Whether `x-forwarded-for` is appended to. */
   readonly forwardedFor: boolean;
+  /** Whether `x-forwarded-host` is set. */
   readonly forwardedHost: boolean;
 }
 

@@ -43,11 +43,17 @@ export interface ProxyHandlerOptions {
 
 /** Options after defaults (`Infinity` for no limit); computed once per handler, never per call. */
 export interface ResolvedHandlerOptions {
+  /** Bytes; `Infinity` when unlimited. */
   readonly maxReceiveMessageLength: number;
+  /** Bytes; `Infinity` when unlimited. */
   readonly maxSendMessageLength: number;
+  /** The compiled metadata policy. */
   readonly policy: CompiledMetadataPolicy;
+  /** The observer, if any. */
   readonly observer: CallObserver | undefined;
+  /** Milliseconds; `Infinity` when the call's deadline is the only limit. */
   readonly directorTimeoutMs: number;
+  /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
 }
 
