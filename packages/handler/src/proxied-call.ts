@@ -171,7 +171,13 @@ export class ProxiedCall {
     try {
       backend = resolveBackend(route.backend);
     } catch (error) {
-      this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+      // A route that is no backend is a director bug; a backend that cannot give a client
+      // (closed pool, ...) is unavailable.
+      if (error instanceof TypeError) {
+        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+      } else {
+        this.fail(status.UNAVAILABLE, `backend unavailable: ${describeError(error)}`);
+      }
       return;
     }
     this.backendName = backend.name;

@@ -16,6 +16,23 @@ describe('routes', () => {
     expect(h.reports[0].backend).toBe('pool-a');
   });
 
+  it('reports a Backend that cannot give a client as UNAVAILABLE naming the proxy', async () => {
+    const backend: Backend = {
+      name: 'pool-b',
+      client: () => {
+        throw new Error('pool-b is closed');
+      },
+    };
+    h.director = () => h.route({ backend });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'grpc-proxy: backend unavailable: pool-b is closed',
+    ]);
+    await eventually(() => h.releases.length === 1, 'route released');
+    expect(h.releases[0].code).toBe(status.UNAVAILABLE);
+  });
+
   it('accepts a grpc-js Channel', async () => {
     h.director = () => h.route({ backend: h.backendClient.getChannel() });
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
