@@ -77,4 +77,18 @@ describe('call lifecycle', () => {
     expect(result.status.code).toBe(status.RESOURCE_EXHAUSTED);
     await eventually(() => h.backend.seen[0].cancelled, 'backend call cancelled');
   });
+
+  it('ends the call, naming the proxy, when the backend server shuts down mid-call', async () => {
+    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
+    const outcome = collect(call);
+    call.write(Buffer.from('a'));
+    await eventually(() => h.backend.seen.length === 1, 'backend call started');
+    h.backend.server.forceShutdown();
+    const result = await outcome;
+    // The server resets its streams (RST_STREAM CANCEL); grpc-js reports that as CANCELLED.
+    expect(result.status.code).toBe(status.CANCELLED);
+    expect(result.status.details).toMatch(/^grpc-proxy: backend dns:127\.0\.0\.1:\d+ failed: /);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.CANCELLED, proxyError: true });
+  });
 });

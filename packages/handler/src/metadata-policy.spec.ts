@@ -1,4 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
+import fc from 'fast-check';
 import {
   compileMetadataPolicy,
   filterIncomingMetadata,
@@ -134,5 +135,52 @@ describe('metadata policy', () => {
     expect(peerAddress('::ffff:127.0.0.1:5000')).toBe('::ffff:127.0.0.1');
     expect(peerAddress('unix:/tmp/sock')).toBe('unix:/tmp/sock');
     expect(peerAddress('unknown')).toBe('unknown');
+  });
+});
+
+describe('metadata policy (properties)', () => {
+  const dropped = [
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'transfer-encoding',
+    'upgrade',
+    'te',
+    'host',
+    'content-type',
+    'grpc-status',
+    'grpc-message',
+    'grpc-timeout',
+  ];
+  const key = fc.oneof(
+    fc.stringMatching(/^[0-9a-z_.-]{1,12}$/).filter((k) => !k.endsWith('-bin')),
+    fc.constantFrom(...dropped, 'x-route'),
+  );
+  const value = fc.stringMatching(/^[ -~]{0,16}$/);
+
+  it('keeps exactly the application keys, with their values, and never throws', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, value), { maxLength: 20 }),
+        fc.boolean(),
+        (pairs, forwarded) => {
+          const policy = compileMetadataPolicy({ stripKeys: ['X-Route'], forwardedFor: forwarded });
+          const md = new Metadata();
+          for (const [k, v] of pairs) md.add(k, v);
+          const expected = entries(md);
+          for (const k of [...dropped, 'x-route']) delete expected[k];
+          filterIncomingMetadata(md, policy);
+          const out = entries(
+            finishOutgoingMetadata(md, policy, { peer: '10.0.0.1:99', authority: 'a' }),
+          );
+          if (forwarded) {
+            const previous = expected['x-forwarded-for'] ?? [];
+            expected['x-forwarded-for'] = [[...previous, '10.0.0.1'].join(', ')];
+          }
+          expect(out).toEqual(expected);
+        },
+      ),
+      { numRuns: 300, seed: 20261125 }, // fixed seed: the same cases on every run
+    );
   });
 });
