@@ -75,6 +75,7 @@ export type {
   ProxyCall,
   ProxyHandlerOptions,
   ProxyServerOptions,
+  ResolvedHandlerOptions,
   Route,
   RouteBackend,
   StreamDirector,
