@@ -148,6 +148,20 @@ export class EchoCallRun {
     if (this.ended) throw new CallOver();
   }
 
+  /**
+   * Where the server would end the call: with `hold_until_cancelled`, waits until the call is
+   * cancelled or out of time, then rejects with the internal marker (there is nothing left to
+   * send); otherwise resolves at once.
+   */
+  async holdIfAsked(): Promise<void> {
+    if (!this.knobs.holdUntilCancelled) return;
+    const signal = this.abort.signal;
+    if (!this.ended && !signal.aborted) {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    }
+    throw new CallOver();
+  }
+
   /** Whether the knobs say to end the call now, given the responses sent so far. */
   get statusDue(): boolean {
     return this.knobs.statusCode !== undefined && this.sent >= this.knobs.statusAfter;

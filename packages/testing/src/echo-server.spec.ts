@@ -298,6 +298,51 @@ describe('Bidi', () => {
   });
 });
 
+describe('hold_until_cancelled', () => {
+  it('keeps a bidi call open after the half-close until the client cancels', async () => {
+    const session = openBidi(client);
+    session.call.write(echoRequest({ payload: Buffer.from('held'), holdUntilCancelled: true }));
+    expect((await session.nextResponse()).payload.toString()).toBe('held');
+    session.call.end();
+    const halfClosed = await server.waitForCall((c) => c.halfClosed);
+    expect(halfClosed.ended).toBe(false);
+    session.call.cancel();
+
+    expect((await session.outcome).status.code).toBe(Status.CANCELLED);
+    const record = await server.waitForCancelled();
+    expect(record.halfClosed).toBe(true);
+    expect(record.responses).toHaveLength(1);
+    expect(record.status).toBeUndefined();
+  });
+
+  it('sends every server-streaming response, then waits for the cancellation', async () => {
+    const call = client.serverStream(
+      echoRequest({ payload: Buffer.from('p'), responseCount: 2, holdUntilCancelled: true }),
+    );
+    call.on('error', () => undefined); // the status carries the cancellation
+    const status = new Promise<number>((resolve) => call.on('status', (s) => resolve(s.code)));
+    await server.waitForCall((c) => c.responses.length === 2);
+    call.cancel();
+
+    expect(await status).toBe(Status.CANCELLED);
+    const record = await server.waitForCancelled();
+    expect(record.responses).toHaveLength(2);
+    expect(record.status).toBeUndefined();
+  });
+
+  it('answers a client-streaming call with nothing once the deadline passes', async () => {
+    const outcome = await callClientStream(client, [echoRequest({ holdUntilCancelled: true })], {
+      options: { deadline: Date.now() + 500 },
+    });
+
+    expect(outcome.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(outcome.responses).toHaveLength(0);
+    const record = await server.waitForCall((c) => c.ended);
+    expect(record.cancelled || record.deadlineExceeded).toBe(true);
+    expect(record.status).toBeUndefined();
+  });
+});
+
 describe('server handle', () => {
   it('counts calls to methods it does not implement', async () => {
     const before = await server.callCounts();

@@ -67,7 +67,10 @@ function clientStream(
   });
 }
 
-/** Ends a unary or client-streaming call: one response with OK, or the configured status. */
+/**
+ * Ends a unary or client-streaming call: one response with OK, or the configured status; with
+ * `hold_until_cancelled`, nothing, once the call is cancelled or out of time.
+ */
 function answerOnce(
   run: EchoCallRun,
   payload: Buffer,
@@ -75,6 +78,7 @@ function answerOnce(
 ): void {
   const send = async (): Promise<void> => {
     await run.pause();
+    await run.holdIfAsked();
     const status = run.finalStatus();
     if (status.code !== Status.OK) {
       run.finish(status);
@@ -167,11 +171,15 @@ async function write(
   if (!call.write(response)) await once(call, 'drain', { signal: run.signal });
 }
 
-/** Ends a streaming call with its final status (after `delay_ms` when a status is configured). */
+/**
+ * Ends a streaming call with its final status (after `delay_ms` when a status is configured),
+ * unless `hold_until_cancelled` asks to wait for the cancellation instead.
+ */
 async function endStream(
   run: EchoCallRun,
   call: ResponseStream | ServerDuplexStream<EchoRequest, EchoResponse>,
 ): Promise<void> {
+  await run.holdIfAsked();
   if (run.settings.statusCode !== undefined) await run.pause();
   const status = run.finalStatus();
   run.finish(status);

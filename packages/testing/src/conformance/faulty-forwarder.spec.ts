@@ -86,12 +86,12 @@ describe('the suite catches a faulty forwarder', () => {
     [
       'ignore-cancel',
       'cancel_after_begin',
-      'cancel_after_begin: backend saw the cancellation: expected true, got false',
+      `cancel_after_begin: the backend did not see the cancellation: its call was still running ${STEP_TIMEOUT_MS} ms after the client cancelled`,
     ],
     [
       'ignore-cancel',
       'cancel_after_first_response',
-      'cancel_after_first_response: the backend did not see the cancellation: it ended the call with status 0 after a half-close=true',
+      `cancel_after_first_response: the backend did not see the cancellation: its call was still running ${STEP_TIMEOUT_MS} ms after the client cancelled`,
     ],
     [
       'drop-deadline',

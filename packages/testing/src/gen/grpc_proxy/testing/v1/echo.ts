@@ -87,6 +87,15 @@ export interface EchoRequest {
   responseTrailers: MetadataEntry[];
   /** When true, every response carries every request metadata entry the server saw. */
   echoMetadata: boolean;
+  /**
+   * When true, the server never ends the call itself: it sends the responses the other knobs
+   * ask for, then, where it would end the call (on the client's half-close, after the last
+   * server-streaming response, or with `status_code`), waits until the call is cancelled or its
+   * deadline passes. For cancellation tests: a grpc-js client that cancels half-closes its side
+   * just before it resets the stream, and a server that ended the call on that half-close
+   * would never see the cancellation.
+   */
+  holdUntilCancelled: boolean;
 }
 
 export interface EchoResponse {
@@ -197,6 +206,7 @@ function createBaseEchoRequest(): EchoRequest {
     headersMode: 0,
     responseTrailers: [],
     echoMetadata: false,
+    holdUntilCancelled: false,
   };
 }
 
@@ -237,6 +247,9 @@ export const EchoRequest: MessageFns<EchoRequest> = {
     }
     if (message.echoMetadata !== false) {
       writer.uint32(96).bool(message.echoMetadata);
+    }
+    if (message.holdUntilCancelled !== false) {
+      writer.uint32(104).bool(message.holdUntilCancelled);
     }
     return writer;
   },
@@ -350,6 +363,14 @@ export const EchoRequest: MessageFns<EchoRequest> = {
             message.echoMetadata = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.holdUntilCancelled = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -379,6 +400,7 @@ export const EchoRequest: MessageFns<EchoRequest> = {
     message.headersMode = object.headersMode ?? 0;
     message.responseTrailers = object.responseTrailers?.map((e) => MetadataEntry.fromPartial(e)) || [];
     message.echoMetadata = object.echoMetadata ?? false;
+    message.holdUntilCancelled = object.holdUntilCancelled ?? false;
     return message;
   },
 };
