@@ -6,6 +6,11 @@ import {
 } from '@grpc/grpc-js';
 import { DEFAULT_MAX_MESSAGE_LENGTH, grpcLengthOption } from './options';
 
+/** 100 ms: first delay before a backend channel tries to connect again after a failure. */
+export const DEFAULT_INITIAL_RECONNECT_BACKOFF_MS = 100;
+/** 500 ms: longest delay between two connection attempts of a backend channel. */
+export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 500;
+
 /** Options of {@link proxyChannelOptions} and {@link createBackendClient}. */
 export interface BackendChannelOptions {
   /** Largest message the backend may send, in bytes; `-1` = no limit. Default: 64 MiB. */
@@ -23,13 +28,22 @@ export interface BackendChannelOptions {
  *   (breaking backpressure and holding up to 256 KiB per call);
  * - `grpc.enable_channelz: 0`: channelz bookkeeping costs CPU on every call;
  * - `grpc.max_receive_message_length` / `grpc.max_send_message_length`: 64 MiB by default
- *   instead of grpc-js's 4 MiB receive cap.
+ *   instead of grpc-js's 4 MiB receive cap;
+ * - `grpc.initial_reconnect_backoff_ms: 100` and `grpc.max_reconnect_backoff_ms: 500`: a backend
+ *   that is down is tried again at least every 500 ms (± 20 % jitter) instead of grpc-js's
+ *   1 s growing to 120 s, so that a backend that comes back is in use again within half a second.
+ *   grpc-js fails calls at once while the channel is in `TRANSIENT_FAILURE`; the handler's
+ *   `backendConnectTimeoutMs` (1 000 ms) lets a call wait for the next attempt instead, which is
+ *   why the backoff must stay well below it. One connection attempt per 500 ms per down backend
+ *   is the price.
  */
 export function proxyChannelOptions(options: BackendChannelOptions = {}): ChannelOptions {
   return {
     'grpc.enable_retries': 0,
     'grpc.per_rpc_retry_buffer_size': 0,
     'grpc.enable_channelz': 0,
+    'grpc.initial_reconnect_backoff_ms': DEFAULT_INITIAL_RECONNECT_BACKOFF_MS,
+    'grpc.max_reconnect_backoff_ms': DEFAULT_MAX_RECONNECT_BACKOFF_MS,
     'grpc.max_receive_message_length': grpcLengthOption(
       options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     ),

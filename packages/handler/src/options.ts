@@ -8,6 +8,9 @@ import {
 /** 64 MiB: the default size limit for one message, each way, on both legs. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 
+/** 1 000 ms: how long a call waits by default for a backend channel that failed to connect. */
+export const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 1000;
+
 /** Options of the proxy engine, shared by `transparentHandler`, `registerService`, `serveUnknownServices` and `createProxyServer`. */
 export interface ProxyHandlerOptions {
   /**
@@ -35,6 +38,18 @@ export interface ProxyHandlerOptions {
    */
   directorTimeoutMs?: number;
   /**
+   * Milliseconds a call waits for its backend channel to connect again when the channel is in
+   * `TRANSIENT_FAILURE` at call start (grpc-js would fail the call at once on the strength of the
+   * last failed attempt, even when the backend is back). The channel reconnects by itself, with
+   * the reconnect backoff of `proxyChannelOptions` (at most 500 ms apart by default, well
+   * inside this window). Still not connected after that time: the call ends with `UNAVAILABLE`
+   * `grpc-proxy: backend <name> unavailable: not connected within <n> ms: <grpc-js's last
+   * error>`. Never beyond the call's own deadline. A channel that is `READY`, `IDLE` or
+   * `CONNECTING` is not waited for (grpc-js queues the call during a connection attempt and
+   * fails it at once if that attempt fails). `0`: never wait. Default: 1 000 ms.
+   */
+  backendConnectTimeoutMs?: number;
+  /**
    * Name used as the prefix of status messages produced by the proxy itself, so that they are
    * told apart from backend statuses. Default: `'grpc-proxy'`.
    */
@@ -53,6 +68,8 @@ export interface ResolvedHandlerOptions {
   readonly observer: CallObserver | undefined;
   /** Milliseconds; `Infinity` when the call's deadline is the only limit. */
   readonly directorTimeoutMs: number;
+  /** Milliseconds; `0` when calls never wait for a failed backend channel. */
+  readonly backendConnectTimeoutMs: number;
   /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
 }
@@ -76,6 +93,13 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
       `directorTimeoutMs must be a positive number, got ${options.directorTimeoutMs}`,
     );
   }
+  const backendConnectTimeoutMs =
+    options.backendConnectTimeoutMs ?? DEFAULT_BACKEND_CONNECT_TIMEOUT_MS;
+  if (!Number.isFinite(backendConnectTimeoutMs) || backendConnectTimeoutMs < 0) {
+    throw new RangeError(
+      `backendConnectTimeoutMs must be a finite number >= 0, got ${options.backendConnectTimeoutMs}`,
+    );
+  }
   return {
     maxReceiveMessageLength: checkLength(
       'maxReceiveMessageLength',
@@ -85,6 +109,7 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
     policy: compileMetadataPolicy(options.metadata),
     observer: options.observer,
     directorTimeoutMs,
+    backendConnectTimeoutMs,
     proxyName: options.proxyName ?? 'grpc-proxy',
   };
 }

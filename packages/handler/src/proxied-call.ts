@@ -15,6 +15,7 @@
  */
 import {
   Metadata,
+  connectivityState,
   propagate,
   status,
   type ServerDuplexStream,
@@ -66,6 +67,11 @@ export class ProxiedCall {
   private downWaitingDrain = false;
   private backendSentHeaders = false;
   private directorTimer: NodeJS.Timeout | null = null;
+  private channel: RawChannel | null = null;
+  /** Only set when the call waited for a failed backend channel (epoch ms). */
+  private connectDeadline = 0;
+  private connectWaitMs = 0;
+  private connectWaitExpired = false;
   private readonly upContext = { callback: (): void => this.onUpstreamWritten() };
   // Observer bookkeeping; only touched when an observer is set.
   private startTime = 0;
@@ -181,13 +187,79 @@ export class ProxiedCall {
       return;
     }
     this.backendName = backend.name;
+    this.channel = backend.channel;
+    if (
+      this.options.backendConnectTimeoutMs > 0 &&
+      backend.channel.getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE
+    ) {
+      this.awaitConnection(route);
+    } else {
+      this.openBackendCall(route);
+    }
+  }
+
+  /**
+   * The backend channel failed its last connection attempt: grpc-js would fail the call at once
+   * on the strength of it, even if the backend is back by now. Wait (bounded) for the channel's
+   * next attempt to succeed. The client's messages stay unread meanwhile (backpressure).
+   */
+  private awaitConnection(route: Route): void {
+    const now = Date.now();
+    this.connectDeadline = Math.min(
+      now + this.options.backendConnectTimeoutMs,
+      +this.incoming.deadline,
+      +(route.callOptions?.deadline ?? Infinity),
+    );
+    this.connectWaitMs = Math.max(0, Math.round(this.connectDeadline - now));
+    this.watchChannel(connectivityState.TRANSIENT_FAILURE);
+  }
+
+  private watchChannel(from: connectivityState): void {
+    try {
+      this.channel!.watchConnectivityState(from, this.connectDeadline, this.onChannelStateChange);
+    } catch {
+      // Shut down meanwhile: createCall says so.
+      this.openBackendCall(this.route!);
+    }
+  }
+
+  /** grpc-js connectivity watcher: a state change, or the deadline (`error`). */
+  private readonly onChannelStateChange = (error?: Error): void => {
+    // The client left (or its deadline passed) while we waited: nothing to open.
+    if (this.finalStatus !== null) return;
+    const channel = this.channel!;
+    const state = channel.getConnectivityState(false);
+    if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) {
+      this.openBackendCall(this.route!);
+      return;
+    }
+    if (error === undefined) {
+      // Between attempts (CONNECTING, IDLE, TRANSIENT_FAILURE again): keep waiting.
+      if (state === connectivityState.IDLE) channel.getConnectivityState(true);
+      this.watchChannel(state);
+      return;
+    }
+    this.connectWaitExpired = true;
+    if (state === connectivityState.TRANSIENT_FAILURE) {
+      // grpc-js fails the call at once, with the last connection error as its message.
+      this.openBackendCall(this.route!);
+    } else {
+      this.fail(
+        status.UNAVAILABLE,
+        `backend ${this.backendName} unavailable: not connected within ${this.connectWaitMs} ms (channel ${connectivityState[state]})`,
+      );
+    }
+  };
+
+  private openBackendCall(route: Route): void {
+    const channel = this.channel!;
     let call: RawCall;
     try {
       const metadata = route.metadata
         ? sanitizeRouteMetadata(route.metadata)
         : finishOutgoingMetadata(this.incoming.metadata, this.options.policy, this.incoming);
       const callOptions = route.callOptions;
-      call = backend.channel.createCall(
+      call = channel.createCall(
         this.incoming.method,
         callOptions?.deadline ?? Infinity,
         callOptions?.host,
@@ -249,10 +321,13 @@ export class ProxiedCall {
     const fromBackend = this.backendSentHeaders || hasEntries(metadata);
     if (!fromBackend && backendStatus.code !== status.OK) {
       const reason = backendStatus.code === status.UNAVAILABLE ? 'unavailable' : 'failed';
+      const waited = this.connectWaitExpired
+        ? `not connected within ${this.connectWaitMs} ms: `
+        : '';
       this.finish(
         {
           code: backendStatus.code,
-          details: `${this.options.proxyName}: backend ${this.backendName} ${reason}: ${backendStatus.details}`,
+          details: `${this.options.proxyName}: backend ${this.backendName} ${reason}: ${waited}${backendStatus.details}`,
           metadata,
         },
         true,

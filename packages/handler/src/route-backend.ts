@@ -2,7 +2,10 @@ import type { ChannelInterface as Channel, Client } from '@grpc/grpc-js';
 import type { Backend, RouteBackend } from './contracts';
 
 /** The structural part of a grpc-js channel the engine uses (public `Channel` interface). */
-export type RawChannel = Pick<Channel, 'createCall' | 'getTarget'>;
+export type RawChannel = Pick<
+  Channel,
+  'createCall' | 'getTarget' | 'getConnectivityState' | 'watchConnectivityState'
+>;
 
 /** A route's backend reduced to what a call needs. */
 export interface ResolvedBackend {

@@ -25,22 +25,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts a grpc-js server on 127.0.0.1:0 after `setup` registered its handlers. */
+/** Starts a grpc-js server on 127.0.0.1:`port` (default 0) after `setup` registered its handlers. */
 export async function startServer(
   setup: (server: Server) => void,
   options?: ServerOptions,
+  port = 0,
 ): Promise<RunningServer> {
   const server = new Server(options);
   setup(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, boundPort) =>
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),
     ),
   );
   return {
     server,
-    port,
-    target: `127.0.0.1:${port}`,
+    port: boundPort,
+    target: `127.0.0.1:${boundPort}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.forceShutdown();

@@ -183,9 +183,12 @@ export function registerTestService(server: Server, seen: SeenCall[]): void {
   server.register(UNKNOWN_METHOD, unary(seen), raw, raw, 'unary');
 }
 
-/** Starts the test backend on 127.0.0.1:0. */
-export async function startTestBackend(options?: Record<string, unknown>): Promise<TestBackend> {
+/** Starts the test backend on 127.0.0.1:`port` (default 0: any free port). */
+export async function startTestBackend(
+  options?: Record<string, unknown>,
+  port = 0,
+): Promise<TestBackend> {
   const seen: SeenCall[] = [];
-  const running = await startServer((server) => registerTestService(server, seen), options);
+  const running = await startServer((server) => registerTestService(server, seen), options, port);
   return { ...running, seen };
 }
