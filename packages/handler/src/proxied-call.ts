@@ -29,6 +29,7 @@ import {
   finishOutgoingMetadata,
   sanitizeRouteMetadata,
 } from './metadata-policy';
+import { isLocalStatus } from './local-status';
 import type { ResolvedHandlerOptions } from './options';
 import { resolveBackend, type RawChannel, type ResolvedBackend } from './route-backend';
 import { describeError, directorRejection } from './status-error';
@@ -41,11 +42,6 @@ type ServerStream = ServerDuplexStream<Buffer, Buffer>;
 
 function isThenable(value: unknown): value is PromiseLike<Route> {
   return typeof (value as PromiseLike<Route> | null)?.then === 'function';
-}
-
-function hasEntries(metadata: Metadata): boolean {
-  for (const _key in metadata.getMap()) return true;
-  return false;
 }
 
 function safely(what: string, fn: () => void): void {
@@ -316,10 +312,9 @@ export class ProxiedCall {
   onReceiveStatus(backendStatus: StatusObject): void {
     if (this.finalStatus !== null) return;
     const metadata = backendStatus.metadata ?? new Metadata();
-    // A status with neither headers nor trailers never came from the backend: grpc-js made it
-    // locally (connection refused, name resolution, ...). Those are the proxy's own failures.
-    const fromBackend = this.backendSentHeaders || hasEntries(metadata);
-    if (!fromBackend && backendStatus.code !== status.OK) {
+    // A status grpc-js made up (connection refused or dropped, stream reset, no trailers, ...) is
+    // the proxy's own failure, and says so; the backend's own statuses pass unchanged.
+    if (isLocalStatus(backendStatus, this.backendSentHeaders)) {
       const reason = backendStatus.code === status.UNAVAILABLE ? 'unavailable' : 'failed';
       const waited = this.connectWaitExpired
         ? `not connected within ${this.connectWaitMs} ms: `

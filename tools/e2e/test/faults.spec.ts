@@ -84,6 +84,8 @@ describe('faults', () => {
     const result = await ended;
     const msToUnavailable = performance.now() - killedAt;
     expect(result.code).toBe(status.UNAVAILABLE);
+    // The backend sent headers and a message, then vanished: the proxy's failure, and it says so.
+    expect(result.details).toMatch(/^grpc-proxy: backend default\/127\.0\.0\.1:\d+ unavailable: /);
     expect(msToUnavailable).toBeLessThan(2000);
     process.stdout.write(
       `[e2e] backend killed mid-stream: client saw UNAVAILABLE after ${msToUnavailable.toFixed(0)} ms: ${result.details}\n`,

@@ -1,0 +1,59 @@
+import { status, type Metadata, type StatusObject } from '@grpc/grpc-js';
+
+/**
+ * The messages of the statuses grpc-js makes up on the client side when a call ends without the
+ * backend's trailers (grpc-js 1.11 to 1.14: subchannel call, load-balancing call, resolving call,
+ * compression filter). They come with empty metadata, and nothing else in the status object tells
+ * them from a backend status: grpc-js hands both to the listener the same way.
+ */
+const GRPC_JS_LOCAL_DETAILS = new RegExp(
+  `^(?:${[
+    // The backend's connection closed (socket closed, GOAWAY, process killed).
+    'Connection dropped$',
+    '(?:read|write) (?:ECONNRESET|ETIMEDOUT)',
+    // The backend reset the stream, or ended it without trailers.
+    'Received RST_STREAM with code \\d',
+    'Call cancelled$',
+    'Stream refused by server$',
+    'Bandwidth exhausted or memory limit exceeded$',
+    'Protocol not secure enough$',
+    // Trailers without grpc-status, or an HTTP error instead of a gRPC response.
+    'No status information received$',
+    'Received HTTP status code \\d',
+    // Writing to the backend, reading its messages, the route's own deadline.
+    'Write (?:error|failed with error)',
+    'Failed to start HTTP/2 stream',
+    'Received message larger than max',
+    'Received message that decompresses to a size larger than',
+    'Failed to decompress',
+    'Deadline exceeded after ',
+  ].join('|')})`,
+);
+
+function isEmpty(metadata: Metadata): boolean {
+  for (const _key in metadata.getMap()) return false;
+  return true;
+}
+
+/**
+ * True when `backendStatus` was made up by grpc-js on the proxy's side instead of being sent by
+ * the backend — the proxy's own failure (rule 4), to be reported as such.
+ *
+ * - Before any response headers, a status without metadata never came from the backend (a
+ *   trailers-only response always carries at least `content-type`).
+ * - After the headers, a status with empty metadata whose message is one of grpc-js's own local
+ *   messages (connection dropped, stream reset, call ended without trailers, ...) is grpc-js's.
+ *   A backend that sends exactly such a message with no trailers is taken for grpc-js: the code
+ *   is kept, only the message gains the proxy's prefix.
+ *
+ * An `OK` status is always the backend's.
+ */
+export function isLocalStatus(backendStatus: StatusObject, afterHeaders: boolean): boolean {
+  if (backendStatus.code === status.OK) return false;
+  const metadata = backendStatus.metadata;
+  const empty = metadata === undefined || isEmpty(metadata);
+  if (!afterHeaders) return empty;
+  // grpc-js keeps the trailers it got when they lacked grpc-status.
+  if (backendStatus.details === 'No status information received') return true;
+  return empty && GRPC_JS_LOCAL_DETAILS.test(backendStatus.details);
+}
