@@ -45,7 +45,11 @@ export interface ProxyCall {
 export interface Backend {
   /** Name used in logs, metrics and error messages (default in the director package: the target). */
   readonly name: string;
-  /** The grpc-js client raw calls are made on; created lazily and shared by all calls. */
+  /**
+   * The grpc-js client raw calls are made on; created lazily and shared by all calls. May throw
+   * when the backend is closed: the call then ends with `UNAVAILABLE`
+   * `grpc-proxy: backend <name> unavailable: <message>`.
+   */
   client(): Client;
 }
 

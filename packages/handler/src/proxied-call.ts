@@ -31,7 +31,12 @@ import {
 } from './metadata-policy';
 import { isLocalStatus } from './local-status';
 import type { ResolvedHandlerOptions } from './options';
-import { resolveBackend, type RawChannel, type ResolvedBackend } from './route-backend';
+import {
+  BackendUnavailableError,
+  resolveBackend,
+  type RawChannel,
+  type ResolvedBackend,
+} from './route-backend';
 import { describeError, directorRejection } from './status-error';
 
 /** How near the deadline a client reset counts as the deadline expiring. */
@@ -173,12 +178,13 @@ export class ProxiedCall {
     try {
       backend = resolveBackend(route.backend);
     } catch (error) {
-      // A route that is no backend is a director bug; a backend that cannot give a client
-      // (closed pool, ...) is unavailable.
-      if (error instanceof TypeError) {
-        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+      // A backend that cannot give a client (closed pool, ...) is unavailable; a route that is
+      // no backend is a director bug.
+      if (error instanceof BackendUnavailableError) {
+        this.backendName = error.backendName;
+        this.fail(status.UNAVAILABLE, error.message);
       } else {
-        this.fail(status.UNAVAILABLE, `backend unavailable: ${describeError(error)}`);
+        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
       }
       return;
     }
@@ -266,10 +272,16 @@ export class ProxiedCall {
       this.backendCall = call;
       call.start(metadata, this);
     } catch (error) {
-      this.fail(
-        status.UNAVAILABLE,
-        `cannot call backend ${this.backendName}: ${describeError(error)}`,
-      );
+      if (error instanceof TypeError) {
+        // grpc-js rejects the route's call options (a deadline that is no date, ...).
+        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+      } else {
+        // e.g. "Channel has been shut down": a closed Client or Channel.
+        this.fail(
+          status.UNAVAILABLE,
+          `backend ${this.backendName} unavailable: ${describeError(error)}`,
+        );
+      }
       return;
     }
     call.startRead();

@@ -1,5 +1,6 @@
 import type { ChannelInterface as Channel, Client } from '@grpc/grpc-js';
 import type { Backend, RouteBackend } from './contracts';
+import { describeError } from './status-error';
 
 /** The structural part of a grpc-js channel the engine uses (public `Channel` interface). */
 export type RawChannel = Pick<
@@ -11,6 +12,22 @@ export type RawChannel = Pick<
 export interface ResolvedBackend {
   readonly name: string;
   readonly channel: RawChannel;
+}
+
+/**
+ * A `Backend` whose `client()` threw (closed pool, connection set-up failed, ...): an
+ * availability problem of that backend, not a bad route.
+ */
+export class BackendUnavailableError extends Error {
+  constructor(
+    /** The backend's `name`. */
+    readonly backendName: string,
+    /** What `client()` threw. */
+    readonly reason: unknown,
+  ) {
+    super(`backend ${backendName} unavailable: ${describeError(reason)}`);
+    this.name = 'BackendUnavailableError';
+  }
 }
 
 function isChannel(backend: RouteBackend): backend is Channel {
@@ -28,7 +45,8 @@ function isBackend(backend: RouteBackend): backend is Backend {
 /**
  * Finds the channel raw calls are made on. A `Client`'s own interceptors are not applied: the
  * engine calls its channel directly (that is what keeps payloads as raw bytes without a copy).
- * Throws a `TypeError` for anything that is not a backend.
+ * Throws a `TypeError` for anything that is not a backend, and a {@link BackendUnavailableError}
+ * when a `Backend`'s `client()` throws.
  */
 export function resolveBackend(backend: RouteBackend): ResolvedBackend {
   if (backend === null || typeof backend !== 'object') {
@@ -42,8 +60,17 @@ export function resolveBackend(backend: RouteBackend): ResolvedBackend {
     return { name: channel.getTarget(), channel };
   }
   if (isBackend(backend)) {
-    const client = backend.client();
-    return { name: backend.name, channel: client.getChannel() };
+    const name = String(backend.name);
+    let client: Client;
+    try {
+      client = backend.client();
+    } catch (error) {
+      throw new BackendUnavailableError(name, error);
+    }
+    if (typeof (client as Partial<Client> | null)?.getChannel !== 'function') {
+      throw new TypeError(`Backend ${name}: client() returned no grpc-js Client`);
+    }
+    return { name, channel: client.getChannel() };
   }
   throw new TypeError(
     'route.backend must be a grpc-js Client, Channel or Backend (an object with client())',

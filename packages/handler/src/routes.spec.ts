@@ -1,5 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
+import { ProxyStatusError } from './status-error';
 import { collect, entries, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
@@ -16,21 +18,65 @@ describe('routes', () => {
     expect(h.reports[0].backend).toBe('pool-a');
   });
 
-  it('reports a Backend that cannot give a client as UNAVAILABLE naming the proxy', async () => {
-    const backend: Backend = {
-      name: 'pool-b',
-      client: () => {
-        throw new Error('pool-b is closed');
-      },
-    };
-    h.director = () => h.route({ backend });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+  it.each([
+    ['an Error', new Error('pool-b is closed')],
+    ['a status error', new ProxyStatusError(status.UNAVAILABLE, 'pool-b is closed')],
+    ['a TypeError (a closed pool that lost its state)', new TypeError('pool-b is closed')],
+  ])(
+    'reports a Backend whose client() throws %s as UNAVAILABLE naming the proxy and the backend',
+    async (_what, thrown) => {
+      const backend: Backend = {
+        name: 'pool-b',
+        client: () => {
+          throw thrown;
+        },
+      };
+      h.director = () => h.route({ backend });
+      const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+      expect([outcome.status.code, outcome.status.details]).toEqual([
+        status.UNAVAILABLE,
+        'grpc-proxy: backend pool-b unavailable: pool-b is closed',
+      ]);
+      await eventually(() => h.releases.length === 1, 'route released');
+      expect(h.releases[0].code).toBe(status.UNAVAILABLE);
+      await eventually(() => h.reports.length === 1, 'observer heard the end');
+      expect(h.reports[0]).toMatchObject({
+        backend: 'pool-b',
+        code: status.UNAVAILABLE,
+        proxyError: true,
+      });
+    },
+  );
+
+  it('reports a closed backend client as UNAVAILABLE naming the proxy and the backend', async () => {
+    const closed = createBackendClient(h.backend.target);
+    closed.close();
+    h.director = () => h.route({ backend: { name: 'pool-c', client: () => closed } });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.UNAVAILABLE,
-      'grpc-proxy: backend unavailable: pool-b is closed',
+      'grpc-proxy: backend pool-c unavailable: Channel has been shut down',
     ]);
-    await eventually(() => h.releases.length === 1, 'route released');
-    expect(h.releases[0].code).toBe(status.UNAVAILABLE);
+    expect(h.backend.seen).toEqual([]);
+  });
+
+  it('reports a Backend whose client() gives no grpc-js Client as an invalid route', async () => {
+    const backend = { name: 'pool-d', client: () => ({}) } as unknown as Backend;
+    h.director = () => h.route({ backend });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('d'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned an invalid route: Backend pool-d: client() returned no grpc-js Client',
+    ]);
+  });
+
+  it('reports route call options grpc-js rejects as an invalid route', async () => {
+    h.director = () => h.route({ callOptions: { deadline: 'soon' as unknown as number } });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('e'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned an invalid route: Channel#createCall: deadline must be a number or Date',
+    ]);
   });
 
   it('accepts a grpc-js Channel', async () => {
