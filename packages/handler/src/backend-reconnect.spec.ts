@@ -38,6 +38,16 @@ async function channelState(
   }
 }
 
+/** Resolves once `channel` is no longer READY (it noticed its connection closed). */
+async function channelLeftReady(channel: ChannelInterface, limitMs = 10_000): Promise<void> {
+  if (channel.getConnectivityState(false) !== connectivityState.READY) return;
+  await new Promise<void>((resolve, reject) =>
+    channel.watchConnectivityState(connectivityState.READY, Date.now() + limitMs, (error) =>
+      error ? reject(new Error('channel stayed READY')) : resolve(),
+    ),
+  );
+}
+
 const ECONNREFUSED_LAST_ERROR = /No connection established\. Last error: .*ECONNREFUSED/;
 
 describe('a backend channel that failed to connect', () => {
@@ -95,6 +105,7 @@ describe('a backend channel that failed to connect', () => {
 
     await backend!.close();
     backend = null;
+    await channelLeftReady(backendClient.getChannel());
     // The channel lost its connection (IDLE): grpc-js tries once for this call and fails it.
     const down = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('down'));
     expect(down.status.code).toBe(status.UNAVAILABLE);

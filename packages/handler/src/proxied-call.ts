@@ -49,6 +49,15 @@ function isThenable(value: unknown): value is PromiseLike<Route> {
   return typeof (value as PromiseLike<Route> | null)?.then === 'function';
 }
 
+/** True when `channel` failed its last connection attempt (false for a channel that cannot say). */
+function inTransientFailure(channel: RawChannel): boolean {
+  try {
+    return channel.getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
+  } catch {
+    return false;
+  }
+}
+
 function safely(what: string, fn: () => void): void {
   try {
     fn();
@@ -190,10 +199,7 @@ export class ProxiedCall {
     }
     this.backendName = backend.name;
     this.channel = backend.channel;
-    if (
-      this.options.backendConnectTimeoutMs > 0 &&
-      backend.channel.getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE
-    ) {
+    if (this.options.backendConnectTimeoutMs > 0 && inTransientFailure(backend.channel)) {
       this.awaitConnection(route);
     } else {
       this.openBackendCall(route);
@@ -213,6 +219,8 @@ export class ProxiedCall {
       +(route.callOptions?.deadline ?? Infinity),
     );
     this.connectWaitMs = Math.max(0, Math.round(this.connectDeadline - now));
+    // grpc-js keeps a watcher until the state changes or its deadline passes (it has no way to
+    // remove one): a client that leaves meanwhile leaves it for at most that long.
     this.watchChannel(connectivityState.TRANSIENT_FAILURE);
   }
 

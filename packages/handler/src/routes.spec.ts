@@ -1,4 +1,4 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata, status, type Channel } from '@grpc/grpc-js';
 import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
 import { ProxyStatusError } from './status-error';
@@ -83,6 +83,19 @@ describe('routes', () => {
     h.director = () => h.route({ backend: h.backendClient.getChannel() });
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
     expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:c')]]);
+  });
+
+  it('accepts a Channel wrapper that only has createCall and getTarget', async () => {
+    const channel = h.backendClient.getChannel();
+    const wrapper = {
+      createCall: channel.createCall.bind(channel),
+      getTarget: () => 'wrapped-channel',
+    } as unknown as Channel;
+    h.director = () => h.route({ backend: wrapper });
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('w'));
+    expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:w')]]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].backend).toBe('wrapped-channel');
   });
 
   it('applies a route deadline shorter than the client one, and says the proxy ended the call', async () => {
