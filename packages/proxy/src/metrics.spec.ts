@@ -1,4 +1,4 @@
-import { createProxyMetrics } from './metrics';
+import { createProxyMetrics, OTHER_METHOD_LABEL } from './metrics';
 
 function report(overrides: Record<string, unknown>) {
   return {
@@ -64,5 +64,35 @@ describe('createProxyMetrics', () => {
     expect(text).toContain(
       'grpc_proxy_calls_total{method="/echo.Echo/Unary",backend="a",code="99"} 1',
     );
+  });
+
+  it('keeps at most maxMethodLabels method labels; later methods count as (other)', async () => {
+    const metrics = createProxyMetrics({ processMetrics: false, maxMethodLabels: 3 });
+    for (let i = 0; i < 10; i++) {
+      const method = `/random.S${i}/M`;
+      metrics.observer.onCallStart?.({ method, peer: 'p', startTime: 0 });
+      metrics.observer.onCallEnd?.(report({ method, code: 12 }));
+    }
+    // A method that got its own label keeps it after the cap is reached.
+    metrics.observer.onCallStart?.({ method: '/random.S0/M', peer: 'p', startTime: 0 });
+    metrics.observer.onCallEnd?.(report({ method: '/random.S0/M', code: 12 }));
+
+    const text = await metrics.registry.metrics();
+    const callLines = text.split('\n').filter((line) => line.startsWith('grpc_proxy_calls_total{'));
+    expect(callLines.sort()).toEqual([
+      `grpc_proxy_calls_total{method="${OTHER_METHOD_LABEL}",backend="a",code="UNIMPLEMENTED"} 7`,
+      'grpc_proxy_calls_total{method="/random.S0/M",backend="a",code="UNIMPLEMENTED"} 2',
+      'grpc_proxy_calls_total{method="/random.S1/M",backend="a",code="UNIMPLEMENTED"} 1',
+      'grpc_proxy_calls_total{method="/random.S2/M",backend="a",code="UNIMPLEMENTED"} 1',
+    ]);
+    const inFlight = text
+      .split('\n')
+      .filter((line) => line.startsWith('grpc_proxy_calls_in_flight{'));
+    expect(inFlight.sort()).toEqual([
+      `grpc_proxy_calls_in_flight{method="${OTHER_METHOD_LABEL}"} 0`,
+      'grpc_proxy_calls_in_flight{method="/random.S0/M"} 0',
+      'grpc_proxy_calls_in_flight{method="/random.S1/M"} 0',
+      'grpc_proxy_calls_in_flight{method="/random.S2/M"} 0',
+    ]);
   });
 });

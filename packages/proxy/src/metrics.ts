@@ -10,6 +10,13 @@ export interface ProxyMetricsOptions {
   processMetrics?: boolean;
   /** Duration histogram buckets, in seconds. Default: 1 ms to 30 s, roughly ×2.5 apart. */
   durationBuckets?: number[];
+  /**
+   * Most distinct `method` label values kept. Clients choose method names (the proxy forwards
+   * services it has never seen), so without a cap a client calling random names would grow the
+   * metrics, and the proxy's memory, without bound. Methods seen after the cap is reached are
+   * counted under {@link OTHER_METHOD_LABEL}. Default: 1000.
+   */
+  maxMethodLabels?: number;
 }
 
 /** The proxy's Prometheus metrics, fed by the handler's per-call observer. */
@@ -37,6 +44,24 @@ export function codeName(code: number): string {
   return CODE_NAMES.get(code) ?? String(code);
 }
 
+/** The `method` label of calls whose method arrived after `maxMethodLabels` others. */
+export const OTHER_METHOD_LABEL = '(other)';
+
+/**
+ * Maps a method name to its label: itself while fewer than `max` distinct methods have been
+ * seen, {@link OTHER_METHOD_LABEL} after that. A method keeps the label it got first, so a
+ * call's start and end always agree.
+ */
+export function methodLabeler(max: number): (method: string) => string {
+  const known = new Set<string>();
+  return (method) => {
+    if (known.has(method)) return method;
+    if (known.size >= max) return OTHER_METHOD_LABEL;
+    known.add(method);
+    return method;
+  };
+}
+
 /** The backend label of a call no backend served (rejected by the director or by a limit). */
 export const NO_BACKEND_LABEL = '(none)';
 
@@ -55,6 +80,7 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
+  const methodLabel = methodLabeler(options.maxMethodLabels ?? 1000);
   const calls = new Counter({
     name: `${prefix}calls_total`,
     help: 'Calls ended, by method, backend and status code.',
@@ -101,10 +127,10 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
 
   const observer: CallObserver = {
     onCallStart(info: CallStartInfo) {
-      inFlight.inc({ method: info.method });
+      inFlight.inc({ method: methodLabel(info.method) });
     },
     onCallEnd(report: CallReport) {
-      const { method } = report;
+      const method = methodLabel(report.method);
       const backend = report.backend ?? NO_BACKEND_LABEL;
       const code = codeName(report.code);
       inFlight.dec({ method });
