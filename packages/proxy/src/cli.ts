@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 import { createProgram } from './command';
+import { tuneHeapForProxying } from './heap-tuning';
+
+// Before any traffic: see tuneHeapForProxying for why the command's heap needs more slack.
+tuneHeapForProxying();
 
 createProgram()
   .parseAsync(process.argv)

@@ -196,6 +196,8 @@ export type { BackendGroup, TargetHealthChange } from './backends';
 export { backendCredentials, serverCredentials } from './tls';
 export { createCallTracker } from './call-tracker';
 export type { CallTracker } from './call-tracker';
+export { PROXY_HEAP_GROWING_PERCENT, tuneHeapForProxying } from './heap-tuning';
+export type { HeapTuningEnvironment } from './heap-tuning';
 export { codeName, createProxyMetrics, NO_BACKEND_LABEL } from './metrics';
 export type { ProxyMetrics, ProxyMetricsOptions } from './metrics';
 export { combineObservers, createCallLogger, createLogger } from './logging';
