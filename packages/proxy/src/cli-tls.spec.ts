@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import { ServerCredentials, credentials, status } from '@grpc/grpc-js';
 import {
   createEchoClient,
+  createTestPki,
   startEchoServer,
+  type CertFiles,
   type EchoServerHandle,
   type EchoServiceClient,
+  type TestPki,
 } from '@grpc-proxy/testing';
-import { createTestPki, type CertFiles, type TestPki } from './test-support/certs';
 import { killAll, startListeningCli } from './test-support/cli-process';
 import { unaryEcho } from './test-support/echo-calls';
 

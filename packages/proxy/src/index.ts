@@ -116,6 +116,7 @@ export {
   conformanceCases,
   ConformanceError,
   createEchoClient,
+  createTestPki,
   describeProxyConformance,
   ECHO_SERVICE_NAME,
   EchoCallLog,
@@ -138,6 +139,7 @@ export type {
   BidiSession,
   CallOutcome,
   CallSettings,
+  CertFiles,
   ConformanceCase,
   ConformanceOptions,
   EchoCallLogOptions,
@@ -149,6 +151,7 @@ export type {
   EchoServiceServer,
   ProxyConformanceOptions,
   StartedProxy,
+  TestPki,
   WaitForCallOptions,
 } from '@grpc-proxy/testing';
 // @grpc-proxy/proxy: the grpc-proxy command's building blocks.

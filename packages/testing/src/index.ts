@@ -37,3 +37,4 @@ export type {
   ProxyConformanceOptions,
   StartedProxy,
 } from './conformance';
+export { createTestPki, type CertFiles, type TestPki } from './test-pki';

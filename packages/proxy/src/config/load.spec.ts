@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config-error';
-import { createTestPki } from '../test-support/certs';
+import { createTestPki } from '@grpc-proxy/testing';
 import { loadConfig, parseConfig } from './load';
 
 function issuesOf(text: string): string[] {

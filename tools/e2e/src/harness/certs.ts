@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { createTestPki as createPki, type CertFiles as PkiFiles } from '@grpc-proxy/testing';
 
 /** A certificate and its key, as file paths and PEM contents. */
 export interface CertFiles {
@@ -30,91 +27,30 @@ export interface TestPki {
   remove(): void;
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+function asFiles(files: PkiFiles): CertFiles {
+  return { cert: files.certFile, key: files.keyFile, certPem: files.cert, keyPem: files.key };
 }
 
-function files(dir: string, name: string): CertFiles {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  return { cert, key, certPem: readFileSync(cert), keyPem: readFileSync(key) };
-}
-
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-function makeCa(dir: string, name: string): CertFiles {
-  openssl(dir, [
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=e2e ${name}`,
-  ]);
-  return files(dir, name);
-}
-
-function makeLeaf(dir: string, name: string, ca: string, extensions: string): CertFiles {
-  writeFileSync(path.join(dir, `${name}.ext`), extensions);
-  openssl(dir, [
-    'req',
-    ...EC_KEY,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=e2e ${name}`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-  return files(dir, name);
-}
-
-const SERVER_EXT =
-  'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n';
-const CLIENT_EXT = 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n';
-
-/** Generates every certificate the TLS cases need with the `openssl` command (EC P-256, fast). */
+/** Issues every certificate the TLS cases need, with the test kit's throw-away PKI. */
 export function createTestPki(): TestPki {
-  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-pki-'));
+  const pki = createPki();
   try {
-    const ca = makeCa(dir, 'ca');
-    const rogueCa = makeCa(dir, 'rogue-ca');
-    const backendCa = makeCa(dir, 'backend-ca');
+    const ca = pki.ca('ca');
+    const rogueCa = pki.ca('rogue-ca');
+    const backendCa = pki.ca('backend-ca');
     return {
-      dir,
-      ca,
-      server: makeLeaf(dir, 'server', 'ca', SERVER_EXT),
-      client: makeLeaf(dir, 'client', 'ca', CLIENT_EXT),
-      rogueCa,
-      rogueClient: makeLeaf(dir, 'rogue-client', 'rogue-ca', CLIENT_EXT),
-      backendCa,
-      backend: makeLeaf(dir, 'backend', 'backend-ca', SERVER_EXT),
-      remove: () => rmSync(dir, { recursive: true, force: true }),
+      dir: pki.dir,
+      ca: asFiles(ca),
+      server: asFiles(pki.leaf('server', ca, 'serverAuth')),
+      client: asFiles(pki.leaf('client', ca, 'clientAuth')),
+      rogueCa: asFiles(rogueCa),
+      rogueClient: asFiles(pki.leaf('rogue-client', rogueCa, 'clientAuth')),
+      backendCa: asFiles(backendCa),
+      backend: asFiles(pki.leaf('backend', backendCa, 'serverAuth')),
+      remove: () => pki.remove(),
     };
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    pki.remove();
     throw error;
   }
 }

@@ -5,19 +5,28 @@ import * as path from 'node:path';
 
 /** A certificate and its key, as files and as PEM buffers. */
 export interface CertFiles {
+  /** Path of the PEM certificate. */
   readonly certFile: string;
+  /** Path of the PEM private key (EC P-256, unencrypted). */
   readonly keyFile: string;
+  /** The certificate's PEM contents. */
   readonly cert: Buffer;
+  /** The key's PEM contents. */
   readonly key: Buffer;
 }
 
-/** A throw-away PKI in a temp dir: `remove()` in `afterAll`. */
+/**
+ * A throw-away PKI for TLS and mutual-TLS tests, in a temporary directory. Certificates are
+ * valid for 2 days. Call `remove()` when done (e.g. in `afterAll`).
+ */
 export interface TestPki {
+  /** The temporary directory holding every file. */
   readonly dir: string;
-  /** Creates a CA (self-signed). */
+  /** Creates a self-signed CA named `name`. */
   ca(name: string): CertFiles;
-  /** Creates a leaf certificate signed by `ca` for `localhost` / 127.0.0.1. */
+  /** Creates a leaf certificate signed by `ca`, valid for `localhost` and 127.0.0.1. */
   leaf(name: string, ca: CertFiles, usage: 'serverAuth' | 'clientAuth'): CertFiles;
+  /** Deletes the directory. */
   remove(): void;
 }
 
@@ -25,7 +34,10 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
 
-/** Generates certificates with the `openssl` command (node cannot issue X.509 certificates). */
+/**
+ * Creates a {@link TestPki}. Certificates are issued by the `openssl` command (Node cannot issue
+ * X.509 certificates), which must be on the PATH.
+ */
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(path.join(tmpdir(), 'grpc-proxy-pki-'));
   const files = (name: string): CertFiles => {
