@@ -1,0 +1,23 @@
+/**
+ * `@grpc-proxy/handler/engine`: the building blocks a second proxy engine (for example one on
+ * `node:http2`) shares with the grpc-js one. Not covered by semver: it may change in any release.
+ */
+export { isThenable } from './thenable';
+export {
+  HOP_BY_HOP_KEYS,
+  TRANSPORT_KEYS,
+  compileMetadataPolicy,
+  filterIncomingMetadata,
+  filterResponseMetadata,
+  finishOutgoingMetadata,
+  isForwardedRequestKey,
+  isForwardedResponseKey,
+  isValidMetadataKey,
+  isValidMetadataValue,
+  peerAddress,
+  sanitizeRouteMetadata,
+  type CompiledMetadataPolicy,
+  type ForwardingInfo,
+} from './metadata-policy';
+export { resolveHandlerOptions, type ResolvedHandlerOptions } from './options';
+export { describeError, directorRejection } from './status-error';
