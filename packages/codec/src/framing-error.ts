@@ -14,6 +14,9 @@ export type MessageFramingErrorCode =
  * `RESOURCE_EXHAUSTED` and the others with `INTERNAL`.
  */
 export class MessageFramingError extends Error {
+  /** Always `'MessageFramingError'`. */
+  override readonly name = 'MessageFramingError';
+
   /** Which rule the input broke. */
   readonly code: MessageFramingErrorCode;
 
@@ -23,7 +26,6 @@ export class MessageFramingError extends Error {
    */
   constructor(code: MessageFramingErrorCode, message: string) {
     super(message);
-    this.name = 'MessageFramingError';
     this.code = code;
   }
 }
