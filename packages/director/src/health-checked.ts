@@ -8,6 +8,17 @@ import { HealthWatcher } from './health-watcher';
 import type { BackendSet } from './route-target';
 import { closeTarget, describeTarget } from './route-target';
 
+/**
+ * Defaults of {@link HealthCheckedOptions} for backends that do not implement `Watch` and are
+ * polled with `Check` instead: `pollIntervalMs` 5000 (a `Check` every 5 s), `checkTimeoutMs`
+ * 1000 (each with a 1 s deadline, as Kubernetes gRPC probes use). The `grpc-proxy` command's
+ * `healthCheck.intervalMs` / `healthCheck.timeoutMs` default to these.
+ */
+export const HEALTH_CHECK_DEFAULTS = Object.freeze({
+  pollIntervalMs: 5000,
+  checkTimeoutMs: 1000,
+} as const);
+
 /** Options of {@link healthChecked}. */
 export interface HealthCheckedOptions {
   /** The grpc.health.v1 service name asked about. Default: `''` (the whole server). */
@@ -16,9 +27,12 @@ export interface HealthCheckedOptions {
   name?: string;
   /** Backoff between attempts to restart a failed `Watch` stream. Default: see {@link BackoffOptions}. */
   backoff?: BackoffOptions;
-  /** Interval of `Check` polling, used only when a backend does not implement `Watch`. Default: 5000 ms. */
+  /**
+   * Interval of `Check` polling, used only when a backend does not implement `Watch`, in ms.
+   * Default: `HEALTH_CHECK_DEFAULTS.pollIntervalMs` (5000).
+   */
   pollIntervalMs?: number;
-  /** Deadline of each polled `Check` call. Default: 5000 ms. */
+  /** Deadline of each polled `Check` call, in ms. Default: `HEALTH_CHECK_DEFAULTS.checkTimeoutMs` (1000). */
   checkTimeoutMs?: number;
 }
 
@@ -54,8 +68,8 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
     const settings = {
       service: options.service ?? '',
       backoff: options.backoff ?? {},
-      pollIntervalMs: options.pollIntervalMs ?? 5000,
-      checkTimeoutMs: options.checkTimeoutMs ?? 5000,
+      pollIntervalMs: options.pollIntervalMs ?? HEALTH_CHECK_DEFAULTS.pollIntervalMs,
+      checkTimeoutMs: options.checkTimeoutMs ?? HEALTH_CHECK_DEFAULTS.checkTimeoutMs,
     };
     const watchers = new Map<Backend, HealthWatcher>();
     for (const backend of this.backends) {
