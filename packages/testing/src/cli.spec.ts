@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as Status } from '@grpc/grpc-js';
@@ -6,35 +5,36 @@ import { callEcho, echoRequest } from './client-calls';
 import { createEchoClient } from './echo-client';
 import type { EchoClientOptions } from './echo-client';
 import type { EchoServiceClient } from './gen/grpc_proxy/testing/v1/echo';
-import { buildCli, firstLine, spawnCli } from './test-support/cli-process';
-import type { CliProcess } from './test-support/cli-process';
+import { resolveBin, runNodeProcess, startNodeProcess, type NodeProcess } from './node-process';
+import { createTestPki } from './test-pki';
 
-let cli: CliProcess | undefined;
+// The committed launcher, as npm links it; the jest global setup has built dist/cli.js.
+const ECHO_BIN = resolveBin('@grpc-proxy/testing', 'grpc-proxy-echo');
+const STARTUP_TIMEOUT_MS = 20_000;
+
+let cli: NodeProcess | undefined;
 let client: EchoServiceClient | undefined;
-
-beforeAll(() => buildCli(), 180_000);
 
 afterEach(async () => {
   client?.close();
   client = undefined;
-  if (cli !== undefined && cli.child.exitCode === null && cli.child.signalCode === null) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
+  await cli?.stop('SIGKILL');
   cli = undefined;
 });
 
-/** Starts the command and connects a client to the address it prints. */
+/** Starts the command and connects a client to the address it prints first. */
 async function startCli(
   args: string[],
   options: EchoClientOptions = {},
 ): Promise<{ address: string; client: EchoServiceClient }> {
-  cli = spawnCli(args);
-  const line = await firstLine(cli);
-  const match = /^listening (\S+)$/.exec(line);
-  if (match === null) throw new Error(`unexpected first line: ${JSON.stringify(line)}`);
-  client = createEchoClient(match[1], options);
-  return { address: match[1], client };
+  cli = startNodeProcess({ script: ECHO_BIN, args });
+  const address = await cli.waitForLine(
+    (line) => /^listening (\S+)$/.exec(line)?.[1],
+    STARTUP_TIMEOUT_MS,
+  );
+  expect(cli.lines[0]).toBe(`listening ${address}`);
+  client = createEchoClient(address, options);
+  return { address, client };
 }
 
 describe('grpc-proxy-echo', () => {
@@ -49,23 +49,27 @@ describe('grpc-proxy-echo', () => {
       expect(outcome.responses[0].serverName).toBe('from-cli');
       expect(outcome.responses[0].payload.toString()).toBe('hi');
 
-      cli!.child.kill(signal);
-      expect(await cli!.exited).toEqual({ code: 0, signal: null });
-      expect(cli!.stderr()).toContain(`${signal}, stopping`);
+      expect(await cli!.stop(signal)).toEqual({ code: 0, signal: null });
+      expect(cli!.stderr).toContain(`${signal}, stopping`);
     },
   );
 
   it('serves TLS with the given certificate', async () => {
-    const tls = join(__dirname, 'test-support', 'tls');
-    const started = await startCli(
-      ['--tls-cert', join(tls, 'server.pem'), '--tls-key', join(tls, 'server.key')],
-      { credentials: credentials.createSsl(readFileSync(join(tls, 'ca.pem'))) },
-    );
+    const pki = createTestPki();
+    try {
+      const ca = pki.ca('test-ca');
+      const server = pki.leaf('server', ca, 'serverAuth');
+      const started = await startCli(['--tls-cert', server.certFile, '--tls-key', server.keyFile], {
+        credentials: credentials.createSsl(ca.cert),
+        channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+      });
 
-    const outcome = await callEcho(started.client, echoRequest());
-    expect(outcome.status.code).toBe(Status.OK);
-    cli!.child.kill('SIGTERM');
-    expect(await cli!.exited).toEqual({ code: 0, signal: null });
+      const outcome = await callEcho(started.client, echoRequest());
+      expect(outcome.status.code).toBe(Status.OK);
+      expect(await cli!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    } finally {
+      pki.remove();
+    }
   });
 
   it('listens on a unix socket', async () => {
@@ -75,19 +79,22 @@ describe('grpc-proxy-echo', () => {
 
     const outcome = await callEcho(started.client, echoRequest());
     expect(outcome.responses[0].serverName).toBe('echo');
-    cli!.child.kill('SIGTERM');
-    expect(await cli!.exited).toEqual({ code: 0, signal: null });
+    expect(await cli!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
   it('rejects a bad option with exit code 1 and says why', async () => {
-    cli = spawnCli(['--port', 'eighty']);
-    expect(await cli.exited).toEqual({ code: 1, signal: null });
-    expect(cli.stderr()).toContain(`argument 'eighty' is invalid`);
+    const result = await runNodeProcess({ script: ECHO_BIN, args: ['--port', 'eighty'] });
+    expect([result.code, result.signal, result.stdout]).toEqual([1, null, '']);
+    expect(result.stderr).toContain(`argument 'eighty' is invalid`);
   });
 
   it('fails with exit code 1 when TLS is half configured', async () => {
-    cli = spawnCli(['--tls-cert', 'cert.pem']);
-    expect(await cli.exited).toEqual({ code: 1, signal: null });
-    expect(cli.stderr()).toContain('--tls-cert and --tls-key go together');
+    const result = await runNodeProcess({ script: ECHO_BIN, args: ['--tls-cert', 'cert.pem'] });
+    expect(result).toEqual({
+      code: 1,
+      signal: null,
+      stdout: '',
+      stderr: 'grpc-proxy-echo: --tls-cert and --tls-key go together\n',
+    });
   });
 });
