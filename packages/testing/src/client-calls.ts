@@ -1,5 +1,11 @@
 import { Metadata } from '@grpc/grpc-js';
-import type { CallOptions, ClientDuplexStream, StatusObject } from '@grpc/grpc-js';
+import type {
+  CallOptions,
+  Client,
+  ClientDuplexStream,
+  ClientWritableStream,
+  StatusObject,
+} from '@grpc/grpc-js';
 import type {
   EchoRequest,
   EchoResponse,
@@ -7,12 +13,15 @@ import type {
 } from './gen/grpc_proxy/testing/v1/echo';
 import { EchoRequest as EchoRequestMessage } from './gen/grpc_proxy/testing/v1/echo';
 
-/** What a client saw of one finished call, in arrival order. */
-export interface CallOutcome {
+/**
+ * What a client saw of one finished call, in arrival order. `Response` is the message type:
+ * `EchoResponse` (the default) for the echo helpers, `Buffer` for the raw-bytes ones.
+ */
+export interface CallOutcome<Response = EchoResponse> {
   /** The response headers, when the client received them as a separate headers frame. */
   headers: Metadata | undefined;
   /** Every response message received. */
-  responses: EchoResponse[];
+  responses: Response[];
   /** The final status; its `metadata` holds the trailers. */
   status: StatusObject;
   /** The order events arrived in, e.g. `['headers', 'response', 'status']`. */
@@ -33,8 +42,13 @@ interface ClientCallEvents {
   on(event: 'status', listener: (status: StatusObject) => void): unknown;
 }
 
+type PartialOutcome<Response> = Omit<CallOutcome<Response>, 'status'>;
+
 /** Records headers and status of `call` into `outcome`; resolves on the status. */
-function track(call: ClientCallEvents, outcome: Omit<CallOutcome, 'status'>): Promise<CallOutcome> {
+function track<Response>(
+  call: ClientCallEvents,
+  outcome: PartialOutcome<Response>,
+): Promise<CallOutcome<Response>> {
   call.on('metadata', (headers) => {
     outcome.headers = headers;
     outcome.events.push('headers');
@@ -47,9 +61,40 @@ function track(call: ClientCallEvents, outcome: Omit<CallOutcome, 'status'>): Pr
   });
 }
 
-function emptyOutcome(): Omit<CallOutcome, 'status'> {
+function emptyOutcome<Response>(): PartialOutcome<Response> {
   return { headers: undefined, responses: [], events: [] };
 }
+
+/** Records a response in `outcome`. */
+function collect<Response>(outcome: PartialOutcome<Response>): (response: Response) => void {
+  return (response) => {
+    outcome.responses.push(response);
+    outcome.events.push('response');
+  };
+}
+
+/**
+ * Starts a call with one response (unary or client-streaming) through `start`, which gets the
+ * settings' metadata and options and the callback to pass to grpc-js; `done` resolves with the
+ * outcome (the status carries any error).
+ */
+function unaryOutcome<Response, Call extends ClientCallEvents = ClientCallEvents>(
+  settings: CallSettings,
+  start: (
+    metadata: Metadata,
+    options: CallOptions,
+    callback: (error: unknown, response?: Response) => void,
+  ) => Call,
+): { call: Call; done: Promise<CallOutcome<Response>> } {
+  const outcome = emptyOutcome<Response>();
+  const add = collect(outcome);
+  const call = start(settings.metadata ?? new Metadata(), settings.options ?? {}, (_, response) => {
+    if (response !== undefined) add(response);
+  });
+  return { call, done: track(call, outcome) };
+}
+
+const identity = (value: Buffer): Buffer => value;
 
 /** Builds a request from the knobs given (see `echo.proto`); the rest take their defaults. */
 export function echoRequest(knobs: Partial<EchoRequest> = {}): EchoRequest {
@@ -62,19 +107,9 @@ export function callEcho(
   request: EchoRequest,
   settings: CallSettings = {},
 ): Promise<CallOutcome> {
-  const outcome = emptyOutcome();
-  const call = client.echo(
-    request,
-    settings.metadata ?? new Metadata(),
-    settings.options ?? {},
-    (_error, response) => {
-      if (response !== undefined) {
-        outcome.responses.push(response);
-        outcome.events.push('response');
-      }
-    },
-  );
-  return track(call, outcome);
+  return unaryOutcome<EchoResponse>(settings, (metadata, options, callback) =>
+    client.echo(request, metadata, options, callback),
+  ).done;
 }
 
 /** Runs a `ServerStream` call to completion. Never rejects: errors are in `status`. */
@@ -83,12 +118,9 @@ export function callServerStream(
   request: EchoRequest,
   settings: CallSettings = {},
 ): Promise<CallOutcome> {
-  const outcome = emptyOutcome();
+  const outcome = emptyOutcome<EchoResponse>();
   const call = client.serverStream(request, settings.metadata ?? new Metadata(), settings.options);
-  call.on('data', (response: EchoResponse) => {
-    outcome.responses.push(response);
-    outcome.events.push('response');
-  });
+  call.on('data', collect(outcome));
   call.on('error', () => undefined); // the status carries the error
   return track(call, outcome);
 }
@@ -99,18 +131,10 @@ export function callClientStream(
   requests: readonly EchoRequest[],
   settings: CallSettings = {},
 ): Promise<CallOutcome> {
-  const outcome = emptyOutcome();
-  const call = client.clientStream(
-    settings.metadata ?? new Metadata(),
-    settings.options ?? {},
-    (_error, response) => {
-      if (response !== undefined) {
-        outcome.responses.push(response);
-        outcome.events.push('response');
-      }
-    },
+  const { call, done } = unaryOutcome<EchoResponse, ClientWritableStream<EchoRequest>>(
+    settings,
+    (metadata, options, callback) => client.clientStream(metadata, options, callback),
   );
-  const done = track(call, outcome);
   for (const request of requests) call.write(request);
   call.end();
   return done;
@@ -128,31 +152,75 @@ export function callBidi(
   return session.outcome;
 }
 
-/** A bidi call driven step by step: await each response as it comes. */
-export interface BidiSession {
+/**
+ * A bidi call driven step by step: await each response as it comes. `Request` and `Response`
+ * are the message types: the echo service's by default, `Buffer` for {@link openRawBidi}.
+ */
+export interface BidiSession<Request = EchoRequest, Response = EchoResponse> {
   /** The grpc-js call: write, end, cancel. */
-  readonly call: ClientDuplexStream<EchoRequest, EchoResponse>;
+  readonly call: ClientDuplexStream<Request, Response>;
   /** Resolves with the next response not yet taken; rejects if the call ends first. */
-  nextResponse(): Promise<EchoResponse>;
+  nextResponse(): Promise<Response>;
   /** Resolves when response headers arrive; rejects if the call ends first. */
   headers(): Promise<Metadata>;
   /** Whether response headers have arrived. */
   headersReceived(): boolean;
   /** Resolves when the call ends. */
-  readonly outcome: Promise<CallOutcome>;
+  readonly outcome: Promise<CallOutcome<Response>>;
 }
 
 /** Opens a bidi call for step-by-step tests (lockstep ping-pong, cancellation, ...). */
 export function openBidi(client: EchoServiceClient, settings: CallSettings = {}): BidiSession {
-  const collected = emptyOutcome();
-  const call = client.bidi(settings.metadata ?? new Metadata(), settings.options);
+  return bidiSession(client.bidi(settings.metadata ?? new Metadata(), settings.options));
+}
+
+/**
+ * Runs a unary call of any method, `/package.Service/Method`, with raw bytes for request and
+ * response (no schema needed; any grpc-js `Client` will do). Never rejects: errors are in
+ * `status`.
+ */
+export function callRawUnary(
+  client: Client,
+  method: string,
+  request: Buffer,
+  settings: CallSettings = {},
+): Promise<CallOutcome<Buffer>> {
+  return unaryOutcome<Buffer>(settings, (metadata, options, callback) =>
+    client.makeUnaryRequest(method, identity, identity, request, metadata, options, callback),
+  ).done;
+}
+
+/**
+ * Opens a bidi call of any method, `/package.Service/Method`, with raw bytes for requests and
+ * responses, driven step by step like {@link openBidi}.
+ */
+export function openRawBidi(
+  client: Client,
+  method: string,
+  settings: CallSettings = {},
+): BidiSession<Buffer, Buffer> {
+  return bidiSession(
+    client.makeBidiStreamRequest(
+      method,
+      identity,
+      identity,
+      settings.metadata ?? new Metadata(),
+      settings.options,
+    ),
+  );
+}
+
+function bidiSession<Request, Response>(
+  call: ClientDuplexStream<Request, Response>,
+): BidiSession<Request, Response> {
+  const collected = emptyOutcome<Response>();
+  const add = collect(collected);
   let taken = 0;
   let ended: StatusObject | undefined;
   const waiters = new Set<() => void>();
   const wake = (): void => waiters.forEach((waiter) => waiter());
-  call.on('data', (response: EchoResponse) => {
-    collected.responses.push(response);
-    collected.events.push('response');
+  call.on('data', (response: Response) => {
+    add(response);
     wake();
   });
   call.on('error', () => undefined); // the status carries the error

@@ -2,20 +2,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import {
+  HeadersMode,
   callBidi,
   callClientStream,
   callEcho,
+  callRawUnary,
   callServerStream,
+  createEchoClient,
   echoRequest,
+  metadataEntries,
   openBidi,
-} from './client-calls';
-import { createEchoClient } from './echo-client';
-import { startEchoServer } from './echo-server';
-import type { EchoServerHandle } from './echo-server';
-import type { EchoServiceClient } from './gen/grpc_proxy/testing/v1/echo';
-import { HeadersMode } from './gen/grpc_proxy/testing/v1/echo';
-import { metadataEntries } from './metadata-entries';
-import { patternPayload } from './payload';
+  patternPayload,
+  startEchoServer,
+} from './index';
+import type { EchoServerHandle, EchoServiceClient } from './index';
 
 let server: EchoServerHandle;
 let client: EchoServiceClient;
@@ -346,17 +346,13 @@ describe('hold_until_cancelled', () => {
 describe('server handle', () => {
   it('counts calls to methods it does not implement', async () => {
     const before = await server.callCounts();
-    const outcome = await new Promise<number>((resolve) => {
-      client.makeUnaryRequest(
-        '/grpc_proxy.testing.v1.EchoService/Missing',
-        (value: Buffer) => value,
-        (value: Buffer) => value,
-        Buffer.alloc(0),
-        (error) => resolve(error?.code ?? Status.OK),
-      );
-    });
+    const outcome = await callRawUnary(
+      client,
+      '/grpc_proxy.testing.v1.EchoService/Missing',
+      Buffer.alloc(0),
+    );
 
-    expect(outcome).toBe(Status.UNIMPLEMENTED);
+    expect(outcome.status.code).toBe(Status.UNIMPLEMENTED);
     const after = await server.callCounts();
     expect(after.started - before.started).toBe(1);
     expect(after.failed - before.failed).toBe(1);

@@ -19,9 +19,11 @@ export {
   callBidi,
   callClientStream,
   callEcho,
+  callRawUnary,
   callServerStream,
   echoRequest,
   openBidi,
+  openRawBidi,
 } from './client-calls';
 export type { BidiSession, CallOutcome, CallSettings } from './client-calls';
 export {
@@ -38,3 +40,10 @@ export type {
   StartedProxy,
 } from './conformance';
 export { createTestPki, type CertFiles, type TestPki } from './test-pki';
+export { resolveBin, runNodeProcess, startNodeProcess } from './node-process';
+export type {
+  NodeProcess,
+  NodeProcessOptions,
+  NodeProcessResult,
+  ProcessExit,
+} from './node-process';

@@ -45,22 +45,30 @@ export function createTestPki(): TestPki {
     const keyFile = path.join(dir, `${name}.key`);
     return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
   };
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  /** A fresh EC P-256 key in `<name>.key`, and a request (`extra`) for a certificate on it. */
+  const newKeyRequest = (name: string, extra: string[]): void =>
+    openssl(dir, [
+      'req',
+      ...extra,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-subj',
+      `/CN=${name}`,
+    ]);
   return {
     dir,
     ca(name) {
-      openssl(dir, [
-        'req',
+      newKeyRequest(name, [
         '-x509',
-        ...newKey,
-        '-keyout',
-        `${name}.key`,
         '-out',
         `${name}.crt`,
         '-days',
         '2',
-        '-subj',
-        `/CN=${name}`,
         '-addext',
         'basicConstraints=critical,CA:TRUE',
         '-addext',
@@ -69,16 +77,7 @@ export function createTestPki(): TestPki {
       return files(name);
     },
     leaf(name, ca, usage) {
-      openssl(dir, [
-        'req',
-        ...newKey,
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      ]);
+      newKeyRequest(name, ['-out', `${name}.csr`]);
       writeFileSync(
         path.join(dir, `${name}.ext`),
         `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`,

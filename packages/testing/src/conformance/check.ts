@@ -4,7 +4,7 @@ import type { StatusObject } from '@grpc/grpc-js';
 
 /** A conformance case found the proxy doing something other than what the backend did. */
 export class ConformanceError extends Error {
-  override name = 'ConformanceError';
+  override readonly name = 'ConformanceError';
 }
 
 /** Throws a {@link ConformanceError} saying `what` was wrong. */

@@ -1,7 +1,9 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { EchoCallRecord } from '../call-log';
 import { callEcho, echoRequest, openBidi } from '../client-calls';
+import type { BidiSession } from '../client-calls';
 import { HeadersMode } from '../gen/grpc_proxy/testing/v1/echo';
+import type { MetadataEntry } from '../gen/grpc_proxy/testing/v1/echo';
 import { metadataEntries } from '../metadata-entries';
 import { expectEqual, expectStatus, fail, within } from './check';
 import type { CaseContext, TaggedCall } from './context';
@@ -98,19 +100,36 @@ export const timeoutOnSleepingServer = defineCase(
   },
 );
 
+/**
+ * Opens a tagged bidi call and sends its first message, asking the backend to send headers at
+ * once and then wait for the client's next message or half-close before answering.
+ */
+function openHeadersFirst(
+  context: CaseContext,
+  payload: string,
+  responseHeaders: MetadataEntry[] = [],
+): { call: TaggedCall; session: BidiSession } {
+  const call = context.tag();
+  const session = openBidi(context.client, call);
+  session.call.write(
+    echoRequest({
+      payload: Buffer.from(payload),
+      headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
+      responseHeaders,
+    }),
+  );
+  return { call, session };
+}
+
 export const headersFirstThenWait = defineCase(
   'headers_first_then_wait',
   'Response headers sent before any message reach the client while the backend waits for the ' +
     'client: a proxy holding headers until the first message would deadlock here.',
   async (context) => {
-    const call = context.tag();
-    const session = openBidi(context.client, call);
-    session.call.write(
-      echoRequest({
-        payload: Buffer.from('first'),
-        headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-        responseHeaders: metadataEntries([['x-backend-early', 'yes']]),
-      }),
+    const { session } = openHeadersFirst(
+      context,
+      'first',
+      metadataEntries([['x-backend-early', 'yes']]),
     );
     let headers;
     try {
@@ -136,14 +155,7 @@ export const halfCloseReachesBackend = defineCase(
   "The client's half-close reaches the backend at once, while the call is still open: the " +
     'backend answers only after it sees the half-close.',
   async (context) => {
-    const call = context.tag();
-    const session = openBidi(context.client, call);
-    session.call.write(
-      echoRequest({
-        payload: Buffer.from('held'),
-        headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-      }),
-    );
+    const { call, session } = openHeadersFirst(context, 'held');
     await within('response headers', context.stepTimeoutMs, session.headers());
     session.call.end();
     const outcome = await within(

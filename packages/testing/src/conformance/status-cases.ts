@@ -1,8 +1,8 @@
-import { Metadata, status as Status } from '@grpc/grpc-js';
-import type { StatusObject } from '@grpc/grpc-js';
-import { callEcho, callServerStream, echoRequest, openBidi } from '../client-calls';
+import { status as Status } from '@grpc/grpc-js';
+import type { Client, StatusObject } from '@grpc/grpc-js';
+import { callEcho, callRawUnary, callServerStream, echoRequest, openBidi } from '../client-calls';
 import type { CallOutcome } from '../client-calls';
-import type { EchoServiceClient } from '../gen/grpc_proxy/testing/v1/echo';
+import type { EchoRequest } from '../gen/grpc_proxy/testing/v1/echo';
 import { createEchoClient } from '../echo-client';
 import { metadataEntries } from '../metadata-entries';
 import { codeName, expectEqual, expectStatus, fail, show } from './check';
@@ -54,33 +54,51 @@ function expectDetails(what: string, outcome: CallOutcome): void {
   }
 }
 
+/**
+ * Runs `knobs` as a unary call, then as a server-streaming call with `streamKnobs` on top;
+ * resolves with both outcomes, each named as the checks report it.
+ */
+async function unaryAndServerStream(
+  context: CaseContext,
+  knobs: Partial<EchoRequest>,
+  streamKnobs: Partial<EchoRequest>,
+): Promise<Array<[string, CallOutcome]>> {
+  const unary = await callEcho(context.client, echoRequest(knobs), context.tag());
+  const stream = await callServerStream(
+    context.client,
+    echoRequest({ ...knobs, ...streamKnobs }),
+    context.tag(),
+  );
+  return [
+    ['unary', unary],
+    ['server stream', stream],
+  ];
+}
+
 export const statusDetails = defineCase(
   'status_details',
   'grpc-status-details-bin and trailers of an error reach the client unchanged, before and ' +
     'after response messages.',
   async (context) => {
-    const knobs = {
-      statusCode: Status.INVALID_ARGUMENT,
-      statusMessage: 'with details',
-      statusDetails: DETAILS,
-      responseTrailers: metadataEntries([['x-backend-error-trailer', 'kept']]),
-    };
-    const unary = await callEcho(context.client, echoRequest(knobs), context.tag());
-    expectStatus('unary', unary.status, Status.INVALID_ARGUMENT, 'with details');
-    expectDetails('unary', unary);
-    expectEqual('unary trailer', unary.status.metadata.get('x-backend-error-trailer'), ['kept']);
-
-    const stream = await callServerStream(
-      context.client,
-      echoRequest({ ...knobs, responseCount: 3, statusAfter: 2 }),
-      context.tag(),
+    const outcomes = await unaryAndServerStream(
+      context,
+      {
+        statusCode: Status.INVALID_ARGUMENT,
+        statusMessage: 'with details',
+        statusDetails: DETAILS,
+        responseTrailers: metadataEntries([['x-backend-error-trailer', 'kept']]),
+      },
+      { responseCount: 3, statusAfter: 2 },
     );
-    expectStatus('server stream', stream.status, Status.INVALID_ARGUMENT, 'with details');
+    for (const [what, outcome] of outcomes) {
+      expectStatus(what, outcome.status, Status.INVALID_ARGUMENT, 'with details');
+      expectDetails(what, outcome);
+      expectEqual(`${what} trailer`, outcome.status.metadata.get('x-backend-error-trailer'), [
+        'kept',
+      ]);
+    }
+    const [, [, stream]] = outcomes;
     expectEqual('server stream responses before the error', stream.responses.length, 2);
-    expectDetails('server stream', stream);
-    expectEqual('server stream trailer', stream.status.metadata.get('x-backend-error-trailer'), [
-      'kept',
-    ]);
   },
 );
 
@@ -97,45 +115,35 @@ export const trailersOnlyError = defineCase(
   'trailers_only_error',
   'An error the backend sends as a trailers-only response stays trailers-only, with its trailers.',
   async (context) => {
-    const knobs = {
-      statusCode: Status.NOT_FOUND,
-      statusMessage: 'nothing here',
-      responseTrailers: metadataEntries([['x-backend-trailer', 'only']]),
-    };
-    const unary = await callEcho(context.client, echoRequest(knobs), context.tag());
-    expectStatus('unary', unary.status, Status.NOT_FOUND, 'nothing here');
-    expectTrailersOnly('unary', unary);
-    expectEqual('unary trailer', unary.status.metadata.get('x-backend-trailer'), ['only']);
-
-    const stream = await callServerStream(
-      context.client,
-      echoRequest({ ...knobs, responseCount: 2 }),
-      context.tag(),
+    const outcomes = await unaryAndServerStream(
+      context,
+      {
+        statusCode: Status.NOT_FOUND,
+        statusMessage: 'nothing here',
+        responseTrailers: metadataEntries([['x-backend-trailer', 'only']]),
+      },
+      { responseCount: 2 },
     );
-    expectStatus('server stream', stream.status, Status.NOT_FOUND, 'nothing here');
-    expectTrailersOnly('server stream', stream);
+    for (const [what, outcome] of outcomes) {
+      expectStatus(what, outcome.status, Status.NOT_FOUND, 'nothing here');
+      expectTrailersOnly(what, outcome);
+      expectEqual(`${what} trailer`, outcome.status.metadata.get('x-backend-trailer'), ['only']);
+    }
   },
 );
 
-function rawUnary(client: EchoServiceClient, path: string): Promise<StatusObject> {
-  return new Promise((resolve) => {
-    const call = client.makeUnaryRequest(
-      path,
-      (value: Buffer) => value,
-      (value: Buffer) => value,
-      Buffer.from('unknown'),
-      new Metadata(),
-      { deadline: Date.now() + 15_000 },
-      () => undefined,
-    );
-    call.on('status', resolve);
+/** The status of a raw call to `path`, which the echo service may not have. */
+async function statusOfRawCall(client: Client, path: string): Promise<StatusObject> {
+  const outcome = await callRawUnary(client, path, Buffer.from('unknown'), {
+    options: { deadline: Date.now() + 15_000 },
   });
+  return outcome.status;
 }
 
 /** Checks the backend (not the proxy) answers `path`, exactly as it answers directly. */
 async function answeredByBackend(context: CaseContext, path: string): Promise<void> {
   const before = await context.backend.callCounts();
-  const proxied = await rawUnary(context.client, path);
+  const proxied = await statusOfRawCall(context.client, path);
   const after = await context.backend.callCounts();
   if (after.failed - before.failed < 1) {
     fail(
@@ -145,7 +153,7 @@ async function answeredByBackend(context: CaseContext, path: string): Promise<vo
   }
   const direct = createEchoClient(context.backend.address, context.options.backendClient);
   try {
-    const expected = await rawUnary(direct, path);
+    const expected = await statusOfRawCall(direct, path);
     expectStatus(`status for ${path}`, proxied, expected.code, expected.details);
   } finally {
     direct.close();
