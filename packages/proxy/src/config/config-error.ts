@@ -6,11 +6,15 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-/** A config that cannot be used. `message` lists every issue, one per line, as `source: path: message`. */
+/**
+ * A config that cannot be used. `message` is `invalid config <source>:` followed by one
+ * `  <path>: <message>` line per issue.
+ */
 export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
   /** Every issue found (all of them, not just the first). */
   readonly issues: readonly ConfigIssue[];
-  /** The file (or `--flags`) the config came from. */
+  /** The file the config came from, or `(command-line flags)`. */
   readonly source: string;
 
   constructor(source: string, issues: readonly ConfigIssue[]) {
@@ -18,7 +22,6 @@ export class ConfigError extends Error {
       `invalid config ${source}:\n` +
         issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n'),
     );
-    this.name = 'ConfigError';
     this.source = source;
     this.issues = issues;
   }

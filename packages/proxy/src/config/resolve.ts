@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
+import { HEALTH_CHECK_DEFAULTS } from '@grpc-proxy/director';
 import type {
   BackendConfig,
   ProxyConfig,
@@ -9,13 +11,21 @@ import type {
   RouteConfig,
 } from './types';
 
-/** Defaults applied by {@link resolveConfig}; the config reference documents the same values. */
+/**
+ * Defaults applied by {@link resolveConfig}. The message limit is codec's and the health-check
+ * timings are director's, so the command and the libraries cannot disagree; the README's config
+ * reference is checked against what `resolveConfig` produces.
+ */
 export const CONFIG_DEFAULTS = {
   listen: '0.0.0.0:8080',
   balancing: 'round_robin',
-  healthCheck: { service: '', intervalMs: 5000, timeoutMs: 1000 },
-  /** 64 MiB: large enough that proxying never adds grpc-js's 4 MiB receive limit by surprise. */
-  maxMessageBytes: 64 * 1024 * 1024,
+  healthCheck: {
+    service: '',
+    intervalMs: HEALTH_CHECK_DEFAULTS.pollIntervalMs,
+    timeoutMs: HEALTH_CHECK_DEFAULTS.checkTimeoutMs,
+  },
+  metadata: { strip: [] as readonly string[], forwardedFor: false },
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_LENGTH,
   logLevel: 'info',
   drainTimeoutMs: 10_000,
 } as const;
@@ -39,14 +49,13 @@ function resolveBackend(backend: BackendConfig, baseDir: string): ResolvedBacken
     ...(backend.tls.cert !== undefined && { cert: resolveFile(baseDir, backend.tls.cert) }),
     ...(backend.tls.key !== undefined && { key: resolveFile(baseDir, backend.tls.key) }),
   };
+  const healthCheck = resolveHealthCheck(backend.healthCheck);
   return {
     name: backend.name,
     targets: [...backend.targets],
     balancing: backend.balancing ?? CONFIG_DEFAULTS.balancing,
     ...(tls && { tls }),
-    ...(backend.healthCheck !== undefined && {
-      healthCheck: resolveHealthCheck(backend.healthCheck),
-    }),
+    ...(healthCheck && { healthCheck }),
   };
 }
 
@@ -72,8 +81,8 @@ export function resolveConfig(config: ProxyConfig, baseDir: string): ResolvedPro
     backends: config.backends.map((backend) => resolveBackend(backend, baseDir)),
     routes: (config.routes ?? []).map(resolveRoute),
     metadata: {
-      strip: config.metadata?.strip ?? [],
-      forwardedFor: config.metadata?.forwardedFor ?? false,
+      strip: [...(config.metadata?.strip ?? CONFIG_DEFAULTS.metadata.strip)],
+      forwardedFor: config.metadata?.forwardedFor ?? CONFIG_DEFAULTS.metadata.forwardedFor,
     },
     limits: {
       maxMessageBytes: config.limits?.maxMessageBytes ?? CONFIG_DEFAULTS.maxMessageBytes,

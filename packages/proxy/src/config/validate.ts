@@ -6,10 +6,10 @@ import type { ProxyConfig } from './types';
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 // `errorMessage` is our own annotation: a friendlier message for `pattern` failures.
 ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-const validateSchema = ajv.compile(proxyConfigSchema);
+const validateSchema = ajv.compile<ProxyConfig>(proxyConfigSchema);
 
 /** Turns a JSON pointer (`/backends/0/name`) into a readable field path (`backends[0].name`). */
-export function fieldPath(pointer: string, child?: string): string {
+function fieldPath(pointer: string, child?: string): string {
   const parts = pointer.split('/').slice(1).map(unescapePointer);
   if (child !== undefined) parts.push(child);
   let path = '';
@@ -149,8 +149,7 @@ export function validateConfig(document: unknown, source: string): ProxyConfig {
       .filter((i): i is ConfigIssue => !!i);
     throw new ConfigError(source, issues);
   }
-  const config = document as unknown as ProxyConfig;
-  const issues = crossFieldIssues(config);
+  const issues = crossFieldIssues(document);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return config;
+  return document;
 }
