@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { ProxyStatusError, type Backend, type ProxyCall } from '@grpc-proxy/handler';
+import { ProxyStatusError, type Backend, type ProxyCall, type Route } from '@grpc-proxy/handler';
 import { createConfigDirector } from './config-director';
 import { compileRoutes } from './routing';
 
@@ -89,5 +89,22 @@ describe('createConfigDirector', () => {
       details: 'grpc-proxy: busy',
     });
     expect(() => director('named')(call('/a.A/M'))).toThrow('grpc-proxy: already named');
+  });
+
+  it('names the proxy in the rejection of a custom thenable, not only of a Promise', async () => {
+    const thenable: PromiseLike<Route> = {
+      then: (_onFulfilled, onRejected) =>
+        Promise.resolve(
+          onRejected?.(new ProxyStatusError(status.UNAVAILABLE, 'no backend available')),
+        ) as never,
+    };
+    const director = createConfigDirector(
+      compileRoutes([], 'custom'),
+      new Map([['custom', () => thenable]]),
+    );
+    await expect(Promise.resolve(director(call('/a.A/M')))).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: 'grpc-proxy: no backend available',
+    });
   });
 });

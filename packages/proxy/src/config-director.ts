@@ -1,17 +1,17 @@
 import { status, type Metadata } from '@grpc/grpc-js';
 import {
   ProxyStatusError,
-  directorRejection,
   type ProxyCall,
   type Route,
   type StreamDirector,
 } from '@grpc-proxy/handler';
+import { directorRejection, isThenable } from '@grpc-proxy/handler/engine';
 import type { RouteTable } from './routing';
 
 /** The part of a backend group the config director uses. */
 export interface RoutableGroup {
   /** Routes a call to one of the group's targets. */
-  (call: ProxyCall): Route | Promise<Route>;
+  (call: ProxyCall): Route | PromiseLike<Route>;
 }
 
 function textValues(metadata: Metadata, key: string): string[] {
@@ -24,22 +24,24 @@ const PREFIX = 'grpc-proxy: ';
  * A group's own rejection (e.g. "no backend available ...") with the proxy's name in front, so
  * that clients can tell it from a backend's status with the same code.
  */
-function named(error: unknown): unknown {
+function prefixDirectorError(error: unknown): unknown {
   const rejection = directorRejection(error);
   if (rejection === null || rejection.details.startsWith(PREFIX)) return error;
   return new ProxyStatusError(rejection.code, PREFIX + rejection.details, rejection.metadata);
 }
 
-function routeThrough(group: RoutableGroup, call: ProxyCall): Route | Promise<Route> {
-  let route: Route | Promise<Route>;
+/** Asks the group for a route; a rejection, thrown or as a rejected thenable, gets the prefix. */
+function routeViaGroup(group: RoutableGroup, call: ProxyCall): Route | Promise<Route> {
+  let route: Route | PromiseLike<Route>;
   try {
     route = group(call);
   } catch (error) {
-    throw named(error);
+    throw prefixDirectorError(error);
   }
-  return route instanceof Promise
-    ? route.catch((error: unknown) => Promise.reject(named(error)))
-    : route;
+  if (!isThenable<Route>(route)) return route;
+  return Promise.resolve(route).catch((error: unknown) =>
+    Promise.reject(prefixDirectorError(error)),
+  );
 }
 
 /**
@@ -65,6 +67,6 @@ export function createConfigDirector(
     if (group === undefined) {
       throw new ProxyStatusError(status.UNIMPLEMENTED, `${PREFIX}no route for ${call.method}`);
     }
-    return routeThrough(group, call);
+    return routeViaGroup(group, call);
   };
 }
