@@ -4,12 +4,13 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
 } from '@grpc/grpc-js';
-import { DEFAULT_MAX_MESSAGE_LENGTH, grpcLengthOption } from './options';
+import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
+import { grpcLengthOption } from './options';
 
 /** 100 ms: first delay before a backend channel tries to connect again after a failure. */
-export const DEFAULT_INITIAL_RECONNECT_BACKOFF_MS = 100;
+const INITIAL_RECONNECT_BACKOFF_MS = 100;
 /** 500 ms: longest delay between two connection attempts of a backend channel. */
-export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 500;
+const MAX_RECONNECT_BACKOFF_MS = 500;
 
 /** Options of {@link proxyChannelOptions} and {@link createBackendClient}. */
 export interface BackendChannelOptions {
@@ -42,8 +43,8 @@ export function proxyChannelOptions(options: BackendChannelOptions = {}): Channe
     'grpc.enable_retries': 0,
     'grpc.per_rpc_retry_buffer_size': 0,
     'grpc.enable_channelz': 0,
-    'grpc.initial_reconnect_backoff_ms': DEFAULT_INITIAL_RECONNECT_BACKOFF_MS,
-    'grpc.max_reconnect_backoff_ms': DEFAULT_MAX_RECONNECT_BACKOFF_MS,
+    'grpc.initial_reconnect_backoff_ms': INITIAL_RECONNECT_BACKOFF_MS,
+    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
     'grpc.max_receive_message_length': grpcLengthOption(
       options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     ),

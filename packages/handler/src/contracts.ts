@@ -10,6 +10,7 @@ import type {
   Client,
   Deadline,
   Metadata,
+  status,
   StatusObject,
 } from '@grpc/grpc-js';
 
@@ -98,11 +99,19 @@ export interface CallReport extends CallStartInfo {
   /** Name of the backend that served the call; undefined when no route was chosen. */
   readonly backend?: string;
   /** Status code the client received. */
-  readonly code: number;
+  readonly code: status;
   /** Status message the client received. */
   readonly details: string;
   /** True when the status was produced by the proxy itself (director error, backend unreachable...). */
   readonly proxyError: boolean;
+  /**
+   * The error behind a status the proxy produced, as it was thrown: what the director threw or
+   * rejected with (a status rejection included), what a `Backend`'s `client()` threw, or what
+   * grpc-js threw when the backend call was opened. The client only gets its message; this keeps
+   * its type, stack and `cause` for logs. Default: `undefined` (no error was thrown, e.g. a
+   * backend status, a size limit, a timeout or a cancellation).
+   */
+  readonly error?: unknown;
   /** Milliseconds from arrival to end. */
   readonly durationMs: number;
   /** Messages received from the client and forwarded to the backend. */

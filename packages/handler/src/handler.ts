@@ -1,25 +1,11 @@
 import type { handleBidiStreamingCall, Server } from '@grpc/grpc-js';
+import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
 import type { StreamDirector } from './contracts';
-import {
-  resolveHandlerOptions,
-  type ProxyHandlerOptions,
-  type ResolvedHandlerOptions,
-} from './options';
+import { resolveHandlerOptions, type ProxyHandlerOptions } from './options';
 import { ProxiedCall } from './proxied-call';
-import { deserializeRaw, serializeRaw } from './raw-codec';
 
 /** A grpc-js bidi handler of raw payloads, as `transparentHandler` returns it. */
 export type TransparentHandler = handleBidiStreamingCall<Buffer, Buffer>;
-
-/** Builds the handler from options already resolved (shared by the helpers below). */
-export function handlerFromResolved(
-  director: StreamDirector,
-  options: ResolvedHandlerOptions,
-): TransparentHandler {
-  if (typeof director !== 'function')
-    throw new TypeError('director must be a function (call) => Route');
-  return (stream) => new ProxiedCall(stream, director, options).start();
-}
 
 /**
  * A grpc-js bidi-streaming handler that proxies any call — unary, client-, server- or
@@ -29,12 +15,16 @@ export function handlerFromResolved(
  *
  * @param director picks the backend of each call.
  * @param options size limits (default 64 MiB), metadata policy, observer, director timeout.
+ * @throws TypeError when `director` is not a function; RangeError naming a bad option.
  */
 export function transparentHandler(
   director: StreamDirector,
   options?: ProxyHandlerOptions,
 ): TransparentHandler {
-  return handlerFromResolved(director, resolveHandlerOptions(options));
+  if (typeof director !== 'function')
+    throw new TypeError('director must be a function (call) => Route');
+  const resolved = resolveHandlerOptions(options);
+  return (stream) => new ProxiedCall(stream, director, resolved).start();
 }
 
 /**

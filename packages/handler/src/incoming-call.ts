@@ -1,5 +1,6 @@
-import type { Deadline, Metadata } from '@grpc/grpc-js';
+import type { Deadline, Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import type { ProxyCall } from './contracts';
+import { filterIncomingMetadata, type CompiledMetadataPolicy } from './metadata-policy';
 
 /**
  * The `ProxyCall` a director sees. The service name and the `AbortSignal` are made only when the
@@ -16,6 +17,22 @@ export class IncomingCall implements ProxyCall {
     readonly authority: string,
     readonly deadline: Deadline,
   ) {}
+
+  /** The call `stream` carries, its metadata filtered by `policy` (in place). */
+  static of(
+    stream: ServerDuplexStream<Buffer, Buffer>,
+    policy: CompiledMetadataPolicy,
+  ): IncomingCall {
+    // grpc-js before 1.11 has no getHost.
+    const getHost = (stream as Partial<{ getHost(): string }>).getHost;
+    return new IncomingCall(
+      stream.getPath(),
+      filterIncomingMetadata(stream.metadata, policy),
+      stream.getPeer(),
+      typeof getHost === 'function' ? getHost.call(stream) : '',
+      stream.getDeadline(),
+    );
+  }
 
   get service(): string {
     const end = this.method.lastIndexOf('/');

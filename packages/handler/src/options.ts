@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
 import type { CallObserver } from './contracts';
 import {
   compileMetadataPolicy,
@@ -5,11 +6,8 @@ import {
   type MetadataPolicyOptions,
 } from './metadata-policy';
 
-/** 64 MiB: the default size limit for one message, each way, on both legs. */
-export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
-
 /** 1 000 ms: how long a call waits by default for a backend channel that failed to connect. */
-export const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 1000;
+const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 1000;
 
 /** Options of the proxy engine, shared by `transparentHandler`, `registerService`, `serveUnknownServices` and `createProxyServer`. */
 export interface ProxyHandlerOptions {

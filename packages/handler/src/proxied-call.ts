@@ -1,123 +1,72 @@
 /**
- * One proxied call: the server side (a grpc-js `ServerDuplexStream` of raw buffers) pumped to and
- * from a raw backend call made on a channel (`Channel.createCall`, the layer under `Client`).
+ * One proxied call, through its phases: the director chooses a route (`choosing`), the call may
+ * wait for a backend channel that failed to connect (`connecting`), messages flow both ways
+ * (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`).
  *
- * Flow control is explicit and bounded on both legs:
- * - client → backend: at most one message in flight to the backend (grpc-js's call layers hold a
- *   single pending write until the stream exists); the next one is read from the server stream
- *   only when the previous write completed. The server stream's readable buffer (16 messages) is
- *   the only queue on this leg. The client's half-close follows at once, even behind a message
- *   still in flight.
- * - backend → client: the next backend message is requested (`startRead`) only while the server
- *   stream's writable side accepts more (`write()` returned true, or after `'drain'`).
- *
- * All per-call callbacks are created once per call; nothing is allocated per message.
+ * All callbacks are created once per call; nothing is allocated per message.
  */
-import {
-  Metadata,
-  connectivityState,
-  propagate,
-  status,
-  type ServerDuplexStream,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { Metadata, connectivityState, status, type StatusObject } from '@grpc/grpc-js';
+import { CallRecorder } from './call-recorder';
+import { ConnectionWait, inTransientFailure, type ConnectionWaitListener } from './connection-wait';
 import type { Route, StreamDirector } from './contracts';
+import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
+import { clientLeftStatus, endingError } from './final-status';
 import { IncomingCall } from './incoming-call';
-import {
-  filterIncomingMetadata,
-  filterResponseMetadata,
-  finishOutgoingMetadata,
-  sanitizeRouteMetadata,
-} from './metadata-policy';
-import { isLocalStatus } from './local-status';
+import { finishOutgoingMetadata, sanitizeRouteMetadata } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
 import {
   BackendUnavailableError,
+  createBackendCall,
   resolveBackend,
-  type RawChannel,
-  type ResolvedBackend,
+  type BackendChannel,
+  type RawCall,
 } from './route-backend';
 import { describeError, directorRejection } from './status-error';
+import { isThenable } from './thenable';
+import { safely, warnUnexpected } from './warnings';
 
-/** How near the deadline a client reset counts as the deadline expiring. */
-const DEADLINE_SLACK_MS = 100;
+type Phase =
+  | { readonly name: 'choosing' }
+  | {
+      readonly name: 'connecting';
+      readonly route: Route;
+      readonly backend: BackendChannel;
+      readonly wait: ConnectionWait;
+    }
+  | { readonly name: 'forwarding'; readonly forwarding: Forwarding }
+  | { readonly name: 'ended'; readonly final: StatusObject };
 
-type RawCall = ReturnType<RawChannel['createCall']>;
-type ServerStream = ServerDuplexStream<Buffer, Buffer>;
+const CHOOSING: Phase = { name: 'choosing' };
 
-function isThenable(value: unknown): value is PromiseLike<Route> {
-  return typeof (value as PromiseLike<Route> | null)?.then === 'function';
+function release(route: Route, final: StatusObject): void {
+  if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
 }
 
-/** True when `channel` failed its last connection attempt (false for a channel that cannot say). */
-function inTransientFailure(channel: RawChannel): boolean {
-  try {
-    return channel.getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
-  } catch {
-    return false;
-  }
-}
-
-function safely(what: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    process.emitWarning(`${what} threw: ${describeError(error)}`, 'GrpcProxyWarning');
-  }
-}
-
-/** The state of one proxied call; also the grpc-js listener of its backend call. */
-export class ProxiedCall {
+/** The state of one proxied call. */
+export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
   private readonly incoming: IncomingCall;
-  private backendCall: RawCall | null = null;
-  private route: Route | null = null;
+  /** Only when an observer is set. */
+  private readonly recorder: CallRecorder | undefined;
+  private phase: Phase = CHOOSING;
+  /** The director's route, once it gave one; released when the call ends. */
+  private route: Route | undefined = undefined;
+  /** The backend's name, once known. */
   private backendName: string | undefined = undefined;
-  private finalStatus: StatusObject | null = null;
-  private upInFlight = false;
-  private downWaitingDrain = false;
-  private backendSentHeaders = false;
-  private directorTimer: NodeJS.Timeout | null = null;
-  private channel: RawChannel | null = null;
-  /** Only set when the call waited for a failed backend channel (epoch ms). */
-  private connectDeadline = 0;
-  private connectWaitMs = 0;
-  private connectWaitExpired = false;
-  private readonly upContext = { callback: (): void => this.onUpstreamWritten() };
-  // Observer bookkeeping; only touched when an observer is set.
-  private startTime = 0;
-  private messagesFromClient = 0;
-  private messagesToClient = 0;
-  private bytesFromClient = 0;
-  private bytesToClient = 0;
+  private directorTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     private readonly stream: ServerStream,
     private readonly director: StreamDirector,
     private readonly options: ResolvedHandlerOptions,
   ) {
-    const getHost = (stream as Partial<{ getHost(): string }>).getHost;
-    this.incoming = new IncomingCall(
-      stream.getPath(),
-      filterIncomingMetadata(stream.metadata, options.policy),
-      stream.getPeer(),
-      typeof getHost === 'function' ? getHost.call(stream) : '',
-      stream.getDeadline(),
-    );
+    this.incoming = IncomingCall.of(stream, options.policy);
+    this.recorder =
+      options.observer &&
+      new CallRecorder(options.observer, this.incoming.method, this.incoming.peer);
   }
 
   start(): void {
-    const observer = this.options.observer;
-    if (observer !== undefined) {
-      this.startTime = performance.now();
-      if (observer.onCallStart) {
-        const info = {
-          method: this.incoming.method,
-          peer: this.incoming.peer,
-          startTime: this.startTime,
-        };
-        safely('observer.onCallStart', () => observer.onCallStart?.(info));
-      }
-    }
+    this.recorder?.started();
     this.stream.on('cancelled', this.onServerCallClosed);
     let result: Route | PromiseLike<Route>;
     try {
@@ -126,7 +75,7 @@ export class ProxiedCall {
       this.onDirectorError(error);
       return;
     }
-    if (isThenable(result)) {
+    if (isThenable<Route>(result)) {
       if (this.options.directorTimeoutMs !== Infinity) {
         this.directorTimer = setTimeout(this.onDirectorTimeout, this.options.directorTimeoutMs);
       }
@@ -136,14 +85,12 @@ export class ProxiedCall {
     }
   }
 
-  // ---- director outcome -------------------------------------------------------------------
-
   private readonly onRoute = (route: Route): void => {
     this.clearDirectorTimer();
-    if (this.finalStatus !== null) {
+    const phase = this.phase;
+    if (phase.name === 'ended') {
       // The client left (or the director timed out) before the route arrived.
-      if (route && typeof route.release === 'function')
-        safely('route.release', () => route.release?.(this.finalStatus!));
+      if (route) release(route, phase.final);
       return;
     }
     if (route === null || typeof route !== 'object') {
@@ -156,17 +103,18 @@ export class ProxiedCall {
 
   private readonly onDirectorError = (error: unknown): void => {
     this.clearDirectorTimer();
-    if (this.finalStatus !== null) return;
+    if (this.phase.name === 'ended') return;
     const rejection = directorRejection(error);
     if (rejection !== null) {
-      this.finish(rejection, true);
-    } else {
-      this.fail(status.INTERNAL, `director failed: ${describeError(error)}`);
+      this.end(rejection, true, error, undefined);
+      return;
     }
+    warnUnexpected(`${this.options.proxyName}: director failed on ${this.incoming.method}`, error);
+    this.fail(status.INTERNAL, `director failed: ${describeError(error)}`, error);
   };
 
   private readonly onDirectorTimeout = (): void => {
-    this.directorTimer = null;
+    this.directorTimer = undefined;
     this.fail(
       status.UNAVAILABLE,
       `director chose no backend within ${this.options.directorTimeoutMs} ms`,
@@ -174,16 +122,26 @@ export class ProxiedCall {
   };
 
   private clearDirectorTimer(): void {
-    if (this.directorTimer !== null) {
+    if (this.directorTimer !== undefined) {
       clearTimeout(this.directorTimer);
-      this.directorTimer = null;
+      this.directorTimer = undefined;
     }
   }
 
-  // ---- backend call -----------------------------------------------------------------------
+  private failInvalidRoute(error: unknown): void {
+    warnUnexpected(
+      `${this.options.proxyName}: director returned an invalid route for ${this.incoming.method}`,
+      error,
+    );
+    this.fail(
+      status.INTERNAL,
+      `director returned an invalid route: ${describeError(error)}`,
+      error,
+    );
+  }
 
   private startBackendCall(route: Route): void {
-    let backend: ResolvedBackend;
+    let backend: BackendChannel;
     try {
       backend = resolveBackend(route.backend);
     } catch (error) {
@@ -191,215 +149,90 @@ export class ProxiedCall {
       // no backend is a director bug.
       if (error instanceof BackendUnavailableError) {
         this.backendName = error.backendName;
-        this.fail(status.UNAVAILABLE, error.message);
+        this.fail(status.UNAVAILABLE, error.message, error.cause);
       } else {
-        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
+        this.failInvalidRoute(error);
       }
       return;
     }
     this.backendName = backend.name;
-    this.channel = backend.channel;
     if (this.options.backendConnectTimeoutMs > 0 && inTransientFailure(backend.channel)) {
-      this.awaitConnection(route);
-    } else {
-      this.openBackendCall(route);
-    }
-  }
-
-  /**
-   * The backend channel failed its last connection attempt: grpc-js would fail the call at once
-   * on the strength of it, even if the backend is back by now. Wait (bounded) for the channel's
-   * next attempt to succeed. The client's messages stay unread meanwhile (backpressure).
-   */
-  private awaitConnection(route: Route): void {
-    const now = Date.now();
-    this.connectDeadline = Math.min(
-      now + this.options.backendConnectTimeoutMs,
-      +this.incoming.deadline,
-      +(route.callOptions?.deadline ?? Infinity),
-    );
-    this.connectWaitMs = Math.max(0, Math.round(this.connectDeadline - now));
-    // grpc-js keeps a watcher until the state changes or its deadline passes (it has no way to
-    // remove one): a client that leaves meanwhile leaves it for at most that long.
-    this.watchChannel(connectivityState.TRANSIENT_FAILURE);
-  }
-
-  private watchChannel(from: connectivityState): void {
-    try {
-      this.channel!.watchConnectivityState(from, this.connectDeadline, this.onChannelStateChange);
-    } catch {
-      // Shut down meanwhile: createCall says so.
-      this.openBackendCall(this.route!);
-    }
-  }
-
-  /** grpc-js connectivity watcher: a state change, or the deadline (`error`). */
-  private readonly onChannelStateChange = (error?: Error): void => {
-    // The client left (or its deadline passed) while we waited: nothing to open.
-    if (this.finalStatus !== null) return;
-    const channel = this.channel!;
-    const state = channel.getConnectivityState(false);
-    if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) {
-      this.openBackendCall(this.route!);
-      return;
-    }
-    if (error === undefined) {
-      // Between attempts (CONNECTING, IDLE, TRANSIENT_FAILURE again): keep waiting.
-      if (state === connectivityState.IDLE) channel.getConnectivityState(true);
-      this.watchChannel(state);
-      return;
-    }
-    this.connectWaitExpired = true;
-    if (state === connectivityState.TRANSIENT_FAILURE) {
-      // grpc-js fails the call at once, with the last connection error as its message.
-      this.openBackendCall(this.route!);
-    } else {
-      this.fail(
-        status.UNAVAILABLE,
-        `backend ${this.backendName} unavailable: not connected within ${this.connectWaitMs} ms (channel ${connectivityState[state]})`,
+      const deadline = Math.min(
+        Date.now() + this.options.backendConnectTimeoutMs,
+        +this.incoming.deadline,
+        +(route.callOptions?.deadline ?? Infinity),
       );
+      const wait = new ConnectionWait(backend.channel, deadline, this);
+      this.phase = { name: 'connecting', route, backend, wait };
+      wait.start();
+    } else {
+      this.openBackendCall(route, backend, undefined);
     }
-  };
+  }
 
-  private openBackendCall(route: Route): void {
-    const channel = this.channel!;
+  onBackendConnectable(expired: boolean): void {
+    const phase = this.phase;
+    if (phase.name !== 'connecting') return;
+    this.openBackendCall(phase.route, phase.backend, expired ? phase.wait.limitMs : undefined);
+  }
+
+  onBackendNotConnected(state: connectivityState): void {
+    const phase = this.phase;
+    if (phase.name !== 'connecting') return;
+    this.fail(
+      status.UNAVAILABLE,
+      `backend ${phase.backend.name} unavailable: not connected within ${phase.wait.limitMs} ms (channel ${connectivityState[state]})`,
+    );
+  }
+
+  private openBackendCall(
+    route: Route,
+    backend: BackendChannel,
+    notConnectedWithinMs: number | undefined,
+  ): void {
     let call: RawCall;
+    let metadata: Metadata;
     try {
-      const metadata = route.metadata
+      metadata = route.metadata
         ? sanitizeRouteMetadata(route.metadata)
         : finishOutgoingMetadata(this.incoming.metadata, this.options.policy, this.incoming);
-      const callOptions = route.callOptions;
-      call = channel.createCall(
-        this.incoming.method,
-        callOptions?.deadline ?? Infinity,
-        callOptions?.host,
-        this.stream,
-        callOptions?.propagate_flags ?? propagate.DEFAULTS,
-      );
-      if (callOptions?.credentials) call.setCredentials(callOptions.credentials);
-      this.backendCall = call;
-      call.start(metadata, this);
+      call = createBackendCall(backend.channel, route, this.incoming.method, this.stream);
     } catch (error) {
-      if (error instanceof TypeError) {
-        // grpc-js rejects the route's call options (a deadline that is no date, ...).
-        this.fail(status.INTERNAL, `director returned an invalid route: ${describeError(error)}`);
-      } else {
-        // e.g. "Channel has been shut down": a closed Client or Channel.
-        this.fail(
-          status.UNAVAILABLE,
-          `backend ${this.backendName} unavailable: ${describeError(error)}`,
-        );
-      }
+      this.failOpening(backend.name, error);
       return;
     }
-    call.startRead();
-    const stream = this.stream;
-    stream.on('readable', this.pumpUpstream);
-    stream.on('end', this.onClientHalfClose);
-    stream.on('drain', this.onClientDrained);
-    this.pumpUpstream();
-  }
-
-  /** grpc-js listener: response headers from the backend. */
-  onReceiveMetadata(metadata: Metadata): void {
-    this.backendSentHeaders = true;
-    if (this.finalStatus !== null) return;
-    this.stream.sendMetadata(filterResponseMetadata(metadata, this.options.policy));
-  }
-
-  /** grpc-js listener: one message from the backend. */
-  onReceiveMessage(message: Buffer): void {
-    if (this.finalStatus !== null) return;
-    if (message.length > this.options.maxSendMessageLength) {
-      this.fail(
-        status.RESOURCE_EXHAUSTED,
-        `message from backend ${this.backendName} is ${message.length} bytes, more than maxSendMessageLength (${this.options.maxSendMessageLength})`,
-      );
+    const forwarding = new Forwarding(
+      call,
+      this.stream,
+      this,
+      this.options,
+      this.recorder,
+      backend.name,
+      notConnectedWithinMs,
+    );
+    this.phase = { name: 'forwarding', forwarding };
+    try {
+      call.start(metadata, forwarding);
+    } catch (error) {
+      this.failOpening(backend.name, error);
       return;
     }
-    if (this.options.observer !== undefined) {
-      this.messagesToClient++;
-      this.bytesToClient += message.length;
-    }
-    if (this.stream.write(message)) {
-      this.backendCall!.startRead();
+    forwarding.begin();
+  }
+
+  private failOpening(backendName: string, error: unknown): void {
+    if (error instanceof TypeError) {
+      // grpc-js rejects the route's call options (a deadline that is no date, ...).
+      this.failInvalidRoute(error);
     } else {
-      this.downWaitingDrain = true;
-    }
-  }
-
-  /** grpc-js listener: the backend call ended. */
-  onReceiveStatus(backendStatus: StatusObject): void {
-    if (this.finalStatus !== null) return;
-    const metadata = backendStatus.metadata ?? new Metadata();
-    // A status grpc-js made up (connection refused or dropped, stream reset, no trailers, ...) is
-    // the proxy's own failure, and says so; the backend's own statuses pass unchanged.
-    if (isLocalStatus(backendStatus, this.backendSentHeaders)) {
-      const reason = backendStatus.code === status.UNAVAILABLE ? 'unavailable' : 'failed';
-      const waited = this.connectWaitExpired
-        ? `not connected within ${this.connectWaitMs} ms: `
-        : '';
-      this.finish(
-        {
-          code: backendStatus.code,
-          details: `${this.options.proxyName}: backend ${this.backendName} ${reason}: ${waited}${backendStatus.details}`,
-          metadata,
-        },
-        true,
-      );
-      return;
-    }
-    filterResponseMetadata(metadata, this.options.policy);
-    this.finish({ code: backendStatus.code, details: backendStatus.details, metadata }, false);
-  }
-
-  // ---- client side ------------------------------------------------------------------------
-
-  private readonly pumpUpstream = (): void => {
-    if (this.finalStatus !== null) return;
-    if (this.upInFlight) {
-      // No message may be taken now, but a client half-close already queued behind the one in
-      // flight is noticed ('end'), so that it follows that message at once (for a unary call,
-      // in the same flush) instead of a turn of the event loop later.
-      if (this.stream.readableLength === 0) this.stream.read(0);
-      return;
-    }
-    const message = this.stream.read() as Buffer | null;
-    if (message === null) return;
-    if (message.length > this.options.maxReceiveMessageLength) {
+      // e.g. "Channel has been shut down": a closed Client or Channel.
       this.fail(
-        status.RESOURCE_EXHAUSTED,
-        `message from client is ${message.length} bytes, more than maxReceiveMessageLength (${this.options.maxReceiveMessageLength})`,
+        status.UNAVAILABLE,
+        `backend ${backendName} unavailable: ${describeError(error)}`,
+        error,
       );
-      return;
     }
-    if (this.options.observer !== undefined) {
-      this.messagesFromClient++;
-      this.bytesFromClient += message.length;
-    }
-    this.upInFlight = true;
-    this.backendCall!.sendMessageWithContext(this.upContext, message);
-  };
-
-  private onUpstreamWritten(): void {
-    this.upInFlight = false;
-    this.pumpUpstream();
   }
-
-  /**
-   * Passed on at once, even with a message in flight: every grpc-js call layer queues the
-   * half-close behind a pending message (grpc-js's own unary client does the same).
-   */
-  private readonly onClientHalfClose = (): void => {
-    if (this.finalStatus !== null) return;
-    this.backendCall!.halfClose();
-  };
-
-  private readonly onClientDrained = (): void => {
-    if (!this.downWaitingDrain || this.finalStatus !== null) return;
-    this.downWaitingDrain = false;
-    this.backendCall!.startRead();
-  };
 
   /**
    * grpc-js emits `cancelled` whenever the server call closes — also right after a status we
@@ -407,73 +240,53 @@ export class ProxiedCall {
    * connection, or grpc-js ended the call itself, e.g. for an oversized message).
    */
   private readonly onServerCallClosed = (): void => {
-    if (this.finalStatus !== null) return;
-    const deadline = this.incoming.deadline;
-    // The client's own deadline timer resets the stream at about the same moment as ours fires
-    // (ours started when the headers arrived, so it is a little late): a close this near the
-    // deadline is the deadline, not a cancellation.
-    const expired = deadline !== Infinity && +deadline - Date.now() <= DEADLINE_SLACK_MS;
-    this.finalStatus = expired
-      ? { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }
-      : { code: status.CANCELLED, details: 'Cancelled by client', metadata: new Metadata() };
-    this.clearDirectorTimer();
+    if (this.phase.name === 'ended') return;
+    const final = clientLeftStatus(this.incoming.deadline);
+    this.settle(final, `${this.options.proxyName}: client went away`);
     this.incoming.clientGone();
-    this.backendCall?.cancelWithStatus(
-      status.CANCELLED,
-      `${this.options.proxyName}: client went away`,
-    );
-    this.report(false);
+    this.report(final, false, undefined);
   };
 
-  // ---- ending -------------------------------------------------------------------------------
-
   /** Ends the call with a failure of the proxy itself; the message names the proxy. */
-  private fail(code: status, details: string): void {
-    if (this.finalStatus !== null) return;
+  fail(code: status, details: string, error?: unknown): void {
     const message = `${this.options.proxyName}: ${details}`;
-    this.backendCall?.cancelWithStatus(status.CANCELLED, message);
-    this.finish({ code, details: message, metadata: new Metadata() }, true);
+    this.end({ code, details: message, metadata: new Metadata() }, true, error, message);
   }
 
-  /** Sends `finalStatus` to the client once pending messages are written. */
-  private finish(final: StatusObject, proxyError: boolean): void {
-    if (this.finalStatus !== null) return;
-    this.finalStatus = final;
-    this.clearDirectorTimer();
+  finish(final: StatusObject, proxyError: boolean): void {
+    this.end(final, proxyError, undefined, undefined);
+  }
+
+  /**
+   * Sends `final` to the client once pending messages are written. `error` is what was thrown,
+   * kept as the `cause`; `cancelBackendWith` cancels a backend call still running.
+   */
+  private end(
+    final: StatusObject,
+    proxyError: boolean,
+    error: unknown,
+    cancelBackendWith: string | undefined,
+  ): void {
+    if (!this.settle(final, cancelBackendWith)) return;
     // A director still at work (timed out) has nothing left to decide.
-    if (this.route === null) this.incoming.clientGone();
-    // The documented way to end a grpc-js server stream with a status: 'error' sets the pending
-    // status and ends the writable side, so the status follows the messages already queued.
-    this.stream.emit('error', {
-      code: final.code,
-      details: final.details,
-      message: final.details,
-      metadata: final.metadata,
-    });
-    this.report(proxyError);
+    if (this.route === undefined) this.incoming.clientGone();
+    this.stream.emit('error', endingError(final, error));
+    this.report(final, proxyError, error);
   }
 
-  private report(proxyError: boolean): void {
-    const final = this.finalStatus!;
-    const route = this.route;
-    if (route !== null && typeof route.release === 'function')
-      safely('route.release', () => route.release?.(final));
-    const observer = this.options.observer;
-    if (observer?.onCallEnd === undefined) return;
-    const report = {
-      method: this.incoming.method,
-      peer: this.incoming.peer,
-      startTime: this.startTime,
-      backend: this.backendName,
-      code: final.code,
-      details: final.details,
-      proxyError,
-      durationMs: performance.now() - this.startTime,
-      messagesFromClient: this.messagesFromClient,
-      messagesToClient: this.messagesToClient,
-      bytesFromClient: this.bytesFromClient,
-      bytesToClient: this.bytesToClient,
-    };
-    safely('observer.onCallEnd', () => observer.onCallEnd?.(report));
+  /** Enters the `ended` phase (false when already there), stopping what the phase had running. */
+  private settle(final: StatusObject, cancelBackendWith: string | undefined): boolean {
+    const phase = this.phase;
+    if (phase.name === 'ended') return false;
+    this.phase = { name: 'ended', final };
+    this.clearDirectorTimer();
+    if (phase.name === 'connecting') phase.wait.cancel();
+    else if (phase.name === 'forwarding') phase.forwarding.stop(cancelBackendWith);
+    return true;
+  }
+
+  private report(final: StatusObject, proxyError: boolean, error: unknown): void {
+    if (this.route !== undefined) release(this.route, final);
+    this.recorder?.ended(final, proxyError, this.backendName, error);
   }
 }

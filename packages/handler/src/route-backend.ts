@@ -1,5 +1,5 @@
-import type { ChannelInterface as Channel, Client } from '@grpc/grpc-js';
-import type { Backend, RouteBackend } from './contracts';
+import { propagate, type ChannelInterface as Channel, type Client } from '@grpc/grpc-js';
+import type { Backend, Route, RouteBackend } from './contracts';
 import { describeError } from './status-error';
 
 /** The structural part of a grpc-js channel the engine uses (public `Channel` interface). */
@@ -8,25 +8,28 @@ export type RawChannel = Pick<
   'createCall' | 'getTarget' | 'getConnectivityState' | 'watchConnectivityState'
 >;
 
-/** A route's backend reduced to what a call needs. */
-export interface ResolvedBackend {
+/** A raw backend call, as `Channel.createCall` returns it. */
+export type RawCall = ReturnType<RawChannel['createCall']>;
+
+/** A route's backend reduced to what a call needs: its name and the channel calls are made on. */
+export interface BackendChannel {
   readonly name: string;
   readonly channel: RawChannel;
 }
 
 /**
  * A `Backend` whose `client()` threw (closed pool, connection set-up failed, ...): an
- * availability problem of that backend, not a bad route.
+ * availability problem of that backend, not a bad route. `cause` is what `client()` threw.
  */
 export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+
   constructor(
     /** The backend's `name`. */
     readonly backendName: string,
-    /** What `client()` threw. */
-    readonly reason: unknown,
+    cause: unknown,
   ) {
-    super(`backend ${backendName} unavailable: ${describeError(reason)}`);
-    this.name = 'BackendUnavailableError';
+    super(`backend ${backendName} unavailable: ${describeError(cause)}`, { cause });
   }
 }
 
@@ -48,7 +51,7 @@ function isBackend(backend: RouteBackend): backend is Backend {
  * Throws a `TypeError` for anything that is not a backend, and a {@link BackendUnavailableError}
  * when a `Backend`'s `client()` throws.
  */
-export function resolveBackend(backend: RouteBackend): ResolvedBackend {
+export function resolveBackend(backend: RouteBackend): BackendChannel {
   if (backend === null || typeof backend !== 'object') {
     throw new TypeError(
       `route.backend must be a grpc-js Client, Channel or Backend, got ${String(backend)}`,
@@ -75,4 +78,27 @@ export function resolveBackend(backend: RouteBackend): ResolvedBackend {
   throw new TypeError(
     'route.backend must be a grpc-js Client, Channel or Backend (an object with client())',
   );
+}
+
+/**
+ * Makes `route`'s call of `method` on `channel` (not started), a child of the client's call
+ * `parent` (deadline and cancellation propagate by default). Throws a `TypeError` when grpc-js
+ * rejects the route's call options.
+ */
+export function createBackendCall(
+  channel: RawChannel,
+  route: Route,
+  method: string,
+  parent: Parameters<RawChannel['createCall']>[3],
+): RawCall {
+  const callOptions = route.callOptions;
+  const call = channel.createCall(
+    method,
+    callOptions?.deadline ?? Infinity,
+    callOptions?.host,
+    parent,
+    callOptions?.propagate_flags ?? propagate.DEFAULTS,
+  );
+  if (callOptions?.credentials) call.setCredentials(callOptions.credentials);
+  return call;
 }

@@ -1,20 +1,26 @@
-import { Metadata, type StatusObject } from '@grpc/grpc-js';
+import { Metadata, type status, type StatusObject } from '@grpc/grpc-js';
 
 /**
  * An error that carries a gRPC status. Thrown by a director (or anything it calls), it ends the
  * call with exactly this code, message and trailing metadata.
  */
 export class ProxyStatusError extends Error {
+  override readonly name = 'ProxyStatusError';
   /** The gRPC status code the client receives. */
-  readonly code: number;
+  readonly code: status;
   /** The status message the client receives (same as `message`). */
   readonly details: string;
-  /** Optional trailing metadata sent with the status. */
+  /** Trailing metadata sent with the status. Default: none. */
   readonly metadata?: Metadata;
 
-  constructor(code: number, details: string, metadata?: Metadata) {
-    super(details);
-    this.name = 'ProxyStatusError';
+  /**
+   * @param code the status code the client receives.
+   * @param details the status message the client receives.
+   * @param metadata trailing metadata sent with the status. Default: none.
+   * @param options `cause`: the error behind this status, kept for logs (never sent). Default: none.
+   */
+  constructor(code: status, details: string, metadata?: Metadata, options?: ErrorOptions) {
+    super(details, options);
     this.code = code;
     this.details = details;
     this.metadata = metadata;
@@ -33,7 +39,7 @@ interface StatusLike {
  * from 1 (`CANCELLED`) to 16 (`UNAUTHENTICATED`). A `ProxyStatusError`, a grpc-js `ServiceError`
  * or a plain `{ code, details }` object all qualify.
  */
-export function isStatusError(error: unknown): error is StatusLike & { code: number } {
+export function isStatusError(error: unknown): error is StatusLike & { code: status } {
   if (error === null || typeof error !== 'object') return false;
   const code = (error as StatusLike).code;
   return typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= 16;
@@ -55,7 +61,7 @@ export function directorRejection(error: unknown): StatusObject | null {
   return { code: error.code, details, metadata };
 }
 
-/** A one-line description of anything thrown. */
+/** A one-line description of anything thrown: an `Error`'s message, else `String(error)`. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

@@ -5,12 +5,12 @@
  * installing, and a clear error names the grpc-js version if they differ.
  */
 import type { Server } from '@grpc/grpc-js';
+import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
 import type { StreamDirector } from './contracts';
 import { transparentHandler, type TransparentHandler } from './handler';
 import type { ProxyHandlerOptions } from './options';
-import { deserializeRaw, serializeRaw } from './raw-codec';
 
-/** The grpc-js server internals the hook relies on (present from grpc-js 1.10 to at least 1.14). */
+/** The grpc-js server internals the hook relies on (present from grpc-js 1.11 to at least 1.14). */
 interface ServerInternals {
   handlers?: unknown;
   _retrieveHandler?: unknown;
@@ -34,7 +34,7 @@ function grpcJsVersion(): string {
 function unsupported(reason: string): Error {
   return new Error(
     `serveUnknownServices: the internals of @grpc/grpc-js ${grpcJsVersion()} are not as expected (${reason}); ` +
-      'this version is not supported — use registerService for known services, or a supported grpc-js (^1.10).',
+      'this version is not supported — use registerService for known services, or a supported grpc-js (^1.11).',
   );
 }
 

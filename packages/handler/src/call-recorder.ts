@@ -1,0 +1,68 @@
+import type { StatusObject } from '@grpc/grpc-js';
+import type { CallObserver, CallReport, CallStartInfo } from './contracts';
+import { safely } from './warnings';
+
+/**
+ * The observer's bookkeeping for one call: counts and sizes of the messages forwarded, and the
+ * report at the end. Made only when an observer is set, so a call without one counts nothing.
+ */
+export class CallRecorder {
+  private readonly startTime = performance.now();
+  private messagesFromClient = 0;
+  private messagesToClient = 0;
+  private bytesFromClient = 0;
+  private bytesToClient = 0;
+
+  constructor(
+    private readonly observer: CallObserver,
+    private readonly method: string,
+    private readonly peer: string,
+  ) {}
+
+  /** Tells the observer the call arrived. */
+  started(): void {
+    const observer = this.observer;
+    if (observer.onCallStart === undefined) return;
+    const info: CallStartInfo = { method: this.method, peer: this.peer, startTime: this.startTime };
+    safely('observer.onCallStart', () => observer.onCallStart?.(info));
+  }
+
+  /** One message of `bytes` went from the client to the backend. */
+  fromClient(bytes: number): void {
+    this.messagesFromClient++;
+    this.bytesFromClient += bytes;
+  }
+
+  /** One message of `bytes` went from the backend to the client. */
+  toClient(bytes: number): void {
+    this.messagesToClient++;
+    this.bytesToClient += bytes;
+  }
+
+  /** Tells the observer how the call ended. */
+  ended(
+    final: StatusObject,
+    proxyError: boolean,
+    backend: string | undefined,
+    error: unknown,
+  ): void {
+    const observer = this.observer;
+    if (observer.onCallEnd === undefined) return;
+    const report: CallReport = {
+      method: this.method,
+      peer: this.peer,
+      startTime: this.startTime,
+      backend,
+      code: final.code,
+      details: final.details,
+      proxyError,
+      error,
+      durationMs: performance.now() - this.startTime,
+      messagesFromClient: this.messagesFromClient,
+      messagesToClient: this.messagesToClient,
+      bytesFromClient: this.bytesFromClient,
+      bytesToClient: this.bytesToClient,
+    };
+    safely('observer.onCallEnd', () => observer.onCallEnd?.(report));
+  }
+}

@@ -1,0 +1,29 @@
+import { Metadata, status, type Deadline, type StatusObject } from '@grpc/grpc-js';
+import { ProxyStatusError } from './status-error';
+
+/** How near the deadline a client reset counts as the deadline expiring. */
+const DEADLINE_SLACK_MS = 100;
+
+/** The status of a call whose client left before it ended: a cancellation, or its deadline. */
+export function clientLeftStatus(deadline: Deadline): StatusObject {
+  // The client's own deadline timer resets the stream at about the same moment as ours fires
+  // (ours started when the headers arrived, so it is a little late): a close this near the
+  // deadline is the deadline, not a cancellation.
+  const expired = deadline !== Infinity && +deadline - Date.now() <= DEADLINE_SLACK_MS;
+  return expired
+    ? { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }
+    : { code: status.CANCELLED, details: 'Cancelled by client', metadata: new Metadata() };
+}
+
+/**
+ * What a grpc-js server stream emits as `'error'` to end with `final`: the documented way to end
+ * it with a status (the status then follows the messages already queued). With a `cause`, a
+ * {@link ProxyStatusError} that keeps it; without, a plain object (no stack trace to capture).
+ */
+export function endingError(final: StatusObject, cause: unknown): object {
+  if (cause !== undefined) {
+    return new ProxyStatusError(final.code, final.details, final.metadata, { cause });
+  }
+  const { code, details, metadata } = final;
+  return { code, details, message: details, metadata };
+}
