@@ -46,8 +46,8 @@ export interface HealthCheckedEvents {
  * Backends whose grpc.health.v1 status is kept up to date; a backend takes calls only while
  * `SERVING`. Created by {@link healthChecked}.
  *
- * Use it in `roundRobin(set)` to rotate over the serving members, or directly as a route
- * target to send each call to the first serving member (failover in the given order).
+ * Use it in `roundRobin(set)` to rotate over the serving members, or in `failover(set)` (or
+ * directly as a route target) to send each call to the first serving member, in the given order.
  * Emits `change` (backend, status, previous) on every change.
  *
  * Owns its backends: `close()` stops the health calls and timers and closes the backends.
@@ -61,6 +61,7 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
   private readonly settledWaiters = new Set<() => void>();
   private closed = false;
 
+  /** Starts watching `backends` at once; {@link healthChecked} does the same. */
   constructor(backends: readonly Backend[], options: HealthCheckedOptions = {}) {
     super();
     this.backends = validateMembers(backends);
@@ -131,7 +132,7 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
   }
 
   /** The `UNAVAILABLE` error for a call that found no serving member. */
-  unavailable(method: string): ProxyStatusError {
+  private unavailable(method: string): ProxyStatusError {
     const statuses = this.backends
       .map((backend) => `${describeTarget(backend)}: ${this.statusOf(backend)}`)
       .join(', ');

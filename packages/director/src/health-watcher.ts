@@ -2,6 +2,7 @@ import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import type {
   ClientReadableStream,
   ClientUnaryCall,
+  MethodDefinition,
   ServiceError,
   StatusObject,
 } from '@grpc/grpc-js';
@@ -29,13 +30,20 @@ export interface WatcherSettings {
   readonly checkTimeoutMs: number;
 }
 
+interface HealthCheckRequest {
+  service: string;
+}
+
 interface HealthCheckResponse {
   status?: string;
 }
 
+type HealthMethod = MethodDefinition<HealthCheckRequest, HealthCheckResponse>;
+
 const KNOWN_ANSWERS = new Set(['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN']);
-const watchMethod = healthService['Watch'];
-const checkMethod = healthService['Check'];
+// grpc-health-check types its messages as `object`; these are the grpc.health.v1 shapes.
+const watchMethod = healthService['Watch'] as HealthMethod;
+const checkMethod = healthService['Check'] as HealthMethod;
 
 /**
  * Keeps one backend's health status: a `Watch` stream, restarted with backoff when it ends;
@@ -65,6 +73,7 @@ export class HealthWatcher {
     return this.answered;
   }
 
+  /** Opens the first `Watch` stream. */
   start(): void {
     this.watch();
   }
@@ -82,14 +91,7 @@ export class HealthWatcher {
   private watch(): void {
     const client = this.clientOrNull();
     if (client === null) return;
-    const call = client.makeServerStreamRequest<{ service: string }, HealthCheckResponse>(
-      watchMethod.path,
-      watchMethod.requestSerialize,
-      watchMethod.responseDeserialize,
-      { service: this.settings.service },
-      new Metadata(),
-      {},
-    );
+    const call = client.makeServerStreamRequest(...this.request(watchMethod), {});
     this.call = call;
     const startedAt = Date.now();
     let answered = false;
@@ -125,12 +127,8 @@ export class HealthWatcher {
   private poll(): void {
     const client = this.clientOrNull();
     if (client === null) return;
-    const call = client.makeUnaryRequest<{ service: string }, HealthCheckResponse>(
-      checkMethod.path,
-      checkMethod.requestSerialize,
-      checkMethod.responseDeserialize,
-      { service: this.settings.service },
-      new Metadata(),
+    const call = client.makeUnaryRequest(
+      ...this.request(checkMethod),
       { deadline: Date.now() + this.settings.checkTimeoutMs },
       (error: ServiceError | null, response?: HealthCheckResponse) => {
         if (this.call !== call || this.closed) return;
@@ -140,6 +138,18 @@ export class HealthWatcher {
       },
     );
     this.call = call;
+  }
+
+  /** What `Watch` and `Check` calls start with: the method, its codecs, the request, metadata. */
+  private request(method: HealthMethod) {
+    const request: HealthCheckRequest = { service: this.settings.service };
+    return [
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      new Metadata(),
+    ] as const;
   }
 
   /** The backend may be closed under us; that is "unreachable", retried like a lost stream. */

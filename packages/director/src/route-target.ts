@@ -1,11 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import type { Backend, ProxyCall, Route, RouteBackend, StreamDirector } from '@grpc-proxy/handler';
 import { ProxyStatusError } from '@grpc-proxy/handler';
+import { isThenable } from '@grpc-proxy/handler/engine';
 
 /**
  * A group of backends whose members come and go, such as the set returned by `healthChecked`.
- * `roundRobin` rotates over its members that are serving now; used directly as a route
- * target, a set sends each call to its first serving member (failover in the given order).
+ * `roundRobin` rotates over its members that are serving now; `failover` (or the set used
+ * directly as a route target) sends each call to its first serving member, in the given order.
  */
 export interface BackendSet {
   /** Name used in error messages. */
@@ -100,12 +101,7 @@ export function mapRoute(
   route: Route | Promise<Route>,
   change: (route: Route) => Route,
 ): Route | Promise<Route> {
-  return isThenable(route) ? Promise.resolve(route).then(change) : change(route);
-}
-
-/** A director may return any thenable, not only a native `Promise`. */
-function isThenable(value: unknown): value is PromiseLike<Route> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+  return isThenable<Route>(route) ? Promise.resolve(route).then(change) : change(route);
 }
 
 /** Builds a {@link ComposedDirector} from its routing function and the targets it owns. */
