@@ -48,7 +48,9 @@ describe('createBackend', () => {
 
   it('receives messages up to 64 MiB (not the grpc-js 4 MiB default)', async () => {
     const server = await start('big');
-    expect(await callBlob(backend(server.address).client(), 5 * 1024 * 1024)).toBe(5 * 1024 * 1024);
+    const outcome = await callBlob(backend(server.address).client(), 5 * 1024 * 1024);
+    expect(outcome.status.code).toBe(status.OK);
+    expect(outcome.responses.map((response) => response.length)).toEqual([5 * 1024 * 1024]);
   });
 
   it('applies channelOptions over the defaults', async () => {
@@ -56,10 +58,15 @@ describe('createBackend', () => {
     const limited = backend(server.address, {
       channelOptions: { 'grpc.max_receive_message_length': 1024 },
     });
-    await expect(callBlob(limited.client(), 2048)).rejects.toMatchObject({
+    const tooLarge = await callBlob(limited.client(), 2048);
+    expect(tooLarge.status).toMatchObject({
       code: status.RESOURCE_EXHAUSTED,
+      details: 'Received message larger than max (2048 vs 1024)',
     });
-    expect(await callBlob(limited.client(), 1024)).toBe(1024);
+    expect(tooLarge.responses).toEqual([]);
+    const fits = await callBlob(limited.client(), 1024);
+    expect(fits.status.code).toBe(status.OK);
+    expect(fits.responses.map((response) => response.length)).toEqual([1024]);
   });
 
   it('closes idempotently and refuses a client afterwards', async () => {

@@ -3,7 +3,7 @@ import { callEcho, echoRequest } from '@grpc-proxy/testing';
 import type { EchoServerHandle } from '@grpc-proxy/testing';
 import type { BackendSet, ComposedDirector, HealthCheckedSet, OwnedBackend } from './index';
 import { createBackend, failover, healthChecked } from './index';
-import { nextStatus, proxyCall, statusError } from './test-support/calls';
+import { untilStatus, proxyCall, statusError } from './test-support/calls';
 import { startEchoBackends } from './test-support/echo-backends';
 import type { DirectedProxy } from './test-support/proxy';
 import { startDirectedProxy } from './test-support/proxy';
@@ -44,9 +44,8 @@ describe('failover', () => {
 
   /** Sets the health of server `index` and waits until the set has seen it. */
   async function setHealth(index: number, health: 'SERVING' | 'NOT_SERVING') {
-    const seen = nextStatus(set, backends[index], health);
     servers[index].setHealth('', health);
-    await seen;
+    await untilStatus(set, backends[index], health);
   }
 
   it('sends every call to the first serving member, and none to the others', async () => {
@@ -60,9 +59,8 @@ describe('failover', () => {
     await setHealth(0, 'NOT_SERVING');
     expect(await answeredBy(2)).toEqual(['b', 'b']);
 
-    const bGone = nextStatus(set, backends[1], 'UNREACHABLE');
     servers[1].forceClose();
-    await bGone;
+    await untilStatus(set, backends[1], 'UNREACHABLE');
     expect(await answeredBy(2)).toEqual(['c', 'c']);
 
     await setHealth(0, 'SERVING');

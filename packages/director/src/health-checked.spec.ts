@@ -6,11 +6,11 @@ import type { ServerOptions } from '@grpc/grpc-js';
 import type { Backend } from '@grpc-proxy/handler';
 import type { HealthCheckedSet, HealthStatus, OwnedBackend } from './index';
 import { createBackend, healthChecked, roundRobin } from './index';
-import { nextStatus, pickedName, proxyCall, statusError } from './test-support/calls';
+import { untilStatus, pickedName, proxyCall, statusError } from './test-support/calls';
 import type { HealthFlavour, HealthServer } from './test-support/health-server';
 import { startHealthServer } from './test-support/health-server';
+import { startEchoBackends } from './test-support/echo-backends';
 import type { ServingStatusMap } from 'grpc-health-check';
-import { startEchoServer } from '@grpc-proxy/testing';
 import type { EchoServerHandle } from '@grpc-proxy/testing';
 
 const method = '/acme.v1.Echo/Unary';
@@ -47,11 +47,19 @@ describe('healthChecked', () => {
     return set;
   }
 
+  /** One backend on a fresh health server (`''` SERVING), watched alone with 10 ms polling. */
+  async function watchOne(name: string, flavour: HealthFlavour) {
+    const started = await server({ '': 'SERVING' }, flavour);
+    const backend = createBackend(started.address, { name });
+    const set = watch([backend], { pollIntervalMs: 10 });
+    await set.ready();
+    return { started, backend, set };
+  }
+
   /** Three named echo servers from the test kit, watched as a, b, c, all SERVING. */
   async function threeServing() {
-    const started = await Promise.all(['a', 'b', 'c'].map((name) => startEchoServer({ name })));
+    const { servers: started, backends } = await startEchoBackends(['a', 'b', 'c']);
     echoServers.push(...started);
-    const backends = started.map((echo) => createBackend(echo.address, { name: echo.name }));
     const set = watch(backends);
     await set.ready();
     return { started, backends, set };
@@ -81,14 +89,12 @@ describe('healthChecked', () => {
     const changes: [string, HealthStatus, HealthStatus][] = [];
     set.on('change', (backend, now, previous) => changes.push([backend.name, now, previous]));
 
-    const notServing = nextStatus(set, backends[1], 'NOT_SERVING');
     started[1].setHealth('', 'NOT_SERVING');
-    await notServing;
+    await untilStatus(set, backends[1], 'NOT_SERVING');
     expect(await rotation(director, 4)).toEqual(['a', 'c', 'a', 'c']);
 
-    const serving = nextStatus(set, backends[1], 'SERVING');
     started[1].setHealth('', 'SERVING');
-    await serving;
+    await untilStatus(set, backends[1], 'SERVING');
     expect(await rotation(director, 3)).toEqual(['a', 'b', 'c']);
     expect(changes).toEqual([
       ['b', 'NOT_SERVING', 'SERVING'],
@@ -99,16 +105,14 @@ describe('healthChecked', () => {
   it('leaves out a stopped backend and fails at once with UNAVAILABLE when all are down', async () => {
     const { started, backends, set } = await threeServing();
     const director = roundRobin(set);
-    const gone = nextStatus(set, backends[0], 'UNREACHABLE');
     started[0].forceClose();
-    await gone;
+    await untilStatus(set, backends[0], 'UNREACHABLE');
     expect(await rotation(director, 4)).toEqual(['b', 'c', 'b', 'c']);
 
     await Promise.all(
       [1, 2].map(async (index) => {
-        const down = nextStatus(set, backends[index], 'UNREACHABLE');
         started[index].forceClose();
-        await down;
+        await untilStatus(set, backends[index], 'UNREACHABLE');
       }),
     );
     expect(set.isAvailable()).toBe(false);
@@ -123,9 +127,8 @@ describe('healthChecked', () => {
   it('routes directly to the first serving member (failover)', async () => {
     const { started, backends, set } = await threeServing();
     expect(await pickedName(set.route(proxyCall(method)))).toBe('a');
-    const down = nextStatus(set, backends[0], 'NOT_SERVING');
     started[0].setHealth('', 'NOT_SERVING');
-    await down;
+    await untilStatus(set, backends[0], 'NOT_SERVING');
     expect(await pickedName(set.route(proxyCall(method)))).toBe('b');
     expect(set.servingBackends().map((backend) => backend.name)).toEqual(['b', 'c']);
   });
@@ -139,29 +142,21 @@ describe('healthChecked', () => {
     await Promise.all([echoSet.ready(), unknownSet.ready()]);
     expect(echoSet.statusOf(echo)).toBe('NOT_SERVING');
     expect(unknownSet.statusOf(unknown)).toBe('SERVICE_UNKNOWN');
-    const serving = nextStatus(echoSet, echo, 'SERVING');
     started.setStatus('acme.v1.Echo', 'SERVING');
-    await serving;
+    await untilStatus(echoSet, echo, 'SERVING');
     expect(echoSet.isAvailable()).toBe(true);
   });
 
   it('polls Check where Watch is unimplemented', async () => {
-    const started = await server({ '': 'SERVING' }, 'check-only');
-    const polled = createBackend(started.address, { name: 'polled' });
-    const set = watch([polled], { pollIntervalMs: 10 });
-    await set.ready();
+    const { started, backend: polled, set } = await watchOne('polled', 'check-only');
     expect(set.statusOf(polled)).toBe('SERVING');
-    const down = nextStatus(set, polled, 'NOT_SERVING');
     started.setStatus('', 'NOT_SERVING');
-    await down;
+    await untilStatus(set, polled, 'NOT_SERVING');
     expect(set.isAvailable()).toBe(false);
   });
 
   it('reports UNIMPLEMENTED for a backend without a health service, and never uses it', async () => {
-    const started = await server({}, 'none');
-    const bare = createBackend(started.address, { name: 'bare' });
-    const set = watch([bare], { pollIntervalMs: 10 });
-    await set.ready();
+    const { backend: bare, set } = await watchOne('bare', 'none');
     expect(set.statusOf(bare)).toBe('UNIMPLEMENTED');
     expect(() => set.route(proxyCall(method))).toThrow(
       statusError(
@@ -187,9 +182,8 @@ describe('healthChecked', () => {
       const set = watch([late]);
       await set.ready();
       expect(set.statusOf(late)).toBe('UNREACHABLE');
-      const back = nextStatus(set, late, 'SERVING');
       await server({ '': 'SERVING' }, 'watch', address);
-      await back;
+      await untilStatus(set, late, 'SERVING');
       expect(set.isServing(late)).toBe(true);
     } finally {
       for (const set of sets) set.close();

@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createBackend, healthChecked, roundRobin } from './index';
+import { unusedAddress } from './test-support/addresses';
 import type { HealthServer } from './test-support/health-server';
 import { startHealthServer } from './test-support/health-server';
 import { pickedName, proxyCall } from './test-support/calls';
@@ -22,15 +21,6 @@ async function settleTo(expected: Record<string, number>, timeoutMs = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return activeResources();
-}
-
-/** An address nobody listens on: a port bound then closed (its close awaited). */
-async function closedPort(): Promise<string> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as AddressInfo;
-  await new Promise((resolve) => listener.close(resolve));
-  return `127.0.0.1:${port}`;
 }
 
 /**
@@ -60,7 +50,7 @@ describe('resources', () => {
   beforeAll(async () => {
     server = await startHealthServer();
     polled = await startHealthServer({ '': 'SERVING' }, 'check-only');
-    deadAddress = await closedPort();
+    deadAddress = await unusedAddress();
   });
   afterAll(async () => {
     await server.stop();

@@ -1,27 +1,22 @@
-import { Metadata, ServerCredentials, status } from '@grpc/grpc-js';
-import type { Server } from '@grpc/grpc-js';
-import { createProxyServer } from '@grpc-proxy/handler';
-import { callEcho, createEchoClient, echoRequest, startEchoServer } from '@grpc-proxy/testing';
+import { Metadata, status } from '@grpc/grpc-js';
+import { callEcho, echoRequest, startEchoServer } from '@grpc-proxy/testing';
 import type { EchoServerHandle, EchoServiceClient } from '@grpc-proxy/testing';
 import type { ComposedDirector } from './index';
 import { byMetadata, byService, createBackend } from './index';
+import type { DirectedProxy } from './test-support/proxy';
+import { startDirectedProxy } from './test-support/proxy';
 
 /** The statuses directors reject with reach the client exactly, through the handler. */
 describe('rejections through a proxy', () => {
   let backend: EchoServerHandle;
   let director: ComposedDirector;
-  let proxy: Server;
+  let proxy: DirectedProxy;
   let client: EchoServiceClient;
 
   async function startProxy(chosen: ComposedDirector) {
     director = chosen;
-    proxy = createProxyServer({ director });
-    const port = await new Promise<number>((resolve, reject) =>
-      proxy.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
-    client = createEchoClient(`127.0.0.1:${port}`);
+    proxy = await startDirectedProxy(director);
+    client = proxy.client;
   }
 
   beforeEach(async () => {
@@ -29,8 +24,7 @@ describe('rejections through a proxy', () => {
   });
 
   afterEach(async () => {
-    client.close();
-    proxy.forceShutdown();
+    await proxy.close();
     director.close();
     await backend.close();
   });

@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 import type { Backend, ProxyCall, Route } from '@grpc-proxy/handler';
 import type { HealthCheckedSet, HealthStatus } from '../index';
 
@@ -24,24 +26,42 @@ export async function pickedName(route: Route | Promise<Route>): Promise<string>
   return (backend as Backend).name;
 }
 
-/** Resolves on the next `change` of `backend` to `status` (no sleeps: the event is the signal). */
-export function nextStatus(
+/** Resolves once `backend`'s status in `set` is `health` (now or on a `change`), bounded. */
+export function untilStatus(
   set: HealthCheckedSet,
   backend: Backend,
-  status: HealthStatus,
+  health: HealthStatus,
 ): Promise<void> {
-  if (set.statusOf(backend) === status) return Promise.resolve();
-  return new Promise((resolve) => {
-    const listener = (changed: Backend, now: HealthStatus) => {
-      if (changed !== backend || now !== status) return;
-      set.off('change', listener);
-      resolve();
-    };
-    set.on('change', listener);
-  });
+  return waitUntil(set as EventEmitter, 'change', () => set.statusOf(backend) === health);
 }
 
 /** Matches a thrown or rejected `ProxyStatusError` on its code and message both. */
-export function statusError(code: number, details: string) {
+export function statusError(code: status, details: string) {
   return expect.objectContaining({ name: 'ProxyStatusError', code, details });
+}
+
+/**
+ * Resolves once `done()` holds, checked now and on each `event` of `emitter`; rejects after
+ * `timeoutMs` naming what it waited for.
+ */
+export function waitUntil(
+  emitter: EventEmitter,
+  event: string,
+  done: () => boolean,
+  timeoutMs = 4000,
+): Promise<void> {
+  if (done()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!done()) return;
+      clearTimeout(timer);
+      emitter.off(event, check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, check);
+      reject(new Error(`no ${event} made the condition true within ${timeoutMs} ms: ${done}`));
+    }, timeoutMs);
+    emitter.on(event, check);
+  });
 }

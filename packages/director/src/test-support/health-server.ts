@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type {
   ServerOptions,
+  ServerWritableStream,
   ServiceDefinition,
   UntypedHandleCall,
   UntypedServiceImplementation,
@@ -13,18 +14,25 @@ import type { ServingStatus, ServingStatusMap } from 'grpc-health-check';
 export interface HealthServer {
   readonly address: string;
   setStatus(service: string, status: ServingStatus): void;
-  /** Emits `watch` each time a Watch call arrives. */
-  readonly events: EventEmitter<{ watch: [] }>;
+  /** Emits `watch` / `check` as each call arrives, `watchCancelled` when a client cancels a Watch. */
+  readonly events: EventEmitter<HealthServerEvents>;
   /** Stops at once, cancelling open Watch streams (as a killed process would). */
   stop(): Promise<void>;
 }
 
+/** Events of {@link HealthServer.events}. */
+export interface HealthServerEvents {
+  watch: [];
+  check: [];
+  watchCancelled: [];
+}
+
 /** How much of grpc.health.v1 the server implements. */
-export type HealthFlavour = 'watch' | 'check-only' | 'none';
+export type HealthFlavour = 'watch' | 'check-only' | 'check-hangs' | 'none';
 
 /**
- * Starts a health server; `check-only` answers `Watch` with UNIMPLEMENTED, `none` has no
- * health service.
+ * Starts a health server; `check-only` answers `Watch` with UNIMPLEMENTED, `check-hangs` too
+ * and never answers `Check`, `none` has no health service.
  */
 export async function startHealthServer(
   initial: ServingStatusMap = { '': 'SERVING' },
@@ -34,7 +42,7 @@ export async function startHealthServer(
 ): Promise<HealthServer> {
   const server = new Server(serverOptions);
   const health = new HealthImplementation(initial);
-  const events = new EventEmitter<{ watch: [] }>();
+  const events = new EventEmitter<HealthServerEvents>();
   if (flavour !== 'none') addHealth(server, health, flavour, events);
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(bindAddress, ServerCredentials.createInsecure(), (error, bound) =>
@@ -50,31 +58,42 @@ export async function startHealthServer(
 }
 
 /**
- * Adds the health service with `Watch` counted through `events` (or left out, so that the
- * server answers it with UNIMPLEMENTED). HealthImplementation keeps its handlers private:
- * take them from its own addToServer.
+ * Adds the health service with its calls reported through `events`, `Watch` left out for
+ * `check-only` (so that the server answers it with UNIMPLEMENTED). HealthImplementation keeps
+ * its handlers private: take them from its own addToServer.
  */
 function addHealth(
   server: Server,
   health: HealthImplementation,
-  flavour: 'watch' | 'check-only',
-  events: EventEmitter<{ watch: [] }>,
+  flavour: Exclude<HealthFlavour, 'none'>,
+  events: EventEmitter<HealthServerEvents>,
 ): void {
+  const checkOnly = { Check: healthService['Check'] } as unknown as ServiceDefinition;
+  if (flavour === 'check-hangs') {
+    server.addService(checkOnly, { Check: () => events.emit('check') });
+    return;
+  }
   const capture = {
     addService(_definition: unknown, implementation: UntypedServiceImplementation) {
-      const check = implementation['check'];
+      const check = implementation['check'] as (...args: unknown[]) => void;
+      const countedCheck = ((...args: unknown[]) => {
+        events.emit('check');
+        check(...args);
+      }) as UntypedHandleCall;
       if (flavour === 'check-only') {
-        const checkOnly = { Check: healthService['Check'] } as unknown as ServiceDefinition;
-        server.addService(checkOnly, { Check: check });
+        server.addService(checkOnly, { Check: countedCheck });
         return;
       }
-      const watch = implementation['watch'] as (call: unknown) => void;
-      const countedWatch = ((call: unknown) => {
+      const watch = implementation['watch'] as (
+        call: ServerWritableStream<unknown, unknown>,
+      ) => void;
+      const countedWatch = ((call: ServerWritableStream<unknown, unknown>) => {
         events.emit('watch');
+        call.on('cancelled', () => events.emit('watchCancelled'));
         watch(call);
       }) as UntypedHandleCall;
       server.addService(healthService as unknown as ServiceDefinition, {
-        Check: check,
+        Check: countedCheck,
         Watch: countedWatch,
       });
     },

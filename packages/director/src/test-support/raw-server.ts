@@ -1,5 +1,7 @@
-import { Client, Metadata, Server, ServerCredentials } from '@grpc/grpc-js';
-import type { ServiceDefinition, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import type { Client, ServiceDefinition, handleUnaryCall } from '@grpc/grpc-js';
+import { callRawUnary } from '@grpc-proxy/testing';
+import type { CallOutcome } from '@grpc-proxy/testing';
 import { HealthImplementation } from 'grpc-health-check';
 import { stopServer } from './health-server';
 
@@ -53,36 +55,20 @@ export async function startRawServer(name: string): Promise<RawServer> {
   };
 }
 
-/** Calls `Who` on a client; resolves to the answering server's name. */
-export function callWho(client: Client): Promise<string> {
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      '/test.Raw/Who',
-      identity,
-      identity,
-      Buffer.alloc(0),
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (error: ServiceError | null, response?: Buffer) =>
-        error ? reject(error) : resolve(String(response)),
-    ),
-  );
+const withDeadline = () => ({ options: { deadline: Date.now() + 10_000 } });
+
+/** Calls `Who` on a client; resolves to the answering server's name, rejects on an error status. */
+export async function callWho(client: Client): Promise<string> {
+  const outcome = await callRawUnary(client, '/test.Raw/Who', Buffer.alloc(0), withDeadline());
+  if (outcome.status.code !== status.OK) {
+    throw new Error(`Who ended with ${outcome.status.code}: ${outcome.status.details}`);
+  }
+  return String(outcome.responses[0]);
 }
 
-/** Asks for a `size`-byte response; resolves to the length received. */
-export function callBlob(client: Client, size: number): Promise<number> {
+/** Asks for a `size`-byte response (errors are in the outcome's status). */
+export function callBlob(client: Client, size: number): Promise<CallOutcome<Buffer>> {
   const request = Buffer.alloc(4);
   request.writeUInt32BE(size, 0);
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      '/test.Raw/Blob',
-      identity,
-      identity,
-      request,
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (error: ServiceError | null, response?: Buffer) =>
-        error ? reject(error) : resolve(response?.length ?? -1),
-    ),
-  );
+  return callRawUnary(client, '/test.Raw/Blob', request, withDeadline());
 }
