@@ -1,32 +1,30 @@
 import * as http2 from 'node:http2';
 import { status, type Client } from '@grpc/grpc-js';
+import { encodeMessage, encodeMessagePrefix } from '@grpc-proxy/codec';
+import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import {
   BackendProcess,
   FrameFlag,
   FrameType,
-  HealthyStream,
   ProxyProcess,
-  RawFrameConnection,
-  RawH2Session,
-  echoUnary,
   encodeFrame,
   frameErrorCode,
-  grpcFrame,
   grpcMessageOf,
   grpcRequestHeaders,
   grpcStatusOf,
-  hpackBlock,
+  messagesOf,
   probeClient,
   probeService,
+  requestHeadersFrame,
   type RawOutcome,
 } from '../src';
+import { expectEcho, finish, useHarness } from './support/use-harness';
 
 // One proxy and one backend for the whole file (each starts a process); every case checks that
 // a healthy call on another connection went through untouched and that the proxy still serves.
 let backend: BackendProcess;
 let proxy: ProxyProcess;
 let client: Client;
-let sessions: { close(): unknown }[] = [];
 
 beforeAll(async () => {
   backend = await BackendProcess.start();
@@ -40,25 +38,9 @@ afterAll(async () => {
   await backend?.stop();
 });
 
-afterEach(async () => {
-  await Promise.all(sessions.map((session) => session.close()));
-  sessions = [];
-});
-
-function rawSession(): RawH2Session {
-  const session = new RawH2Session(proxy.address);
-  sessions.push(session);
-  return session;
-}
-
-async function rawFrames(): Promise<RawFrameConnection> {
-  const connection = await RawFrameConnection.open(proxy.address);
-  sessions.push(connection);
-  return connection;
-}
-
+const h = useHarness();
 const UNARY = grpcRequestHeaders(probeService.Unary.path);
-const HELLO = grpcFrame(Buffer.from('hello'));
+const HELLO = encodeMessage(Buffer.from('hello'));
 
 /**
  * Runs `hostile` while a healthy bidi call on its own connection is open, then checks that the
@@ -66,14 +48,14 @@ const HELLO = grpcFrame(Buffer.from('hello'));
  * no uncaught exception on stderr.
  */
 async function besideHealthyCall<T>(hostile: () => Promise<T>): Promise<T> {
-  const healthy = new HealthyStream(client);
+  const healthy = openRawBidi(client, probeService.Bidi.path);
   try {
-    expect((await healthy.ping(Buffer.from('before'))).toString()).toBe('before');
+    await expectEcho(healthy, 'before');
     const result = await hostile();
-    expect((await healthy.ping(Buffer.from('after'))).toString()).toBe('after');
-    expect((await healthy.finish()).code).toBe(status.OK);
-    const next = await echoUnary(client, Buffer.from('next'));
-    expect([next.code, next.response?.toString()]).toEqual([status.OK, 'next']);
+    await expectEcho(healthy, 'after');
+    expect(await finish(healthy)).toBe(status.OK);
+    const next = await callRawUnary(client, probeService.Unary.path, Buffer.from('next'));
+    expect([next.status.code, next.responses.map(String)]).toEqual([status.OK, ['next']]);
     expect(proxy.process.running).toBe(true);
     expect(proxy.process.stderr).not.toMatch(/uncaught|unhandled/i);
     expect(
@@ -81,7 +63,7 @@ async function besideHealthyCall<T>(hostile: () => Promise<T>): Promise<T> {
     ).toEqual([]);
     return result;
   } finally {
-    healthy.cancel();
+    healthy.call.cancel();
   }
 }
 
@@ -92,9 +74,9 @@ function statusAndMessage(outcome: RawOutcome): [number | undefined, string | un
 describe('hostile input from a raw node:http2 client', () => {
   it('answers a wrong content-type with HTTP 415 and no gRPC status (gRPC over HTTP/2 spec)', async () => {
     const outcome = await besideHealthyCall(() =>
-      rawSession().request({ ...UNARY, 'content-type': 'text/plain' }, (stream) =>
-        stream.end(HELLO),
-      ),
+      h
+        .h2Session(proxy.address)
+        .request({ ...UNARY, 'content-type': 'text/plain' }, (stream) => stream.end(HELLO)),
     );
     expect(outcome.headers?.[':status']).toBe(415);
     expect(outcome.trailers).toBeUndefined();
@@ -105,7 +87,7 @@ describe('hostile input from a raw node:http2 client', () => {
   it('answers a missing content-type with HTTP 415', async () => {
     const { 'content-type': _dropped, ...headers } = UNARY;
     const outcome = await besideHealthyCall(() =>
-      rawSession().request(headers, (stream) => stream.end(HELLO)),
+      h.h2Session(proxy.address).request(headers, (stream) => stream.end(HELLO)),
     );
     expect(outcome.headers?.[':status']).toBe(415);
     expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
@@ -114,9 +96,9 @@ describe('hostile input from a raw node:http2 client', () => {
   it('drops a truncated trailing message: the backend sees a half-close without a request', async () => {
     // grpc-js discards a partial message at end of stream; the unary backend then answers
     // UNIMPLEMENTED "Received no request message", which the proxy passes on unchanged.
-    const truncated = grpcFrame(Buffer.alloc(10), { length: 100 });
+    const truncated = Buffer.concat([encodeMessagePrefix(100), Buffer.alloc(10)]);
     const outcome = await besideHealthyCall(() =>
-      rawSession().request(UNARY, (stream) => stream.end(truncated)),
+      h.h2Session(proxy.address).request(UNARY, (stream) => stream.end(truncated)),
     );
     expect(statusAndMessage(outcome)).toEqual([
       status.UNIMPLEMENTED,
@@ -128,9 +110,11 @@ describe('hostile input from a raw node:http2 client', () => {
   it('rejects a 4 GiB length prefix with RESOURCE_EXHAUSTED at once, without buffering it', async () => {
     // The stream stays open: the proxy must refuse on the prefix alone (limit 64 MiB by default).
     const outcome = await besideHealthyCall(() =>
-      rawSession().request(UNARY, (stream) =>
-        stream.write(grpcFrame(Buffer.alloc(16), { length: 0xffffffff })),
-      ),
+      h
+        .h2Session(proxy.address)
+        .request(UNARY, (stream) =>
+          stream.write(Buffer.concat([encodeMessagePrefix(0xffffffff), Buffer.alloc(16)])),
+        ),
     );
     expect(statusAndMessage(outcome)).toEqual([
       status.RESOURCE_EXHAUSTED,
@@ -140,9 +124,11 @@ describe('hostile input from a raw node:http2 client', () => {
 
   it('rejects a compressed message with an unknown grpc-encoding with UNIMPLEMENTED', async () => {
     const outcome = await besideHealthyCall(() =>
-      rawSession().request({ ...UNARY, 'grpc-encoding': 'x-unknown' }, (stream) =>
-        stream.end(grpcFrame(Buffer.from('hello'), { compressed: true })),
-      ),
+      h
+        .h2Session(proxy.address)
+        .request({ ...UNARY, 'grpc-encoding': 'x-unknown' }, (stream) =>
+          stream.end(encodeMessage(Buffer.from('hello'), { compressed: true })),
+        ),
     );
     expect(statusAndMessage(outcome)).toEqual([
       status.UNIMPLEMENTED,
@@ -152,40 +138,27 @@ describe('hostile input from a raw node:http2 client', () => {
 
   it('drops invalid metadata keys and values and forwards the call with the valid ones', async () => {
     const outcome = await besideHealthyCall(() =>
-      rawSession().request(
+      h.h2Session(proxy.address).request(
         {
           ...grpcRequestHeaders(probeService.Metadata.path),
           'x~weird': 'key with a character gRPC forbids',
           'x-latin1': 'caf\xe9',
           'x-valid': 'yes',
         },
-        (stream) => stream.end(grpcFrame(Buffer.alloc(0))),
+        (stream) => stream.end(encodeMessage(Buffer.alloc(0))),
       ),
     );
     expect(grpcStatusOf(outcome)).toBe(status.OK);
-    const seen = JSON.parse(outcome.data.subarray(5).toString('utf8')) as Record<string, unknown>;
+    const [answer] = messagesOf(outcome);
+    const seen = JSON.parse(answer.toString('utf8')) as Record<string, unknown>;
     expect(seen['x-valid']).toEqual(['yes']);
     expect(Object.keys(seen)).not.toContain('x~weird');
     expect(Object.keys(seen)).not.toContain('x-latin1');
   });
 
   it('resets a stream whose header name is not lower-case with PROTOCOL_ERROR', async () => {
-    const connection = await rawFrames();
-    connection.send(
-      encodeFrame(
-        FrameType.HEADERS,
-        FrameFlag.END_HEADERS,
-        1,
-        hpackBlock([
-          [':method', 'POST'],
-          [':path', probeService.Unary.path],
-          [':scheme', 'http'],
-          [':authority', 'e2e'],
-          ['content-type', 'application/grpc'],
-          ['X-Upper', 'v'],
-        ]),
-      ),
-    );
+    const connection = await h.rawFrames(proxy.address);
+    connection.send(requestHeadersFrame(1, probeService.Unary.path, [['X-Upper', 'v']]));
     const reset = await besideHealthyCall(() =>
       connection.waitForFrame((frame) => frame.type === FrameType.RST_STREAM, 10000),
     );
@@ -199,9 +172,9 @@ describe('hostile input from a raw node:http2 client', () => {
 
   it('refuses a 64 KiB header with RST_STREAM(REFUSED_STREAM) (header list over the limit)', async () => {
     const outcome = await besideHealthyCall(() =>
-      rawSession().request({ ...UNARY, 'x-big': 'a'.repeat(64 * 1024) }, (stream) =>
-        stream.end(HELLO),
-      ),
+      h
+        .h2Session(proxy.address)
+        .request({ ...UNARY, 'x-big': 'a'.repeat(64 * 1024) }, (stream) => stream.end(HELLO)),
     );
     expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
     expect(outcome.headers).toBeUndefined();
@@ -211,7 +184,7 @@ describe('hostile input from a raw node:http2 client', () => {
     const headers: http2.OutgoingHttpHeaders = { ...UNARY };
     for (let i = 0; i < 1000; i++) headers[`x-h-${i}`] = 'v';
     const outcome = await besideHealthyCall(() =>
-      rawSession().request(headers, (stream) => stream.end(HELLO)),
+      h.h2Session(proxy.address).request(headers, (stream) => stream.end(HELLO)),
     );
     expect(outcome.rstCode).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
     expect(outcome.headers).toBeUndefined();
@@ -219,7 +192,7 @@ describe('hostile input from a raw node:http2 client', () => {
 
   it('cancels the backend call when the client sends RST_STREAM mid-call', async () => {
     const before = backend.events().length;
-    const session = rawSession();
+    const session = h.h2Session(proxy.address);
     const outcome = await besideHealthyCall(async () => {
       const closed = session.request(grpcRequestHeaders(probeService.Hang.path), (stream) => {
         stream.write(HELLO);
@@ -246,38 +219,24 @@ describe('hostile input from a raw node:http2 client', () => {
   });
 
   it('finishes a call in flight after the client sends GOAWAY', async () => {
-    const session = rawSession();
+    const session = h.h2Session(proxy.address);
     const outcome = await besideHealthyCall(() =>
       session.request(grpcRequestHeaders(probeService.Bidi.path), (stream) => {
-        stream.write(grpcFrame(Buffer.from('one')));
+        stream.write(encodeMessage(Buffer.from('one')));
         stream.once('data', () => {
           session.session.goaway(http2.constants.NGHTTP2_NO_ERROR);
-          stream.end(grpcFrame(Buffer.from('two')));
+          stream.end(encodeMessage(Buffer.from('two')));
         });
       }),
     );
     expect(grpcStatusOf(outcome)).toBe(status.OK);
-    expect(outcome.data).toEqual(
-      Buffer.concat([grpcFrame(Buffer.from('one')), grpcFrame(Buffer.from('two'))]),
-    );
+    expect(messagesOf(outcome).map(String)).toEqual(['one', 'two']);
   });
 
   it('answers DATA after END_STREAM with GOAWAY(STREAM_CLOSED) on that connection only', async () => {
-    const connection = await rawFrames();
+    const connection = await h.rawFrames(proxy.address);
     connection.send(
-      encodeFrame(
-        FrameType.HEADERS,
-        FrameFlag.END_HEADERS,
-        1,
-        hpackBlock([
-          [':method', 'POST'],
-          [':path', probeService.Unary.path],
-          [':scheme', 'http'],
-          [':authority', 'e2e'],
-          ['content-type', 'application/grpc'],
-          ['te', 'trailers'],
-        ]),
-      ),
+      requestHeadersFrame(1, probeService.Unary.path, [['te', 'trailers']]),
       encodeFrame(FrameType.DATA, FrameFlag.END_STREAM, 1, HELLO),
       encodeFrame(FrameType.DATA, 0, 1, HELLO),
     );

@@ -1,26 +1,18 @@
-import { Metadata, status, type Client, type StatusObject } from '@grpc/grpc-js';
-import { EchoRequest, createEchoClient, type EchoResponse } from '@grpc-proxy/testing';
+import { status, type StatusObject } from '@grpc/grpc-js';
+import { encodeMessage } from '@grpc-proxy/codec';
+import { callRawUnary, echoRequest, openBidi } from '@grpc-proxy/testing';
 import {
-  BackendProcess,
-  EchoCliProcess,
-  ProxyProcess,
-  RawH2Session,
-  echoUnary,
-  grpcFrame,
   grpcRequestHeaders,
   mib,
   rawUnary,
-  probeClient,
   probeService,
   sampleRss,
   type FloodRequest,
   type ProcessStats,
 } from '../src';
+import { useHarness } from './support/use-harness';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const h = useHarness();
 
 function report(line: string): void {
   process.stdout.write(`[e2e] ${line}\n`);
@@ -64,40 +56,29 @@ function heapAndBuffers(stats: ProcessStats): number {
 
 describe('load', () => {
   it('1 000 concurrent bidi streams through one proxy, 10 messages each, all echoed in order', async () => {
-    const echoServer = await EchoCliProcess.start();
-    cleanups.push(() => echoServer.process.stop());
-    const proxy = await ProxyProcess.start({ backend: echoServer.address });
-    cleanups.push(() => proxy.stop());
-    const client = createEchoClient(proxy.address);
-    cleanups.push(() => client.close());
+    const echoServer = await h.echoCli();
+    const proxy = await h.proxy({ backend: echoServer.address });
+    const client = h.echoClient(proxy.address);
 
     const STREAMS = 1000;
     const MESSAGES = 10;
     let open = 0;
     let maxOpen = 0;
-    const runStream = (stream: number) =>
-      new Promise<{ payloads: string[]; status: StatusObject }>((resolve) => {
-        const call = client.bidi(new Metadata());
-        open += 1;
-        maxOpen = Math.max(maxOpen, open);
-        const payloads: string[] = [];
-        // Lock-step: the next message goes after the previous echo, so all streams overlap.
-        const send = (index: number): void => {
-          if (index < MESSAGES) {
-            call.write(EchoRequest.fromPartial({ payload: Buffer.from(`s${stream}-m${index}`) }));
-          } else call.end();
-        };
-        call.on('data', (response: EchoResponse) => {
-          payloads.push(Buffer.from(response.payload).toString());
-          send(payloads.length);
-        });
-        call.on('error', () => undefined);
-        call.on('status', (result: StatusObject) => {
-          open -= 1;
-          resolve({ payloads, status: result });
-        });
-        send(0);
-      });
+    const runStream = async (stream: number) => {
+      const session = openBidi(client);
+      open += 1;
+      maxOpen = Math.max(maxOpen, open);
+      const payloads: string[] = [];
+      // Lock-step: the next message goes after the previous echo, so all streams overlap.
+      for (let index = 0; index < MESSAGES; index++) {
+        session.call.write(echoRequest({ payload: Buffer.from(`s${stream}-m${index}`) }));
+        payloads.push((await session.nextResponse()).payload.toString());
+      }
+      session.call.end();
+      const { status: result } = await session.outcome;
+      open -= 1;
+      return { payloads, status: result };
+    };
     const startedAt = performance.now();
     const results = await Promise.all(Array.from({ length: STREAMS }, (_, i) => runStream(i)));
     const elapsed = performance.now() - startedAt;
@@ -116,14 +97,12 @@ describe('load', () => {
   });
 
   it('slow consumer of a 256 MiB stream: proxy RSS and heap+buffers grow by less than 64 MiB', async () => {
-    const backend = await BackendProcess.start();
-    cleanups.push(() => backend.stop());
-    const proxy = await ProxyProcess.start({ backend: backend.address });
-    cleanups.push(() => proxy.stop());
-    const client: Client = probeClient(proxy.address);
-    cleanups.push(() => client.close());
+    const backend = await h.backend();
+    const proxy = await h.proxy({ backend: backend.address });
+    const client = h.probeClient(proxy.address);
     // Warm up the connections so their fixed buffers are in the baseline.
-    expect((await echoUnary(client, Buffer.from('warm'))).code).toBe(status.OK);
+    const warm = await callRawUnary(client, probeService.Unary.path, Buffer.from('warm'));
+    expect(warm.status.code).toBe(status.OK);
 
     const before = await proxy.stats();
     const rssPeak = sampleRss(proxy.process.pid, 10);
@@ -201,16 +180,13 @@ describe('load', () => {
   });
 
   it('100 000 unary calls: active handles back to baseline, heap after GC within 8 MiB', async () => {
-    const backend = await BackendProcess.start();
-    cleanups.push(() => backend.stop());
-    const proxy = await ProxyProcess.start({ backend: backend.address });
-    cleanups.push(() => proxy.stop());
+    const backend = await h.backend();
+    const proxy = await h.proxy({ backend: backend.address });
     // Four client connections, 32 calls in flight on each. The client is bare node:http2 so that
     // the proxy, not the test process, is the bottleneck.
-    const sessions = Array.from({ length: 4 }, () => new RawH2Session(proxy.address));
-    cleanups.push(() => Promise.all(sessions.map((session) => session.close())));
+    const sessions = Array.from({ length: 4 }, () => h.h2Session(proxy.address));
     const payload = Buffer.alloc(64, 7);
-    const request = grpcFrame(payload);
+    const request = encodeMessage(payload);
     const headers = grpcRequestHeaders(probeService.Unary.path);
     let failures = 0;
     const calls = async (total: number) =>

@@ -1,17 +1,7 @@
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { connect as netConnect } from 'node:net';
-
-/** Frames one gRPC message: flag byte, 4-byte big-endian length, payload. */
-export function grpcFrame(
-  payload: Buffer,
-  options: { compressed?: boolean; length?: number } = {},
-) {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt8(options.compressed ? 1 : 0, 0);
-  prefix.writeUInt32BE(options.length ?? payload.length, 1);
-  return Buffer.concat([prefix, payload]);
-}
+import { MessageDecoder } from '@grpc-proxy/codec';
 
 /** The headers a well-behaved gRPC client sends for `path`. */
 export function grpcRequestHeaders(path: string): http2.OutgoingHttpHeaders {
@@ -49,6 +39,14 @@ export function grpcStatusOf(outcome: RawOutcome): number | undefined {
 export function grpcMessageOf(outcome: RawOutcome): string | undefined {
   const value = outcome.trailers?.['grpc-message'] ?? outcome.headers?.['grpc-message'];
   return value === undefined ? undefined : decodeURIComponent(String(value));
+}
+
+/** The payloads of the gRPC messages in a raw outcome's DATA; throws if the framing is broken. */
+export function messagesOf(outcome: RawOutcome): Buffer[] {
+  const decoder = new MessageDecoder();
+  const messages = decoder.push(outcome.data).map((message) => message.payload);
+  decoder.end();
+  return messages;
 }
 
 /**

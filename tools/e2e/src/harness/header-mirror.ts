@@ -1,6 +1,6 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { grpcFrame } from './h2-client';
+import { encodeMessage } from '@grpc-proxy/codec';
 
 /**
  * A minimal gRPC backend on bare `node:http2` that records the request headers exactly as they
@@ -50,7 +50,7 @@ export class HeaderMirror {
         { waitForTrailers: true },
       );
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(grpcFrame(Buffer.from(JSON.stringify(headers))));
+      stream.end(encodeMessage(Buffer.from(JSON.stringify(headers))));
     });
   }
 

@@ -69,6 +69,32 @@ export function hpackBlock(headers: readonly (readonly [string, string])[]): Buf
 }
 
 /**
+ * A HEADERS frame opening stream `streamId` as a gRPC request for `path` (`:method`, `:path`,
+ * `:scheme`, `:authority`, `content-type`), followed by the `extra` fields as given: any name or
+ * value, even ones `node:http2` refuses to send. `flags` default to END_HEADERS alone.
+ */
+export function requestHeadersFrame(
+  streamId: number,
+  path: string,
+  extra: readonly (readonly [string, string])[],
+  flags: number = FrameFlag.END_HEADERS,
+): Buffer {
+  return encodeFrame(
+    FrameType.HEADERS,
+    flags,
+    streamId,
+    hpackBlock([
+      [':method', 'POST'],
+      [':path', path],
+      [':scheme', 'http'],
+      [':authority', 'e2e'],
+      ['content-type', 'application/grpc'],
+      ...extra,
+    ]),
+  );
+}
+
+/**
  * A hand-driven HTTP/2 client connection: the test writes frames byte for byte and reads the
  * frames the server answers with (their header blocks are not decoded). It answers the
  * server's SETTINGS with an ACK, as a real client must.
