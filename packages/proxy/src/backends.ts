@@ -1,14 +1,13 @@
-import type { ChannelOptions } from '@grpc/grpc-js';
 import {
   createBackend,
+  failover,
   healthChecked,
   roundRobin,
   type ComposedDirector,
-  type HealthCheckedSet,
   type HealthStatus,
   type OwnedBackend,
 } from '@grpc-proxy/director';
-import type { ProxyCall } from '@grpc-proxy/handler';
+import type { BackendChannelOptions } from '@grpc-proxy/handler';
 import type { ResolvedBackend } from './config/types';
 import { backendCredentials } from './tls';
 
@@ -36,7 +35,10 @@ export interface BackendGroup {
   close(): void;
 }
 
-/** The name a target gets in logs, metrics and `CallReport.backend`: `<backend>/<target>`. */
+/**
+ * The `Backend` name of one target of a backend, `<backend>/<target>`: what error messages, logs
+ * and `CallReport.backend` show (metrics label the two parts separately).
+ */
 export function memberName(backend: string, target: string): string {
   return `${backend}/${target}`;
 }
@@ -44,20 +46,21 @@ export function memberName(backend: string, target: string): string {
 /**
  * Builds one backend group from its config: a `createBackend` per target (with the backend's
  * TLS and the given channel options), `healthChecked` when health checking is on, and
- * `roundRobin` (or first-serving, for `first_healthy`) balancing over them.
+ * `roundRobin` (or `failover`, for `first_healthy`) balancing over them.
  */
 export function createBackendGroup(
   config: ResolvedBackend,
-  channelOptions: ChannelOptions,
+  channel: BackendChannelOptions,
   onHealthChange: (change: TargetHealthChange) => void,
 ): BackendGroup {
   const tls = backendCredentials(config.tls);
   const targetOf = new Map<OwnedBackend, string>();
   const members = config.targets.map((target) => {
     const member = createBackend(target, {
+      ...channel,
       name: memberName(config.name, target),
       credentials: tls.credentials,
-      channelOptions: { ...channelOptions, ...tls.channelOptions },
+      channelOptions: { ...channel.channelOptions, ...tls.channelOptions },
     });
     targetOf.set(member, target);
     return member;
@@ -82,17 +85,6 @@ export function createBackendGroup(
     const target = targetOf.get(member as OwnedBackend) ?? member.name;
     onHealthChange({ backend: config.name, target, status, previous });
   });
-  const director = config.balancing === 'round_robin' ? roundRobin(set) : firstServing(set);
+  const director = config.balancing === 'round_robin' ? roundRobin(set) : failover(set);
   return { name: config.name, director, ready: () => set.ready(), close: () => director.close() };
-}
-
-/** First-healthy balancing: every call goes to the set's first serving target, in config order. */
-function firstServing(set: HealthCheckedSet): ComposedDirector {
-  const director = ((call: ProxyCall) => set.route(call)) as ComposedDirector;
-  Object.defineProperties(director, {
-    name: { value: `firstServing(${set.name})` },
-    isAvailable: { value: () => set.isAvailable() },
-    close: { value: () => set.close() },
-  });
-  return director;
 }

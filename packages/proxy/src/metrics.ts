@@ -11,10 +11,11 @@ export interface ProxyMetricsOptions {
   /** Duration histogram buckets, in seconds. Default: 1 ms to 30 s, roughly ×2.5 apart. */
   durationBuckets?: number[];
   /**
-   * Most distinct `method` label values kept. Clients choose method names (the proxy forwards
-   * services it has never seen), so without a cap a client calling random names would grow the
-   * metrics, and the proxy's memory, without bound. Methods seen after the cap is reached are
-   * counted under {@link OTHER_METHOD_LABEL}. Default: 1000.
+   * Most distinct methods given their own `grpc_service` and `grpc_method` labels. Clients
+   * choose method names (the proxy forwards services it has never seen), so without a cap a
+   * client calling random names would grow the metrics, and the proxy's memory, without bound.
+   * Methods seen after the cap is reached are counted under {@link OTHER_METHOD_LABEL}.
+   * Default: 1000.
    */
   maxMethodLabels?: number;
 }
@@ -25,6 +26,13 @@ export interface ProxyMetrics {
   readonly registry: Registry;
   /** Pass to the handler as its call observer. */
   readonly observer: CallObserver;
+  /**
+   * Labels the calls served by the `Backend` named `backendName` (their `CallReport.backend`)
+   * with `backend` (the config's backend name) and `target`, the labels of
+   * {@link ProxyMetrics.setBackendHealth}. `startProxy` adds every target of the config. Calls
+   * of a backend never added are labelled with its name as `backend` and an empty `target`.
+   */
+  addTarget(backendName: string, backend: string, target: string): void;
   /** Records a backend target's health: 1 serving, 0 anything else. */
   setBackendHealth(backend: string, target: string, serving: boolean): void;
 }
@@ -44,108 +52,146 @@ export function codeName(code: number): string {
   return CODE_NAMES.get(code) ?? String(code);
 }
 
-/** The `method` label of calls whose method arrived after `maxMethodLabels` others. */
+/** The `grpc_service` and `grpc_method` labels of calls whose method came after `maxMethodLabels` others. */
 export const OTHER_METHOD_LABEL = '(other)';
 
+/** The `backend` and `target` labels of a call no backend served (rejected by the director or by a limit). */
+export const NO_BACKEND_LABEL = '(none)';
+
+interface MethodLabels {
+  readonly grpc_service: string;
+  readonly grpc_method: string;
+}
+
+interface TargetLabels {
+  readonly backend: string;
+  readonly target: string;
+}
+
+const OTHER_METHOD: MethodLabels = {
+  grpc_service: OTHER_METHOD_LABEL,
+  grpc_method: OTHER_METHOD_LABEL,
+};
+const NO_BACKEND: TargetLabels = { backend: NO_BACKEND_LABEL, target: NO_BACKEND_LABEL };
+
+/** `/pkg.Service/Method` as grpc-prometheus labels it: `pkg.Service` and `Method`. */
+function splitMethod(path: string): MethodLabels {
+  const slash = path.indexOf('/', 1);
+  return slash === -1
+    ? { grpc_service: '', grpc_method: path.replace(/^\//, '') }
+    : { grpc_service: path.slice(1, slash), grpc_method: path.slice(slash + 1) };
+}
+
 /**
- * Maps a method name to its label: itself while fewer than `max` distinct methods have been
- * seen, {@link OTHER_METHOD_LABEL} after that. A method keeps the label it got first, so a
- * call's start and end always agree.
+ * Maps a method path to its labels: its service and method while fewer than `max` distinct
+ * methods have been seen, {@link OTHER_METHOD_LABEL} for both after that. A method keeps the
+ * labels it got first, so a call's start and end always agree.
  */
-export function methodLabeler(max: number): (method: string) => string {
-  const known = new Set<string>();
-  return (method) => {
-    if (known.has(method)) return method;
-    if (known.size >= max) return OTHER_METHOD_LABEL;
-    known.add(method);
-    return method;
+function methodLabeler(max: number): (path: string) => MethodLabels {
+  const known = new Map<string, MethodLabels>();
+  return (path) => {
+    const labels = known.get(path);
+    if (labels !== undefined) return labels;
+    if (known.size >= max) return OTHER_METHOD;
+    const split = splitMethod(path);
+    known.set(path, split);
+    return split;
   };
 }
 
-/** The backend label of a call no backend served (rejected by the director or by a limit). */
-export const NO_BACKEND_LABEL = '(none)';
+const METHOD_LABELS = ['grpc_service', 'grpc_method'] as const;
+const CALL_LABELS = [...METHOD_LABELS, 'backend', 'target', 'grpc_code'] as const;
+const FLOW_LABELS = [...METHOD_LABELS, 'backend', 'target', 'direction'] as const;
 
 /**
- * Creates the proxy's metrics:
- * - `grpc_proxy_calls_total{method, backend, code}` — calls ended;
- * - `grpc_proxy_call_duration_seconds{method, backend, code}` — histogram, arrival to end;
- * - `grpc_proxy_calls_in_flight{method}` — calls started and not ended;
- * - `grpc_proxy_messages_total{method, backend, direction}` — `direction` is `from_client` or `to_client`;
- * - `grpc_proxy_bytes_total{method, backend, direction}` — payload bytes, framing excluded;
- * - `grpc_proxy_proxy_errors_total{method, code}` — statuses the proxy produced itself;
- * - `grpc_proxy_backend_healthy{backend, target}` — 1 serving, 0 not.
+ * Creates the proxy's metrics (the README's "Metrics" section lists them): calls ended, their
+ * durations, calls in flight, messages and bytes forwarded, calls the proxy failed itself, and
+ * the health of each backend target. `backend` is the config's backend name and `target` one of
+ * its targets on every series; methods are labelled `grpc_service` / `grpc_method` and status
+ * codes `grpc_code` (`OK`, `UNAVAILABLE`...), as the grpc-prometheus middlewares do.
  */
 export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetrics {
   const prefix = options.prefix ?? 'grpc_proxy_';
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
-  const registers = [registry];
-  const methodLabel = methodLabeler(options.maxMethodLabels ?? 1000);
-  const calls = new Counter({
-    name: `${prefix}calls_total`,
-    help: 'Calls ended, by method, backend and status code.',
-    labelNames: ['method', 'backend', 'code'],
-    registers,
+  const metric = <Label extends string>(name: string, help: string, labels: readonly Label[]) => ({
+    name: `${prefix}${name}`,
+    help,
+    labelNames: labels,
+    registers: [registry],
   });
+  const calls = new Counter(
+    metric('calls_total', 'Calls ended, by method, backend, target and status code.', CALL_LABELS),
+  );
   const duration = new Histogram({
-    name: `${prefix}call_duration_seconds`,
-    help: 'Time from a call arriving to its status being sent, by method, backend and status code.',
-    labelNames: ['method', 'backend', 'code'],
+    ...metric(
+      'call_duration_seconds',
+      'Time from a call arriving to its status being sent, by method, backend, target and status code.',
+      CALL_LABELS,
+    ),
     buckets: options.durationBuckets ?? DEFAULT_BUCKETS,
-    registers,
   });
-  const inFlight = new Gauge({
-    name: `${prefix}calls_in_flight`,
-    help: 'Calls started and not yet ended, by method.',
-    labelNames: ['method'],
-    registers,
-  });
-  const messages = new Counter({
-    name: `${prefix}messages_total`,
-    help: 'Messages forwarded, by method, backend and direction (from_client, to_client).',
-    labelNames: ['method', 'backend', 'direction'],
-    registers,
-  });
-  const bytes = new Counter({
-    name: `${prefix}bytes_total`,
-    help: 'Payload bytes forwarded (gRPC framing excluded), by method, backend and direction.',
-    labelNames: ['method', 'backend', 'direction'],
-    registers,
-  });
-  const proxyErrors = new Counter({
-    name: `${prefix}proxy_errors_total`,
-    help: 'Statuses produced by the proxy itself (no route, backend unreachable, limits), by method and code.',
-    labelNames: ['method', 'code'],
-    registers,
-  });
-  const backendHealthy = new Gauge({
-    name: `${prefix}backend_healthy`,
-    help: 'Health of each backend target: 1 serving, 0 not serving or unreachable.',
-    labelNames: ['backend', 'target'],
-    registers,
-  });
+  const inFlight = new Gauge(
+    metric('calls_in_flight', 'Calls started and not yet ended, by method.', METHOD_LABELS),
+  );
+  const messages = new Counter(
+    metric(
+      'messages_total',
+      'Messages forwarded, by method, backend, target and direction (from_client, to_client).',
+      FLOW_LABELS,
+    ),
+  );
+  const bytes = new Counter(
+    metric(
+      'bytes_total',
+      'Payload bytes forwarded (gRPC framing excluded), by method, backend, target and direction.',
+      FLOW_LABELS,
+    ),
+  );
+  const failedInProxy = new Counter(
+    metric(
+      'calls_failed_in_proxy_total',
+      'Calls whose status the proxy produced itself (no route, backend unreachable, limits), by method, backend, target and status code.',
+      CALL_LABELS,
+    ),
+  );
+  const backendHealthy = new Gauge(
+    metric(
+      'backend_healthy',
+      'Health of each backend target: 1 serving, 0 not serving or unreachable.',
+      ['backend', 'target'],
+    ),
+  );
+
+  const methodLabels = methodLabeler(options.maxMethodLabels ?? 1000);
+  const targets = new Map<string, TargetLabels>();
+  const targetLabels = (name: string | undefined): TargetLabels =>
+    name === undefined ? NO_BACKEND : (targets.get(name) ?? { backend: name, target: '' });
 
   const observer: CallObserver = {
     onCallStart(info: CallStartInfo) {
-      inFlight.inc({ method: methodLabel(info.method) });
+      inFlight.inc(methodLabels(info.method));
     },
     onCallEnd(report: CallReport) {
-      const method = methodLabel(report.method);
-      const backend = report.backend ?? NO_BACKEND_LABEL;
-      const code = codeName(report.code);
-      inFlight.dec({ method });
-      calls.inc({ method, backend, code });
-      duration.observe({ method, backend, code }, report.durationMs / 1000);
-      messages.inc({ method, backend, direction: 'from_client' }, report.messagesFromClient);
-      messages.inc({ method, backend, direction: 'to_client' }, report.messagesToClient);
-      bytes.inc({ method, backend, direction: 'from_client' }, report.bytesFromClient);
-      bytes.inc({ method, backend, direction: 'to_client' }, report.bytesToClient);
-      if (report.proxyError) proxyErrors.inc({ method, code });
+      const method = methodLabels(report.method);
+      const where = { ...method, ...targetLabels(report.backend) };
+      const ended = { ...where, grpc_code: codeName(report.code) };
+      inFlight.dec(method);
+      calls.inc(ended);
+      duration.observe(ended, report.durationMs / 1000);
+      messages.inc({ ...where, direction: 'from_client' }, report.messagesFromClient);
+      messages.inc({ ...where, direction: 'to_client' }, report.messagesToClient);
+      bytes.inc({ ...where, direction: 'from_client' }, report.bytesFromClient);
+      bytes.inc({ ...where, direction: 'to_client' }, report.bytesToClient);
+      if (report.proxyError) failedInProxy.inc(ended);
     },
   };
   return {
     registry,
     observer,
+    addTarget(backendName, backend, target) {
+      targets.set(backendName, { backend, target });
+    },
     setBackendHealth(backend, target, serving) {
       backendHealthy.set({ backend, target }, serving ? 1 : 0);
     },

@@ -8,7 +8,8 @@ import {
 import { parseConfig } from './config/load';
 import { createLogger } from './logging';
 import type { TargetHealthChange } from './backends';
-import { backendChannelOptions, serverOptionsFor, startProxy, type ProxyHandle } from './proxy';
+import { limitOptions } from './limits';
+import { startProxy, type ProxyHandle } from './proxy';
 import { unaryEcho } from './test-support/echo-calls';
 
 describe('startProxy', () => {
@@ -121,6 +122,16 @@ backends:
     expect(metrics).toContain(
       `grpc_proxy_backend_healthy{backend="pool",target="${backends[1].address}"} 1`,
     );
+    // The call series carry the same backend and target labels as the health gauge.
+    const echoCalls = 'grpc_service="grpc_proxy.testing.v1.EchoService",grpc_method="Echo"';
+    for (const [target, count] of [
+      [backends[0].address, 2],
+      [backends[1].address, 5],
+    ]) {
+      expect(metrics).toContain(
+        `grpc_proxy_calls_total{${echoCalls},backend="pool",target="${target}",grpc_code="OK"} ${count}`,
+      );
+    }
   });
 
   it('sends every call to the first serving target with first_healthy, and says when none serves', async () => {
@@ -174,30 +185,23 @@ limits: { maxMessageBytes: 1000 }
   });
 });
 
-describe('server and channel options from the limits', () => {
-  it('maps every limit to its grpc-js option', () => {
-    const config = parseConfig(
-      'backends: [{ name: a, targets: [x:1] }]\nlimits: { maxMessageBytes: 5000, maxConcurrentStreams: 7, keepalive: { timeMs: 30000, timeoutMs: 9000 } }',
-      'x',
-      '/',
-    );
-    expect(serverOptionsFor(config)).toEqual({
-      'grpc.max_send_message_length': 5000,
-      'grpc.max_receive_message_length': 5000,
-      'grpc.max_concurrent_streams': 7,
-      'grpc.keepalive_time_ms': 30000,
-      'grpc.keepalive_timeout_ms': 9000,
+describe('limitOptions', () => {
+  it('passes the message limit as typed options and the rest as grpc-js keys', () => {
+    const limits = {
+      maxMessageBytes: 5000,
+      maxConcurrentStreams: 7,
+      keepalive: { timeMs: 30000, timeoutMs: 9000 },
+    };
+    const keepalive = { 'grpc.keepalive_time_ms': 30000, 'grpc.keepalive_timeout_ms': 9000 };
+    expect(limitOptions(limits)).toEqual({
+      messages: { maxReceiveMessageLength: 5000, maxSendMessageLength: 5000 },
+      channelOptions: keepalive,
+      serverOptions: { ...keepalive, 'grpc.max_concurrent_streams': 7 },
     });
-    expect(backendChannelOptions(config)).toEqual({
-      'grpc.max_send_message_length': 5000,
-      'grpc.max_receive_message_length': 5000,
-      'grpc.keepalive_time_ms': 30000,
-      'grpc.keepalive_timeout_ms': 9000,
-    });
-    const defaults = parseConfig('backends: [{ name: a, targets: [x:1] }]', 'x', '/');
-    expect(serverOptionsFor(defaults)).toEqual({
-      'grpc.max_send_message_length': 64 * 1024 * 1024,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    expect(limitOptions({ maxMessageBytes: 1, keepalive: {} })).toEqual({
+      messages: { maxReceiveMessageLength: 1, maxSendMessageLength: 1 },
+      channelOptions: {},
+      serverOptions: {},
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Server, type ChannelOptions, type ServerOptions } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { createProxyServer, type StreamDirector } from '@grpc-proxy/handler';
 import type { Logger } from 'pino';
 import {
@@ -11,6 +11,7 @@ import { createCallTracker, type CallTracker } from './call-tracker';
 import { createConfigDirector } from './config-director';
 import type { ResolvedProxyConfig } from './config/types';
 import { startAdminServer, type AdminServer } from './admin';
+import { limitOptions } from './limits';
 import { combineObservers, createCallLogger, createLogger } from './logging';
 import { createProxyMetrics, type ProxyMetrics } from './metrics';
 import { compileRoutes } from './routing';
@@ -60,31 +61,6 @@ export interface ProxyHandle {
   close(drainTimeoutMs?: number): Promise<DrainSummary>;
   /** During a drain, ends the calls still running now instead of at the timeout. */
   endRunningCalls(): void;
-}
-
-/** Channel options of every backend channel, from the config's limits. */
-export function backendChannelOptions(config: ResolvedProxyConfig): ChannelOptions {
-  const { maxMessageBytes, keepalive } = config.limits;
-  return {
-    'grpc.max_send_message_length': maxMessageBytes,
-    'grpc.max_receive_message_length': maxMessageBytes,
-    ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
-    ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
-  };
-}
-
-/** grpc-js server options from the config's limits. */
-export function serverOptionsFor(config: ResolvedProxyConfig): ServerOptions {
-  const { maxMessageBytes, maxConcurrentStreams, keepalive } = config.limits;
-  return {
-    'grpc.max_send_message_length': maxMessageBytes,
-    'grpc.max_receive_message_length': maxMessageBytes,
-    ...(maxConcurrentStreams !== undefined && {
-      'grpc.max_concurrent_streams': maxConcurrentStreams,
-    }),
-    ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
-    ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
-  };
 }
 
 function bind(server: Server, address: string, config: ResolvedProxyConfig): Promise<string> {
@@ -159,15 +135,15 @@ async function drain(
   return { inFlightAtStart, endedByProxy };
 }
 
-/** A deadline that resolves after `ms`, or at once when `now()` is called. */
-function drainDeadline(ms: number): { promise: Promise<void>; now(): void; clear(): void } {
+/** A deadline that resolves after `ms`, or at once when `expireNow()` is called. */
+function drainDeadline(ms: number): { promise: Promise<void>; expireNow(): void; clear(): void } {
   let timer: NodeJS.Timeout | undefined;
-  let now = () => undefined as void;
+  let expire = () => undefined as void;
   const promise = new Promise<void>((resolve) => {
-    now = resolve;
+    expire = resolve;
     timer = setTimeout(resolve, ms);
   });
-  return { promise, now: () => now(), clear: () => clearTimeout(timer) };
+  return { promise, expireNow: () => expire(), clear: () => clearTimeout(timer) };
 }
 
 /**
@@ -185,14 +161,17 @@ export async function startProxy(
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const metrics = options.metrics ?? createProxyMetrics();
   const onHealthChange = healthReporter(metrics, logger, options.onHealthChange);
-  const channelOptions = backendChannelOptions(config);
+  const limits = limitOptions(config.limits);
+  const channel = { ...limits.messages, channelOptions: limits.channelOptions };
   const groups = config.backends.map((backend) =>
-    createBackendGroup(backend, channelOptions, onHealthChange),
+    createBackendGroup(backend, channel, onHealthChange),
   );
   for (const backend of config.backends) {
-    // Health-checked targets count as down until their first SERVING answer.
-    if (backend.healthCheck)
-      backend.targets.forEach((target) => metrics.setBackendHealth(backend.name, target, false));
+    for (const target of backend.targets) {
+      metrics.addTarget(memberName(backend.name, target), backend.name, target);
+      // Health-checked targets count as down until their first SERVING answer.
+      if (backend.healthCheck) metrics.setBackendHealth(backend.name, target, false);
+    }
   }
   const director = createConfigDirector(
     compileRoutes(config.routes, config.defaultBackend),
@@ -206,12 +185,11 @@ export async function startProxy(
   try {
     server = createProxyServer({
       director,
-      maxReceiveMessageLength: config.limits.maxMessageBytes,
-      maxSendMessageLength: config.limits.maxMessageBytes,
+      ...limits.messages,
       metadata: { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor },
       observer: combineObservers(metrics.observer, createCallLogger(logger)),
       // The tracker first, so that it sees every call (and can end it at the drain timeout).
-      serverOptions: { ...serverOptionsFor(config), interceptors: [tracker.interceptor] },
+      serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },
     });
   } catch (error) {
     groups.forEach((group) => group.close());
@@ -267,7 +245,7 @@ export async function startProxy(
       return closing;
     },
     endRunningCalls() {
-      deadline?.now();
+      deadline?.expireNow();
     },
   };
 }
