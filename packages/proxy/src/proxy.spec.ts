@@ -1,6 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import {
+  callEcho,
   createEchoClient,
+  echoRequest,
   startEchoServer,
   type EchoServerHandle,
   type EchoServiceClient,
@@ -10,7 +12,6 @@ import { createLogger } from './logging';
 import type { TargetHealthChange } from './backends';
 import { limitOptions } from './limits';
 import { startProxy, type ProxyHandle } from './proxy';
-import { unaryEcho } from './test-support/echo-calls';
 
 describe('startProxy', () => {
   let backends: EchoServerHandle[] = [];
@@ -61,10 +62,12 @@ metadata: { strip: [x-tenant] }
     );
     const tenant = new Metadata();
     tenant.set('x-tenant', 'blue');
-    const routed = await unaryEcho(echo, { echoMetadata: true }, tenant);
-    expect(routed.response?.serverName).toBe('blue');
-    expect(routed.response?.requestMetadata.map((entry) => entry.key)).not.toContain('x-tenant');
-    expect((await unaryEcho(echo)).response?.serverName).toBe('main');
+    const routed = await callEcho(echo, echoRequest({ echoMetadata: true }), { metadata: tenant });
+    expect(routed.responses[0]?.serverName).toBe('blue');
+    expect(routed.responses[0]?.requestMetadata.map((entry) => entry.key)).not.toContain(
+      'x-tenant',
+    );
+    expect((await callEcho(echo, echoRequest())).responses[0]?.serverName).toBe('main');
   });
 
   it('answers UNIMPLEMENTED when no route matches and there is no default', async () => {
@@ -76,8 +79,8 @@ routes: [{ service: acme.Other, backend: a }, { method: /acme.X/Y, backend: b }]
 `,
       ['a', 'b'],
     );
-    const { error } = await unaryEcho(echo);
-    expect([error?.code, error?.details]).toEqual([
+    const { status: ended } = await callEcho(echo, echoRequest());
+    expect([ended.code, ended.details]).toEqual([
       status.UNIMPLEMENTED,
       'grpc-proxy: no route for /grpc_proxy.testing.v1.EchoService/Echo',
     ]);
@@ -95,7 +98,7 @@ backends:
     const names = async (count: number) => {
       const served: string[] = [];
       for (let i = 0; i < count; i++)
-        served.push((await unaryEcho(echo)).response?.serverName ?? 'error');
+        served.push((await callEcho(echo, echoRequest())).responses[0]?.serverName ?? 'error');
       return served.sort();
     };
     expect(await names(4)).toEqual(['a', 'a', 'b', 'b']);
@@ -143,7 +146,9 @@ backends:
 `,
       ['a', 'b'],
     );
-    for (let i = 0; i < 3; i++) expect((await unaryEcho(echo)).response?.serverName).toBe('a');
+    for (let i = 0; i < 3; i++) {
+      expect((await callEcho(echo, echoRequest())).responses[0]?.serverName).toBe('a');
+    }
     const bothDown = new Promise<void>((resolve) => {
       onHealthChange = () =>
         healthChanges.filter((change) => change.status === 'NOT_SERVING').length === 2 && resolve();
@@ -152,9 +157,9 @@ backends:
     backends[1].setHealth('', 'NOT_SERVING');
     await bothDown;
     expect(proxy?.notReadyReason()).toBe('no serving target in backend pool');
-    const { error } = await unaryEcho(echo);
-    expect(error?.code).toBe(status.UNAVAILABLE);
-    expect(error?.details).toMatch(
+    const { status: ended } = await callEcho(echo, echoRequest());
+    expect(ended.code).toBe(status.UNAVAILABLE);
+    expect(ended.details).toMatch(
       /^grpc-proxy: no backend available for \/grpc_proxy.testing.v1.EchoService\/Echo in pool /,
     );
   });
@@ -169,11 +174,11 @@ limits: { maxMessageBytes: 1000 }
 `,
       ['a'],
     );
-    const { response } = await unaryEcho(echo, { echoMetadata: true });
+    const [response] = (await callEcho(echo, echoRequest({ echoMetadata: true }))).responses;
     const forwarded = response?.requestMetadata.filter((entry) => entry.key === 'x-forwarded-for');
     expect(forwarded?.map((entry) => entry.value)).toEqual(['127.0.0.1']);
-    const { error } = await unaryEcho(echo, { payload: Buffer.alloc(2000) });
-    expect(error?.code).toBe(status.RESOURCE_EXHAUSTED);
+    const tooBig = await callEcho(echo, echoRequest({ payload: Buffer.alloc(2000) }));
+    expect(tooBig.status.code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
   it('reports draining as not ready', async () => {

@@ -1,15 +1,7 @@
 import * as path from 'node:path';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
 import { HEALTH_CHECK_DEFAULTS } from '@grpc-proxy/director';
-import type {
-  BackendConfig,
-  ProxyConfig,
-  ResolvedBackend,
-  ResolvedHealthCheck,
-  ResolvedProxyConfig,
-  ResolvedRoute,
-  RouteConfig,
-} from './types';
+import type * as Config from './types';
 
 /**
  * Defaults applied by {@link resolveConfig}. The message limit is codec's and the health-check
@@ -35,14 +27,14 @@ function resolveFile(baseDir: string, file: string): string {
 }
 
 function resolveHealthCheck(
-  healthCheck: BackendConfig['healthCheck'],
-): ResolvedHealthCheck | undefined {
+  healthCheck: Config.BackendConfig['healthCheck'],
+): Config.ResolvedHealthCheck | undefined {
   if (healthCheck === undefined || healthCheck === false) return undefined;
   const given = healthCheck === true ? {} : healthCheck;
   return { ...CONFIG_DEFAULTS.healthCheck, ...given };
 }
 
-function resolveBackend(backend: BackendConfig, baseDir: string): ResolvedBackend {
+function resolveBackend(backend: Config.BackendConfig, baseDir: string): Config.ResolvedBackend {
   const tls = backend.tls && {
     ...backend.tls,
     ...(backend.tls.ca !== undefined && { ca: resolveFile(baseDir, backend.tls.ca) }),
@@ -59,7 +51,7 @@ function resolveBackend(backend: BackendConfig, baseDir: string): ResolvedBacken
   };
 }
 
-function resolveRoute(route: RouteConfig): ResolvedRoute {
+function resolveRoute(route: Config.RouteConfig): Config.ResolvedRoute {
   const { metadata, ...conditions } = route;
   if (!metadata) return conditions;
   const lists = Object.entries(metadata).map(([key, value]) => [
@@ -73,10 +65,13 @@ function resolveRoute(route: RouteConfig): ResolvedRoute {
  * Applies every default and makes TLS file paths absolute (relative to `baseDir`, the config
  * file's directory). Pure: reads no files. Expects a config that passed `validateConfig`.
  */
-export function resolveConfig(config: ProxyConfig, baseDir: string): ResolvedProxyConfig {
+export function resolveConfig(
+  config: Config.ProxyConfig,
+  baseDir: string,
+): Config.ResolvedProxyConfig {
   const onlyBackend = config.backends.length === 1 ? config.backends[0].name : undefined;
   const defaultBackend = config.defaultBackend ?? onlyBackend;
-  const resolved: ResolvedProxyConfig = {
+  const resolved: Config.ResolvedProxyConfig = {
     listen: ([] as string[]).concat(config.listen ?? CONFIG_DEFAULTS.listen),
     backends: config.backends.map((backend) => resolveBackend(backend, baseDir)),
     routes: (config.routes ?? []).map(resolveRoute),
