@@ -13,19 +13,19 @@ import { backendCredentials } from './tls';
 
 /** A health change of one target of a backend. */
 export interface TargetHealthChange {
-  /** The backend's config name. */
+  /** The backend's config name (the `backend` label of the metrics). */
   readonly backend: string;
-  /** The target whose status changed. */
+  /** The target, as the config lists it (the `target` label). */
   readonly target: string;
-  /** The new status. */
+  /** What the target's health is now; only `SERVING` takes calls. */
   readonly status: HealthStatus;
-  /** The status before. */
+  /** What it was before this change (`UNKNOWN` before the first answer). */
   readonly previous: HealthStatus;
 }
 
 /** A config backend made real: its targets' channels, health checking and balancing. */
 export interface BackendGroup {
-  /** The config name. */
+  /** The backend's config name. */
   readonly name: string;
   /** Routes a call to one target of the group. */
   readonly director: ComposedDirector;

@@ -1,3 +1,4 @@
+import type { status } from '@grpc/grpc-js';
 import type { CallReport } from '@grpc-proxy/handler';
 import { createProxyMetrics, NO_BACKEND_LABEL, OTHER_METHOD_LABEL } from './metrics';
 
@@ -63,7 +64,7 @@ describe('createProxyMetrics', () => {
   it('labels calls without a backend or of an unknown one, and counts the calls the proxy failed', async () => {
     const metrics = createProxyMetrics({ processMetrics: false });
     metrics.observer.onCallEnd?.(report({ backend: undefined, code: 12, proxyError: true }));
-    metrics.observer.onCallEnd?.(report({ backend: 'elsewhere', code: 99 }));
+    metrics.observer.onCallEnd?.(report({ backend: 'elsewhere', code: 99 as status }));
     const none = `backend="${NO_BACKEND_LABEL}",target="${NO_BACKEND_LABEL}"`;
     expect(await samples(metrics, 'grpc_proxy_calls_total')).toEqual([
       `grpc_proxy_calls_total{${ECHO},${none},grpc_code="UNIMPLEMENTED"} 1`,

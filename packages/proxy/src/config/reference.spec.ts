@@ -11,6 +11,7 @@ import { validateConfig } from './validate';
 const ROOT = path.resolve(__dirname, '../../../..');
 
 interface SchemaNode {
+  readonly type?: unknown;
   readonly description?: string;
   readonly properties?: Readonly<Record<string, SchemaNode>>;
   readonly items?: SchemaNode;
