@@ -1,15 +1,9 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import {
-  callEcho,
-  createEchoClient,
-  echoRequest,
-  startEchoServer,
-  type EchoServerHandle,
-  type EchoServiceClient,
-} from '@grpc-proxy/testing';
+import { callEcho, createEchoClient, echoRequest, startEchoServer } from '@grpc-proxy/testing';
+import type { EchoServerHandle, EchoServiceClient } from '@grpc-proxy/testing';
+import type { TargetHealthChange } from './backends';
 import { parseConfig } from './config/load';
 import { createLogger } from './logging';
-import type { TargetHealthChange } from './backends';
 import { limitOptions } from './limits';
 import { startProxy, type ProxyHandle } from './proxy';
 
