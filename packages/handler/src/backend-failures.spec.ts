@@ -1,28 +1,13 @@
 import * as http2 from 'node:http2';
 import { status, type Client, type StatusObject } from '@grpc/grpc-js';
-import { createBackendClient } from './backend-client';
+import { collect, entries, eventually, raw, type CallOutcome } from './test-support/grpc-fixtures';
+import { useHarness } from './test-support/harness';
+import { respondWithMessage, startRawH2Backend } from './test-support/raw-h2-backend';
+import { ECHO } from './test-support/test-backend';
 
 // The copy of grpc-js the suite runs against (the matrix script redirects the import).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const grpcJsVersion = (require('@grpc/grpc-js/package.json') as { version: string }).version;
-import type { CallReport } from './contracts';
-import {
-  collect,
-  entries,
-  eventually,
-  raw,
-  rawClient,
-  type CallOutcome,
-  type RunningServer,
-} from './test-support/grpc-fixtures';
-import { useHarness } from './test-support/harness';
-import { startProxy } from './test-support/proxy-fixture';
-import {
-  respondWithMessage,
-  startRawH2Backend,
-  type RawH2Backend,
-} from './test-support/raw-h2-backend';
-import { ECHO } from './test-support/test-backend';
 
 /**
  * Opens a bidi call, waits for the first response message (so the backend's headers and that
@@ -45,50 +30,35 @@ async function callBrokenAfterFirstMessage(
 }
 
 describe('a backend that fails after its response headers', () => {
-  let backend: RawH2Backend;
   let stream: http2.ServerHttp2Stream | null = null;
-  let backendClient: Client;
-  let proxy: RunningServer;
-  let client: Client;
-  const reports: CallReport[] = [];
-
-  beforeEach(async () => {
-    reports.length = 0;
-    stream = null;
-    backend = await startRawH2Backend((incoming) => {
-      stream = incoming;
-      respondWithMessage(incoming, Buffer.from('first'));
-    });
-    backendClient = createBackendClient(backend.target);
-    proxy = await startProxy(() => ({ backend: backendClient }), {
-      observer: { onCallEnd: (report) => reports.push(report) },
-    });
-    client = rawClient(proxy.target);
+  const h = useHarness({
+    startBackend: () =>
+      startRawH2Backend((incoming) => {
+        stream = incoming;
+        respondWithMessage(incoming, Buffer.from('first'));
+      }),
   });
 
-  afterEach(async () => {
-    client.close();
-    backendClient.close();
-    await proxy.close();
-    await backend.close();
+  beforeEach(() => {
+    stream = null;
   });
 
   const prefix = (reason: string): string =>
-    `grpc-proxy: backend dns:127.0.0.1:${backend.port} ${reason}: `;
+    `grpc-proxy: backend dns:127.0.0.1:${h.backend.port} ${reason}: `;
 
   async function expectProxyFailure(
     breakBackend: (stream: http2.ServerHttp2Stream) => void,
     code: status,
     details: string,
   ): Promise<void> {
-    const outcome = await callBrokenAfterFirstMessage(client, '/raw.Service/Method', () =>
+    const outcome = await callBrokenAfterFirstMessage(h.client, '/raw.Service/Method', () =>
       breakBackend(stream!),
     );
     expect(entries(outcome.headers)['x-raw-header']).toEqual(['yes']);
     expect(outcome.responses).toEqual([Buffer.from('first')]);
     expect([outcome.status.code, outcome.status.details]).toEqual([code, details]);
-    await eventually(() => reports.length === 1, 'observer heard the end');
-    expect(reports[0]).toMatchObject({ code, details, proxyError: true, messagesToClient: 1 });
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code, details, proxyError: true, messagesToClient: 1 });
   }
 
   it('reports its connection closing as the proxy failing, with the code grpc-js gives it', async () => {
@@ -134,7 +104,7 @@ describe('a backend that fails after its response headers', () => {
   });
 
   it('passes a status the backend sent in its trailers unchanged, even without trailer metadata', async () => {
-    const outcome = await callBrokenAfterFirstMessage(client, '/raw.Service/Method', () => {
+    const outcome = await callBrokenAfterFirstMessage(h.client, '/raw.Service/Method', () => {
       stream!.once('wantTrailers', () =>
         stream!.sendTrailers({ 'grpc-status': '14', 'grpc-message': 'overloaded: try later' }),
       );
@@ -146,8 +116,8 @@ describe('a backend that fails after its response headers', () => {
       'overloaded: try later',
     ]);
     expect(entries(outcome.status.metadata)).toEqual({});
-    await eventually(() => reports.length === 1, 'observer heard the end');
-    expect(reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: false });
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: false });
   });
 });
 

@@ -6,18 +6,11 @@ import {
   type Client,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { createBackendClient } from './backend-client';
-import type { CallReport } from './contracts';
+import type { CallReport, Route } from './contracts';
 import { resolveHandlerOptions, type ProxyHandlerOptions } from './options';
-import {
-  collect,
-  eventually,
-  raw,
-  rawClient,
-  unaryCall,
-  type RunningServer,
-} from './test-support/grpc-fixtures';
-import { startProxy } from './test-support/proxy-fixture';
+import { createProxyServer } from './server';
+import { collect, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
+import { useBackend } from './test-support/harness';
 import { ECHO, startTestBackend, type TestBackend } from './test-support/test-backend';
 
 /** Resolves once `channel` is in `wanted` (it is asked to connect when idle); bounded by `limitMs`. */
@@ -51,79 +44,69 @@ async function channelLeftReady(channel: ChannelInterface, limitMs = 10_000): Pr
 const ECONNREFUSED_LAST_ERROR = /No connection established\. Last error: .*ECONNREFUSED/;
 
 describe('a backend channel that failed to connect', () => {
-  let backend: TestBackend | null = null;
+  /** The backend client has the default channel options of createBackendClient. */
+  const h = useBackend();
   let port = 0;
-  let backendClient: Client;
-  let proxy: RunningServer;
   let client: Client;
   const reports: CallReport[] = [];
   const releases: StatusObject[] = [];
   /** Routes the proxy's director gave: once it did, the call is waiting in the proxy. */
   let routesGiven = 0;
 
-  /** A proxy to a backend client of 127.0.0.1:`port` made with the default channel options. */
-  async function startProxyToPort(options: ProxyHandlerOptions): Promise<void> {
-    backendClient = createBackendClient(`127.0.0.1:${port}`);
-    proxy = await startProxy(
-      () => {
-        routesGiven++;
-        return { backend: backendClient, release: (final) => releases.push(final) };
-      },
-      { observer: { onCallEnd: (report) => reports.push(report) }, ...options },
-    );
-    client = rawClient(proxy.target);
-  }
-
-  /** Leaves `port` with nothing listening on it, and the backend channel in TRANSIENT_FAILURE. */
-  async function backendDown(): Promise<void> {
-    await backend?.close();
-    backend = null;
-    await channelState(backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
-  }
-
-  beforeEach(async () => {
+  beforeEach(() => {
     reports.length = 0;
     releases.length = 0;
     routesGiven = 0;
-    backend = await startTestBackend();
-    port = backend.port;
+    port = h.backend.port;
   });
 
-  afterEach(async () => {
-    client.close();
-    backendClient.close();
-    await proxy.close();
-    await backend?.close();
-    backend = null;
-  });
+  async function startProxy(options: ProxyHandlerOptions): Promise<void> {
+    const director = (): Route => {
+      routesGiven++;
+      return { backend: h.backendClient, release: (final) => releases.push(final) };
+    };
+    const observer = { onCallEnd: (report: CallReport) => reports.push(report) };
+    ({ client } = await h.serve(createProxyServer({ director, observer, ...options })));
+  }
+
+  /** Starts the proxy, then leaves `port` with nothing listening and the channel in TRANSIENT_FAILURE. */
+  async function startProxyToDownBackend(options: ProxyHandlerOptions): Promise<void> {
+    await startProxy(options);
+    await h.backend.close();
+    await channelState(h.backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
+  }
+
+  /** A backend on `port` again (closed after the test). */
+  async function backendBack(): Promise<TestBackend> {
+    h.backend = await startTestBackend(undefined, port);
+    return h.backend;
+  }
 
   it('fails fast naming the proxy while the backend is down, and the first call once it is back succeeds', async () => {
     // Generous window: on a loaded machine the channel's next attempt (<= 600 ms apart) may be late.
-    await startProxyToPort({ backendConnectTimeoutMs: 5000 });
+    await startProxy({ backendConnectTimeoutMs: 5000 });
     const up = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('up'));
     expect(up.status.code).toBe(status.OK);
 
-    await backend!.close();
-    backend = null;
-    await channelLeftReady(backendClient.getChannel());
+    await h.backend.close();
+    await channelLeftReady(h.backendClient.getChannel());
     // The channel lost its connection (IDLE): grpc-js tries once for this call and fails it.
     const down = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('down'));
     expect(down.status.code).toBe(status.UNAVAILABLE);
     expect(down.status.details).toMatch(
       new RegExp(`^grpc-proxy: backend dns:127\\.0\\.0\\.1:${port} unavailable: No connection`),
     );
-    await channelState(backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
+    await channelState(h.backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
 
     // Without waiting, grpc-js would fail this call at once: the channel is in TRANSIENT_FAILURE.
-    backend = await startTestBackend(undefined, port);
+    const backend = await backendBack();
     const back = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('back'));
     expect([back.status.code, back.responses]).toEqual([status.OK, [Buffer.from('echo:back')]]);
     expect(backend.seen.map((call) => call.method)).toEqual([`${ECHO}/Unary`]);
   });
 
   it('gives up after backendConnectTimeoutMs with UNAVAILABLE naming the proxy and the last error', async () => {
-    await startProxyToPort({ backendConnectTimeoutMs: 200 });
-    await backendDown();
+    await startProxyToDownBackend({ backendConnectTimeoutMs: 200 });
     const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
     expect(outcome.status.details).toMatch(
@@ -138,8 +121,7 @@ describe('a backend channel that failed to connect', () => {
   });
 
   it('does not wait when backendConnectTimeoutMs is 0: grpc-js fails the call at once', async () => {
-    await startProxyToPort({ backendConnectTimeoutMs: 0 });
-    await backendDown();
+    await startProxyToDownBackend({ backendConnectTimeoutMs: 0 });
     const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
     expect(outcome.status.details).toMatch(
@@ -149,8 +131,7 @@ describe('a backend channel that failed to connect', () => {
   });
 
   it('never waits beyond the call deadline', async () => {
-    await startProxyToPort({ backendConnectTimeoutMs: 60_000 });
-    await backendDown();
+    await startProxyToDownBackend({ backendConnectTimeoutMs: 60_000 });
     const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
       deadline: Date.now() + 300,
     });
@@ -160,8 +141,7 @@ describe('a backend channel that failed to connect', () => {
   });
 
   it('stops waiting when the client cancels, and never calls the backend', async () => {
-    await startProxyToPort({ backendConnectTimeoutMs: 60_000 });
-    await backendDown();
+    await startProxyToDownBackend({ backendConnectTimeoutMs: 60_000 });
     const call = client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw);
     const outcome = collect(call);
     call.write(Buffer.from('while waiting'));
@@ -173,8 +153,8 @@ describe('a backend channel that failed to connect', () => {
     expect(releases.map((final) => final.code)).toEqual([status.CANCELLED]);
 
     // The backend comes back: the abandoned call must not be opened on it.
-    backend = await startTestBackend(undefined, port);
-    await channelState(backendClient.getChannel(), connectivityState.READY);
+    const backend = await backendBack();
+    await channelState(h.backendClient.getChannel(), connectivityState.READY);
     const next = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('next'));
     expect(next.status.code).toBe(status.OK);
     expect(backend.seen.map((seen) => seen.method)).toEqual([`${ECHO}/Unary`]);

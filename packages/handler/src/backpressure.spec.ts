@@ -1,21 +1,13 @@
 import { once } from 'node:events';
 import {
   status,
-  type Client,
   type Server,
   type ServerReadableStream,
   type ServerWritableStream,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { createBackendClient } from './backend-client';
-import {
-  eventually,
-  raw,
-  rawClient,
-  startServer,
-  type RunningServer,
-} from './test-support/grpc-fixtures';
-import { startProxy } from './test-support/proxy-fixture';
+import { eventually, raw, startServer } from './test-support/grpc-fixtures';
+import { useHarness } from './test-support/harness';
 
 const TOTAL = 8000;
 const SIZE = 1024;
@@ -55,10 +47,6 @@ async function whenStalled(count: () => number, limit: number, quietMs = 300): P
 }
 
 describe('backpressure end to end', () => {
-  let backend: RunningServer;
-  let backendClient: Client;
-  let proxy: RunningServer;
-  let client: Client;
   let written = 0;
   let startReading: () => void = () => undefined;
   const received: number[] = [];
@@ -91,24 +79,15 @@ describe('backpressure end to end', () => {
     );
   }
 
-  beforeEach(async () => {
+  const h = useHarness({ startBackend: () => startServer(setup) });
+
+  beforeEach(() => {
     written = 0;
     received.length = 0;
-    backend = await startServer(setup);
-    backendClient = createBackendClient(backend.target);
-    proxy = await startProxy(() => ({ backend: backendClient }));
-    client = rawClient(proxy.target);
-  });
-
-  afterEach(async () => {
-    client.close();
-    backendClient.close();
-    await proxy.close();
-    await backend.close();
   });
 
   it('stops accepting backend writes after a bounded number while the client does not read', async () => {
-    const call = client.makeServerStreamRequest('/flood.Flood/Down', raw, raw, Buffer.alloc(0));
+    const call = h.client.makeServerStreamRequest('/flood.Flood/Down', raw, raw, Buffer.alloc(0));
     call.on('error', () => undefined); // the status is asserted below
     // Read, then stop reading: grpc-js's own client only bounds its buffer once reading started.
     const indexes: number[] = [];
@@ -126,7 +105,7 @@ describe('backpressure end to end', () => {
   it('stops accepting client writes after a bounded number while the backend does not read', async () => {
     let accepted = 0;
     let result: Buffer | undefined;
-    const call = client.makeClientStreamRequest(
+    const call = h.client.makeClientStreamRequest(
       '/flood.Flood/Up',
       raw,
       raw,

@@ -14,7 +14,8 @@ import { createBackendClient } from './backend-client';
 import type { StreamDirector } from './contracts';
 import { registerService } from './handler';
 import { proxyServerOptions } from './server';
-import { bindLocal, startProxy } from './test-support/proxy-fixture';
+import { bindLocal } from './test-support/grpc-fixtures';
+import { startProxy } from './test-support/proxy-fixture';
 import { serveUnknownServices } from './unknown-services';
 
 function proxyTo(

@@ -1,6 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import {
+  HOP_BY_HOP_KEYS,
+  TRANSPORT_KEYS,
   compileMetadataPolicy,
   filterIncomingMetadata,
   filterResponseMetadata,
@@ -21,25 +23,24 @@ function metadataOf(pairs: [string, string | Buffer][]): Metadata {
 }
 
 describe('metadata policy', () => {
-  const hopByHop = [
-    'connection',
-    'keep-alive',
-    'proxy-connection',
-    'transfer-encoding',
-    'upgrade',
-    'te',
-    'host',
-  ];
+  it('lists the hop-by-hop keys of RFC 9110 and HTTP/2, and the keys grpc-js sets itself', () => {
+    expect(HOP_BY_HOP_KEYS.join(' ')).toBe(
+      'connection keep-alive proxy-connection transfer-encoding upgrade te host http2-settings',
+    );
+    expect(TRANSPORT_KEYS.join(' ')).toBe(
+      'content-type date grpc-encoding grpc-accept-encoding accept-encoding grpc-timeout grpc-status grpc-message',
+    );
+  });
 
   it('drops every hop-by-hop key from requests and keeps application keys', () => {
     const policy = compileMetadataPolicy();
     const md = metadataOf([
-      ...hopByHop.map((key): [string, string] => [key, 'v']),
+      ...HOP_BY_HOP_KEYS.map((key): [string, string] => [key, 'v']),
       ['x-app', 'a'],
       ['x-app', 'b'],
     ]);
     expect(entries(filterIncomingMetadata(md, policy))).toEqual({ 'x-app': ['a', 'b'] });
-    for (const key of hopByHop) expect(isForwardedRequestKey(policy, key)).toBe(false);
+    for (const key of HOP_BY_HOP_KEYS) expect(isForwardedRequestKey(policy, key)).toBe(false);
     expect(isForwardedRequestKey(policy, 'X-App')).toBe(true);
   });
 
@@ -139,19 +140,7 @@ describe('metadata policy', () => {
 });
 
 describe('metadata policy (properties)', () => {
-  const dropped = [
-    'connection',
-    'keep-alive',
-    'proxy-connection',
-    'transfer-encoding',
-    'upgrade',
-    'te',
-    'host',
-    'content-type',
-    'grpc-status',
-    'grpc-message',
-    'grpc-timeout',
-  ];
+  const dropped = [...HOP_BY_HOP_KEYS, ...TRANSPORT_KEYS];
   const key = fc.oneof(
     fc.stringMatching(/^[0-9a-z_.-]{1,12}$/).filter((k) => !k.endsWith('-bin')),
     fc.constantFrom(...dropped, 'x-route'),

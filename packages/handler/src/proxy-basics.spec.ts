@@ -1,43 +1,16 @@
-import { Metadata, status, type Client } from '@grpc/grpc-js';
-import { createBackendClient } from './backend-client';
-import type { StreamDirector } from './contracts';
+import { Metadata, status } from '@grpc/grpc-js';
 import {
   bidiCall,
   clientStreamCall,
   entries,
-  rawClient,
   serverStreamCall,
   unaryCall,
-  type RunningServer,
 } from './test-support/grpc-fixtures';
-import { startProxy } from './test-support/proxy-fixture';
-import {
-  ECHO,
-  UNKNOWN_METHOD,
-  startTestBackend,
-  type TestBackend,
-} from './test-support/test-backend';
+import { useHarness } from './test-support/harness';
+import { ECHO, UNKNOWN_METHOD } from './test-support/test-backend';
 
 describe('transparent proxying through createProxyServer', () => {
-  let backend: TestBackend;
-  let backendClient: Client;
-  let proxy: RunningServer;
-  let client: Client;
-
-  beforeEach(async () => {
-    backend = await startTestBackend();
-    backendClient = createBackendClient(backend.target);
-    const director: StreamDirector = () => ({ backend: backendClient });
-    proxy = await startProxy(director);
-    client = rawClient(proxy.target);
-  });
-
-  afterEach(async () => {
-    client.close();
-    backendClient.close();
-    await proxy.close();
-    await backend.close();
-  });
+  const h = useHarness();
 
   // What grpc-js's client shows for any response: its transport headers once each, plus ours.
   const transportHeaders = {
@@ -56,7 +29,7 @@ describe('transparent proxying through createProxyServer', () => {
 
   it('proxies a unary call with exact bytes, headers and trailers', async () => {
     const request = Buffer.from([0, 1, 2, 3, 254, 255]);
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, request);
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, request);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toEqual([Buffer.concat([Buffer.from('echo:'), request])]);
     expect(entries(outcome.headers)).toEqual(expectedHeaders);
@@ -66,7 +39,7 @@ describe('transparent proxying through createProxyServer', () => {
 
   it('proxies a client-streaming call', async () => {
     const requests = [Buffer.from('a'), Buffer.alloc(0), Buffer.from([0, 255])];
-    const outcome = await clientStreamCall(client, `${ECHO}/ClientStream`, requests);
+    const outcome = await clientStreamCall(h.client, `${ECHO}/ClientStream`, requests);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toEqual([Buffer.concat([Buffer.from('n=3:'), ...requests])]);
     expect(entries(outcome.status.metadata)).toEqual(expectedTrailers);
@@ -75,7 +48,7 @@ describe('transparent proxying through createProxyServer', () => {
   it('proxies a server-streaming call, headers before the first message', async () => {
     const md = new Metadata();
     md.set('x-count', '5');
-    const outcome = await serverStreamCall(client, `${ECHO}/ServerStream`, Buffer.from('s'), md);
+    const outcome = await serverStreamCall(h.client, `${ECHO}/ServerStream`, Buffer.from('s'), md);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toEqual([0, 1, 2, 3, 4].map((i) => Buffer.from([0x73, i])));
     expect(outcome.headersFirst).toBe(true);
@@ -86,7 +59,7 @@ describe('transparent proxying through createProxyServer', () => {
 
   it('proxies a bidi call', async () => {
     const requests = [Buffer.from('one'), Buffer.from('two'), Buffer.alloc(70000, 7)];
-    const outcome = await bidiCall(client, `${ECHO}/Bidi`, requests);
+    const outcome = await bidiCall(h.client, `${ECHO}/Bidi`, requests);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toEqual(requests);
     expect(outcome.headersFirst).toBe(true);
@@ -94,16 +67,16 @@ describe('transparent proxying through createProxyServer', () => {
   });
 
   it('proxies a method of a service the proxy never heard of', async () => {
-    const outcome = await unaryCall(client, UNKNOWN_METHOD, Buffer.from('x'));
+    const outcome = await unaryCall(h.client, UNKNOWN_METHOD, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toEqual([Buffer.from('echo:x')]);
-    expect(backend.seen.map((call) => call.method)).toEqual([UNKNOWN_METHOD]);
+    expect(h.backend.seen.map((call) => call.method)).toEqual([UNKNOWN_METHOD]);
   });
 
   it('forwards an application error with exact code, message, trailers and details', async () => {
     const md = new Metadata();
     md.set('x-fail-code', String(status.FAILED_PRECONDITION));
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'), md);
+    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), md);
     expect(outcome.status.code).toBe(status.FAILED_PRECONDITION);
     expect(outcome.status.details).toBe('failure 9: with spaces, ünïcode & %');
     expect(entries(outcome.status.metadata)).toEqual({
@@ -113,7 +86,7 @@ describe('transparent proxying through createProxyServer', () => {
   });
 
   it('keeps a trailers-only response trailers-only', async () => {
-    const outcome = await unaryCall(client, `${ECHO}/TrailersOnly`, Buffer.from('x'));
+    const outcome = await unaryCall(h.client, `${ECHO}/TrailersOnly`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.NOT_FOUND);
     expect(outcome.status.details).toBe('nothing here');
     expect(outcome.headerEvents).toBe(0);

@@ -1,60 +1,33 @@
-import {
-  Server,
-  status,
-  type Client,
-  type sendUnaryData,
-  type ServerUnaryCall,
-} from '@grpc/grpc-js';
-import { createBackendClient } from './backend-client';
+import { Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { StreamDirector } from './contracts';
 import { registerService, transparentHandler } from './handler';
 import { handlerTableOf, serveUnknownServices } from './unknown-services';
-import { raw, rawClient, unaryCall, type RunningServer } from './test-support/grpc-fixtures';
-import { bindLocal } from './test-support/proxy-fixture';
-import {
-  ECHO,
-  UNKNOWN_METHOD,
-  startTestBackend,
-  type TestBackend,
-} from './test-support/test-backend';
+import { raw, unaryCall } from './test-support/grpc-fixtures';
+import { useBackend } from './test-support/harness';
+import { ECHO, UNKNOWN_METHOD } from './test-support/test-backend';
 
 function localHello(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
   callback(null, Buffer.concat([Buffer.from('local:'), call.request]));
 }
 
 describe('registerService and serveUnknownServices', () => {
-  let backend: TestBackend;
-  let backendClient: Client;
-  let proxy: RunningServer | undefined;
-  let client: Client | undefined;
+  const h = useBackend();
   const directed: string[] = [];
   const directorNamed =
     (name: string): StreamDirector =>
     (call) => {
       directed.push(`${name} ${call.method} ${call.service}`);
-      return { backend: backendClient };
+      return { backend: h.backendClient };
     };
 
-  beforeEach(async () => {
+  beforeEach(() => {
     directed.length = 0;
-    backend = await startTestBackend();
-    backendClient = createBackendClient(backend.target);
-  });
-
-  afterEach(async () => {
-    client?.close();
-    backendClient.close();
-    await proxy?.close();
-    await backend.close();
-    client = undefined;
-    proxy = undefined;
   });
 
   it('registerService alone proxies the named methods; others stay UNIMPLEMENTED', async () => {
     const server = new Server();
     registerService(server, directorNamed('registered'), 'test.Echo', ['Unary']);
-    proxy = await bindLocal(server);
-    client = rawClient(proxy.target);
+    const { client } = await h.serve(server);
     const proxied = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('a'));
     expect([proxied.status.code, proxied.responses]).toEqual([status.OK, [Buffer.from('echo:a')]]);
     const other = await unaryCall(client, UNKNOWN_METHOD, Buffer.from('a'));
@@ -67,8 +40,7 @@ describe('registerService and serveUnknownServices', () => {
     registerService(server, directorNamed('registered'), 'test.Echo', ['Unary']);
     serveUnknownServices(server, directorNamed('unknown'));
     server.register('/local.Hello/Hi', localHello, raw, raw, 'unary'); // registered after installing
-    proxy = await bindLocal(server);
-    client = rawClient(proxy.target);
+    const { client } = await h.serve(server);
 
     expect((await unaryCall(client, `${ECHO}/Unary`, Buffer.from('1'))).responses).toEqual([
       Buffer.from('echo:1'),

@@ -11,6 +11,8 @@ import {
   type CallOptions,
   type ClientDuplexStream,
   type ClientReadableStream,
+  type ClientUnaryCall,
+  type ClientWritableStream,
   type ServerOptions,
   type ServiceError,
   type StatusObject,
@@ -25,29 +27,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts a grpc-js server on 127.0.0.1:`port` (default 0) after `setup` registered its handlers. */
-export async function startServer(
-  setup: (server: Server) => void,
-  options?: ServerOptions,
-  port = 0,
-): Promise<RunningServer> {
-  const server = new Server(options);
-  setup(server);
+/** Binds `server` on 127.0.0.1:`port` (default 0: any free port); `close` force-shuts it down. */
+export async function bindLocal(server: Server, port = 0): Promise<RunningServer> {
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
     ),
   );
   return {
     server,
     port: boundPort,
     target: `127.0.0.1:${boundPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.forceShutdown();
-        resolve();
-      }),
+    close: async () => server.forceShutdown(),
   };
+}
+
+/** Starts a grpc-js server on 127.0.0.1:`port` (default 0) after `setup` registered its handlers. */
+export function startServer(
+  setup: (server: Server) => void,
+  options?: ServerOptions,
+  port = 0,
+): Promise<RunningServer> {
+  const server = new Server(options);
+  setup(server);
+  return bindLocal(server, port);
 }
 
 /** A client making raw calls; closed by the caller. */
@@ -93,6 +96,38 @@ export function collect(call: AnyClientStream): Promise<CallOutcome> {
   });
 }
 
+/**
+ * Collects a call with a single response (unary, client-streaming): `callback` is the call's
+ * grpc-js callback, `outcome(call)` resolves with the outcome whatever the status.
+ */
+function singleResponse(): {
+  callback: (error: ServiceError | null, value?: Buffer) => void;
+  outcome(call: ClientUnaryCall | ClientWritableStream<Buffer>): Promise<CallOutcome>;
+} {
+  let response: Buffer | undefined;
+  return {
+    callback: (_error, value) => {
+      response = value;
+    },
+    outcome: (call) =>
+      new Promise((resolve) => {
+        let headers: Metadata | null = null;
+        let headerEvents = 0;
+        call.on('metadata', (md: Metadata) => {
+          headers = md;
+          headerEvents++;
+        });
+        call.on('status', (status: StatusObject) =>
+          // The callback runs before 'status' in grpc-js; defer one tick to be safe.
+          setImmediate(() => {
+            const responses = response ? [response] : [];
+            resolve({ responses, headers, headerEvents, headersFirst: true, status });
+          }),
+        );
+      }),
+  };
+}
+
 /** A unary call through `client`; resolves with the outcome whatever the status. */
 export function unaryCall(
   client: Client,
@@ -101,38 +136,8 @@ export function unaryCall(
   metadata = new Metadata(),
   options: CallOptions = {},
 ): Promise<CallOutcome> {
-  return new Promise((resolve) => {
-    let headers: Metadata | null = null;
-    let headerEvents = 0;
-    let response: Buffer | undefined;
-    const call = client.makeUnaryRequest(
-      method,
-      raw,
-      raw,
-      request,
-      metadata,
-      options,
-      (_error: ServiceError | null, value?: Buffer) => {
-        response = value;
-      },
-    );
-    call.on('metadata', (md: Metadata) => {
-      headers = md;
-      headerEvents++;
-    });
-    call.on('status', (status: StatusObject) =>
-      // The callback runs before 'status' in grpc-js; defer one tick to be safe.
-      setImmediate(() =>
-        resolve({
-          responses: response ? [response] : [],
-          headers,
-          headerEvents,
-          headersFirst: true,
-          status,
-        }),
-      ),
-    );
-  });
+  const { callback, outcome } = singleResponse();
+  return outcome(client.makeUnaryRequest(method, raw, raw, request, metadata, options, callback));
 }
 
 /** A client-streaming call sending `requests` then half-closing. */
@@ -143,38 +148,12 @@ export function clientStreamCall(
   metadata = new Metadata(),
   options: CallOptions = {},
 ): Promise<CallOutcome> {
-  return new Promise((resolve) => {
-    let headers: Metadata | null = null;
-    let headerEvents = 0;
-    let response: Buffer | undefined;
-    const call = client.makeClientStreamRequest(
-      method,
-      raw,
-      raw,
-      metadata,
-      options,
-      (_error, value?: Buffer) => {
-        response = value;
-      },
-    );
-    call.on('metadata', (md: Metadata) => {
-      headers = md;
-      headerEvents++;
-    });
-    call.on('status', (status: StatusObject) =>
-      setImmediate(() =>
-        resolve({
-          responses: response ? [response] : [],
-          headers,
-          headerEvents,
-          headersFirst: true,
-          status,
-        }),
-      ),
-    );
-    for (const request of requests) call.write(request);
-    call.end();
-  });
+  const { callback, outcome } = singleResponse();
+  const call = client.makeClientStreamRequest(method, raw, raw, metadata, options, callback);
+  const result = outcome(call);
+  for (const request of requests) call.write(request);
+  call.end();
+  return result;
 }
 
 /** A server-streaming call. */
