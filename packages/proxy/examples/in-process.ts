@@ -1,13 +1,7 @@
 // The grpc-proxy command's building blocks, in-process: load a config, start the proxy, call
-// through it, drain it. Run by src/readme-example.spec.ts, so this file stays correct.
-import {
-  callEcho,
-  createEchoClient,
-  echoRequest,
-  parseConfig,
-  startEchoServer,
-  startProxy,
-} from '@grpc-proxy/proxy';
+// through it, drain it. Run by examples/in-process.spec.ts, so this file stays correct.
+import { parseConfig, startProxy } from '@grpc-proxy/proxy';
+import { callEcho, createEchoClient, echoRequest, startEchoServer } from '@grpc-proxy/testing';
 
 export async function main(): Promise<string> {
   const backend = await startEchoServer({ name: 'backend-1' });

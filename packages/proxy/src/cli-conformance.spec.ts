@@ -1,10 +1,10 @@
 import { describeProxyConformance } from '@grpc-proxy/testing';
-import { startListeningCli } from './test-support/cli-process';
+import { startListening } from './test-support/command-run';
 
-// The test kit's conformance suite, through the grpc-proxy command as a child process.
-describeProxyConformance('grpc-proxy command (child process)', {
+// The test kit's conformance suite, through the grpc-proxy command (flags to config to proxy).
+describeProxyConformance('grpc-proxy command (in-process)', {
   startProxy: async (backendAddress) => {
-    const { cli, addresses } = await startListeningCli([
+    const { run, addresses } = await startListening([
       '--listen',
       '127.0.0.1:0',
       '--backend',
@@ -13,10 +13,9 @@ describeProxyConformance('grpc-proxy command (child process)', {
     return {
       address: addresses[0],
       close: async () => {
-        cli.child.kill('SIGTERM');
-        const exit = await cli.exited;
-        if (exit.code !== 0)
-          throw new Error(`grpc-proxy exited with ${JSON.stringify(exit)}: ${cli.stderr()}`);
+        run.signal('SIGTERM');
+        const code = await run.exitCode;
+        if (code !== 0) throw new Error(`grpc-proxy exited with ${code}: ${run.stderr()}`);
       },
     };
   },

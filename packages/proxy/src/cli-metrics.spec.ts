@@ -5,33 +5,33 @@ import {
   callClientStream,
   callEcho,
   callServerStream,
-  createEchoClient,
   echoRequest,
   startEchoServer,
   type EchoServerHandle,
-  type EchoServiceClient,
 } from '@grpc-proxy/testing';
-import { killAll, startListeningCli } from './test-support/cli-process';
+import { startListening, stopCommands } from './test-support/command-run';
+import { echoClients } from './test-support/echo-clients';
 import { parsePrometheus, sumOf } from './test-support/prometheus';
 
-const SERVICE = '/grpc_proxy.testing.v1.EchoService';
+const SERVICE = 'grpc_proxy.testing.v1.EchoService';
+/** The labels of a method of the echo service (grpc-prometheus style). */
+const echoMethod = (method: string) => ({ grpc_service: SERVICE, grpc_method: method });
 const requestBytes = (request: EchoRequest) => EchoRequest.encode(request).finish().length;
 
-describe('grpc-proxy command: admin listener and metrics (child process)', () => {
+describe('grpc-proxy command: admin listener and metrics (in-process)', () => {
   let backends: EchoServerHandle[] = [];
-  let client: EchoServiceClient | undefined;
+  const clients = echoClients();
 
   afterEach(async () => {
-    client?.close();
-    client = undefined;
-    await killAll();
+    clients.closeAll();
+    await stopCommands();
     await Promise.all(backends.map((backend) => backend.close()));
     backends = [];
   });
 
   it('counts the calls made, by method, backend and code, with bytes, messages and durations', async () => {
     backends = await Promise.all(['a', 'b'].map((name) => startEchoServer({ name })));
-    const { addresses, admin } = await startListeningCli([
+    const { addresses, admin } = await startListening([
       '--listen',
       '127.0.0.1:0',
       '--backend',
@@ -41,7 +41,7 @@ describe('grpc-proxy command: admin listener and metrics (child process)', () =>
       '--admin',
       '127.0.0.1:0',
     ]);
-    client = createEchoClient(addresses[0]);
+    const client = clients.connect(addresses[0]);
 
     const unary = echoRequest({ payload: Buffer.from('0123456789') });
     const served: string[] = [];
@@ -75,52 +75,36 @@ describe('grpc-proxy command: admin listener and metrics (child process)', () =>
     const samples = parsePrometheus(await response.text());
     const calls = (where: Record<string, string>) =>
       sumOf(samples, 'grpc_proxy_calls_total', where);
-    const [a, b] = backends.map((backend) => `default/${backend.address}`);
+    const [a, b] = backends.map((backend) => backend.address);
 
     expect(calls({})).toBe(9);
-    expect(calls({ backend: a })).toBe(5);
-    expect(calls({ backend: b })).toBe(4);
-    expect(calls({ method: `${SERVICE}/Echo`, code: 'OK' })).toBe(4);
-    expect(calls({ method: `${SERVICE}/Echo`, code: 'NOT_FOUND' })).toBe(1);
-    expect(calls({ method: `${SERVICE}/ServerStream`, code: 'OK' })).toBe(2);
-    expect(calls({ method: `${SERVICE}/ClientStream`, code: 'OK' })).toBe(1);
-    expect(calls({ method: `${SERVICE}/Bidi`, code: 'OK' })).toBe(1);
+    expect(calls({ backend: 'default', target: a })).toBe(5);
+    expect(calls({ backend: 'default', target: b })).toBe(4);
+    expect(calls({ ...echoMethod('Echo'), grpc_code: 'OK' })).toBe(4);
+    expect(calls({ ...echoMethod('Echo'), grpc_code: 'NOT_FOUND' })).toBe(1);
+    expect(calls({ ...echoMethod('ServerStream'), grpc_code: 'OK' })).toBe(2);
+    expect(calls({ ...echoMethod('ClientStream'), grpc_code: 'OK' })).toBe(1);
+    expect(calls({ ...echoMethod('Bidi'), grpc_code: 'OK' })).toBe(1);
     expect(sumOf(samples, 'grpc_proxy_call_duration_seconds_count')).toBe(9);
     expect(
       sumOf(samples, 'grpc_proxy_call_duration_seconds_count', {
-        method: `${SERVICE}/Echo`,
-        code: 'OK',
+        ...echoMethod('Echo'),
+        grpc_code: 'OK',
       }),
     ).toBe(4);
     expect(sumOf(samples, 'grpc_proxy_calls_in_flight')).toBe(0);
-    expect(
-      sumOf(samples, 'grpc_proxy_messages_total', {
-        method: `${SERVICE}/ServerStream`,
-        direction: 'to_client',
-      }),
-    ).toBe(6);
-    expect(
-      sumOf(samples, 'grpc_proxy_messages_total', {
-        method: `${SERVICE}/ClientStream`,
-        direction: 'from_client',
-      }),
-    ).toBe(2);
-    expect(
-      sumOf(samples, 'grpc_proxy_bytes_total', {
-        method: `${SERVICE}/Echo`,
-        direction: 'from_client',
-      }),
-    ).toBe(
+    const fromMethod = (metric: string, method: string, direction: string) =>
+      sumOf(samples, metric, { ...echoMethod(method), direction });
+    expect(fromMethod('grpc_proxy_messages_total', 'ServerStream', 'to_client')).toBe(6);
+    expect(fromMethod('grpc_proxy_messages_total', 'ClientStream', 'from_client')).toBe(2);
+    expect(fromMethod('grpc_proxy_bytes_total', 'Echo', 'from_client')).toBe(
       4 * requestBytes(unary) +
         requestBytes(echoRequest({ statusCode: status.NOT_FOUND, statusMessage: 'nope' })),
     );
-    expect(
-      sumOf(samples, 'grpc_proxy_bytes_total', {
-        method: `${SERVICE}/ClientStream`,
-        direction: 'from_client',
-      }),
-    ).toBe(fromClient.map(requestBytes).reduce((x, y) => x + y));
-    expect(sumOf(samples, 'grpc_proxy_proxy_errors_total')).toBe(0);
+    expect(fromMethod('grpc_proxy_bytes_total', 'ClientStream', 'from_client')).toBe(
+      fromClient.map(requestBytes).reduce((x, y) => x + y),
+    );
+    expect(sumOf(samples, 'grpc_proxy_calls_failed_in_proxy_total')).toBe(0);
     // Process metrics come with the same prefix.
     expect(
       samples.some((sample) => sample.name === 'grpc_proxy_process_resident_memory_bytes'),
@@ -129,7 +113,7 @@ describe('grpc-proxy command: admin listener and metrics (child process)', () =>
 
   it('answers /healthz and /readyz, reports backend health, and counts failed calls', async () => {
     backends = [await startEchoServer({ name: 'only' })];
-    const { addresses, admin } = await startListeningCli([
+    const { addresses, admin } = await startListening([
       '--listen',
       '127.0.0.1:0',
       '--backend',
@@ -151,11 +135,10 @@ describe('grpc-proxy command: admin listener and metrics (child process)', () =>
 
     // The proxy's health Watch stream is a call that never ends: stop the backend at once.
     backends[0].forceClose();
-    client = createEchoClient(addresses[0]);
-    const failed = await callEcho(client, echoRequest());
+    const failed = await callEcho(clients.connect(addresses[0]), echoRequest());
     expect(failed.status.code).toBe(status.UNAVAILABLE);
     samples = parsePrometheus(await (await fetch(`http://${admin}/metrics`)).text());
-    expect(sumOf(samples, 'grpc_proxy_calls_total', { code: 'UNAVAILABLE' })).toBe(1);
+    expect(sumOf(samples, 'grpc_proxy_calls_total', { grpc_code: 'UNAVAILABLE' })).toBe(1);
     backends = [];
   });
 });

@@ -2,25 +2,24 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ServerCredentials, credentials, status } from '@grpc/grpc-js';
 import {
-  createEchoClient,
   createTestPki,
   startEchoServer,
   type CertFiles,
   type EchoServerHandle,
-  type EchoServiceClient,
   type TestPki,
 } from '@grpc-proxy/testing';
-import { killAll, startListeningCli } from './test-support/cli-process';
+import { startListening, stopCommands } from './test-support/command-run';
 import { unaryEcho } from './test-support/echo-calls';
+import { echoClients } from './test-support/echo-clients';
 
-describe('grpc-proxy command: TLS (child process)', () => {
+describe('grpc-proxy command: TLS (in-process)', () => {
   let pki: TestPki;
   let ca: CertFiles;
   let backendCert: CertFiles;
   let goodClient: CertFiles;
   let rogueClient: CertFiles;
   let backend: EchoServerHandle | undefined;
-  const clients: EchoServiceClient[] = [];
+  const clients = echoClients();
 
   beforeAll(() => {
     pki = createTestPki();
@@ -33,24 +32,22 @@ describe('grpc-proxy command: TLS (child process)', () => {
   });
   afterAll(() => pki.remove());
   afterEach(async () => {
-    clients.splice(0).forEach((client) => client.close());
-    await killAll();
+    clients.closeAll();
+    await stopCommands();
     await backend?.close();
     backend = undefined;
   });
 
-  function client(address: string, identity?: CertFiles, caCert = ca.cert): EchoServiceClient {
+  function client(address: string, identity?: CertFiles, caCert = ca.cert) {
     const channelCredentials = credentials.createSsl(
       caCert,
       identity?.key ?? null,
       identity?.cert ?? null,
     );
-    const echo = createEchoClient(address, {
+    return clients.connect(address, {
       credentials: channelCredentials,
       channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
-    clients.push(echo);
-    return echo;
   }
 
   it('requires a client certificate signed by the client CA; a rejected handshake does not disturb other clients', async () => {
@@ -73,7 +70,7 @@ backends:
     tls: { ca: test-ca.crt, serverName: localhost }
 `,
     );
-    const { addresses } = await startListeningCli(['--config', config]);
+    const { addresses } = await startListening(['--config', config]);
     const address = addresses[0];
 
     const good = client(address, goodClient);
@@ -94,7 +91,7 @@ backends:
 
   it('serves TLS without client certificates when no client CA is set', async () => {
     backend = await startEchoServer({ name: 'plain-backend' });
-    const { addresses } = await startListeningCli([
+    const { addresses } = await startListening([
       '--config',
       writeTlsOnlyConfig(pki.dir, backend.address),
     ]);

@@ -2,114 +2,55 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { setLogger } from '@grpc/grpc-js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import type { DestinationStream, Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { collect, configFromFlags, integer, UsageError, type ProxyFlags } from './command-flags';
 import { ConfigError } from './config/config-error';
-import { configBaseDir, finishConfig, readConfigDocument } from './config/load';
+import { loadConfig } from './config/load';
 import { LOG_LEVELS, type ResolvedProxyConfig } from './config/types';
 import { createLogger } from './logging';
-import { startProxy } from './proxy';
+import { startProxy, type ProxyHandle } from './proxy';
 
-/** Exit codes of the `grpc-proxy` command. */
+/** Exit codes of the `grpc-proxy` command (see {@link runCommand}). */
 export const EXIT_CODES = {
-  /** Stopped cleanly (after a drain) or the config is valid. */
+  /** Stopped cleanly after a drain, help or version printed, or the config is valid. */
   ok: 0,
   /** Could not start (a listener cannot be bound...). */
   startFailed: 1,
   /** Bad flags or an invalid config: nothing was started. */
   usage: 2,
+  /** Started and served, but the shutdown after a signal failed. */
+  shutdownFailed: 3,
 } as const;
 
-/** The flags of the root command, as commander parses them. */
-export interface ProxyFlags {
-  config?: string;
-  listen?: string[];
-  backend?: string[];
-  healthCheck?: boolean;
-  admin?: string;
-  logLevel?: string;
-  logFormat?: 'json' | 'pretty';
-  drainTimeout?: number;
-  maxMessageBytes?: number;
-  maxConcurrentStreams?: number;
+/** One of {@link EXIT_CODES}. */
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/** Where the command writes: `process.stdout`, `process.stderr`, or anything with `write`. */
+export interface CommandOutput {
+  write(text: string): unknown;
+  /** A terminal: logs default to readable coloured lines instead of JSON. Default: false. */
+  readonly isTTY?: boolean;
 }
 
-/** A flag combination that makes no sense; reported like a config error, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+/** The signals that stop the proxy. */
+export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
+
+/** Where the command hears SIGTERM and SIGINT: `process`, or an `EventEmitter` in tests. */
+export interface CommandSignals {
+  on(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
+  off(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function integer(minimum: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < minimum) {
-      throw new InvalidArgumentError(`must be an integer >= ${minimum}.`);
-    }
-    return parsed;
-  };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function section(document: Record<string, unknown>, key: string): Record<string, unknown> {
-  const current = document[key];
-  return isPlainObject(current) ? current : {};
-}
-
-/**
- * Applies the command's flags over a config document (an empty one without `--config`); flags
- * win over the file. The result is validated like any config, so a bad `--listen` is reported
- * as `listen[0]: ...`.
- */
-export function applyFlags(document: unknown, flags: ProxyFlags): unknown {
-  if (flags.backend && flags.config) {
-    throw new UsageError(
-      '--backend cannot be combined with --config: list the backends in the config file',
-    );
-  }
-  if (flags.healthCheck && !flags.backend) {
-    throw new UsageError(
-      '--health-check applies to --backend targets; in a config file use backends[].healthCheck',
-    );
-  }
-  if (!flags.backend && !flags.config) {
-    throw new UsageError(
-      'nothing to proxy to: give --backend <host:port> (repeatable) or --config <file>',
-    );
-  }
-  if (!isPlainObject(document)) return document;
-  const result: Record<string, unknown> = { ...document };
-  if (flags.listen) result.listen = flags.listen;
-  if (flags.backend) {
-    result.backends = [
-      { name: 'default', targets: flags.backend, ...(flags.healthCheck && { healthCheck: true }) },
-    ];
-  }
-  if (flags.admin !== undefined) result.admin = { listen: flags.admin };
-  if (flags.logLevel !== undefined)
-    result.log = { ...section(result, 'log'), level: flags.logLevel };
-  if (flags.drainTimeout !== undefined) {
-    result.shutdown = { ...section(result, 'shutdown'), drainTimeoutMs: flags.drainTimeout };
-  }
-  const limits: Record<string, unknown> = { ...section(result, 'limits') };
-  if (flags.maxMessageBytes !== undefined) limits.maxMessageBytes = flags.maxMessageBytes;
-  if (flags.maxConcurrentStreams !== undefined)
-    limits.maxConcurrentStreams = flags.maxConcurrentStreams;
-  if (Object.keys(limits).length > 0) result.limits = limits;
-  return result;
-}
-
-/** The config the root command runs with: the file (if any) with the flags applied, validated. */
-export function configFromFlags(flags: ProxyFlags): ResolvedProxyConfig {
-  const document = flags.config ? readConfigDocument(flags.config) : {};
-  const source = flags.config ?? '(command-line flags)';
-  const baseDir = flags.config ? configBaseDir(flags.config) : process.cwd();
-  return finishConfig(applyFlags(document, flags), source, baseDir);
+/** What {@link runCommand} talks to instead of `process`. */
+export interface CommandIo {
+  /** Help, version, the check-config summary, and the proxy's logs. */
+  readonly stdout: CommandOutput;
+  /** Every reason for a non-zero exit, as `grpc-proxy: <reason>`, and commander's errors. */
+  readonly stderr: CommandOutput;
+  /** A first signal drains the running proxy, a second one ends its running calls at once. */
+  readonly signals: CommandSignals;
 }
 
 function version(): string {
@@ -119,81 +60,115 @@ function version(): string {
   return manifest.version;
 }
 
-function fail(code: number, message: string): never {
-  process.stderr.write(`grpc-proxy: ${message}\n`);
-  process.exit(code);
+function fail(io: CommandIo, code: ExitCode, message: string): ExitCode {
+  io.stderr.write(`grpc-proxy: ${message}\n`);
+  return code;
 }
 
-function failOnConfig(error: unknown): never {
+function failOnConfig(io: CommandIo, error: unknown): ExitCode {
   if (error instanceof ConfigError || error instanceof UsageError)
-    fail(EXIT_CODES.usage, error.message);
+    return fail(io, EXIT_CODES.usage, error.message);
   throw error;
 }
 
-async function runProxy(flags: ProxyFlags): Promise<void> {
+/** Log lines to `stdout`: JSON, or pino-pretty lines (coloured on a terminal). */
+function logDestination(stdout: CommandOutput, logFormat: ProxyFlags['logFormat']) {
+  const pretty = logFormat === undefined ? stdout.isTTY === true : logFormat === 'pretty';
+  const prettify = pretty ? prettyFactory({ colorize: stdout.isTTY === true }) : undefined;
+  return {
+    write: (line: string) => void stdout.write(prettify ? prettify(line) : line),
+  } satisfies DestinationStream;
+}
+
+/** Resolves with the exit code once a signal has stopped the proxy. */
+function untilStopped(proxy: ProxyHandle, logger: Logger, io: CommandIo): Promise<ExitCode> {
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: ShutdownSignal) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: ending running calls now');
+        proxy.endRunningCalls();
+        return;
+      }
+      logger.info({ signal }, 'shutting down');
+      proxy
+        .close()
+        .then(
+          () => EXIT_CODES.ok,
+          (error: unknown) =>
+            fail(io, EXIT_CODES.shutdownFailed, `shutdown failed: ${(error as Error).message}`),
+        )
+        .then((code) => {
+          io.signals.off('SIGTERM', onSignal);
+          io.signals.off('SIGINT', onSignal);
+          resolve(code);
+        });
+    };
+    io.signals.on('SIGTERM', onSignal);
+    io.signals.on('SIGINT', onSignal);
+  });
+}
+
+async function runProxy(flags: ProxyFlags, io: CommandIo): Promise<ExitCode> {
   let config: ResolvedProxyConfig;
   try {
     config = configFromFlags(flags);
   } catch (error) {
-    failOnConfig(error);
+    return failOnConfig(io, error);
   }
   const logger = createLogger({
     level: config.log.level,
-    ...(flags.logFormat && { pretty: flags.logFormat === 'pretty' }),
+    pretty: false,
+    destination: logDestination(io.stdout, flags.logFormat),
   });
-  // grpc-js reports some errors itself (a failed bind, a bad peer...): into the same log.
+  // grpc-js reports some errors itself (a failed bind, a bad peer...): into the same log, while
+  // the command runs (grpc-js's logger is global; console is its default).
   setLogger({
     error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),
   } as unknown as Console);
-  let proxy;
   try {
-    proxy = await startProxy(config, { logger });
-  } catch (error) {
-    fail(EXIT_CODES.startFailed, (error as Error).message);
-  }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: ending running calls now');
-      proxy.endRunningCalls();
-      return;
+    let proxy: ProxyHandle;
+    try {
+      proxy = await startProxy(config, { logger });
+    } catch (error) {
+      return fail(io, EXIT_CODES.startFailed, (error as Error).message);
     }
-    logger.info({ signal }, 'shutting down');
-    proxy.close().then(
-      () => process.exit(EXIT_CODES.ok),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(EXIT_CODES.startFailed);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+    return await untilStopped(proxy, logger, io);
+  } finally {
+    setLogger(console);
+  }
 }
 
-function checkConfig(file: string): void {
+function checkConfig(file: string, io: CommandIo): ExitCode {
   let config: ResolvedProxyConfig;
   try {
-    config = finishConfig(readConfigDocument(file), file, configBaseDir(file));
+    config = loadConfig(file);
   } catch (error) {
-    failOnConfig(error);
+    return failOnConfig(io, error);
   }
   const backends = config.backends
     .map((backend) => `${backend.name} (${backend.targets.length})`)
     .join(', ');
-  process.stdout.write(
+  io.stdout.write(
     `${file}: OK — listen ${config.listen.join(', ')}; backends ${backends}; ` +
       `${config.routes.length} route(s); default backend ${config.defaultBackend ?? '(none)'}\n`,
   );
+  return EXIT_CODES.ok;
 }
 
-/** Builds the `grpc-proxy` command (commander 14). `parseAsync(process.argv)` runs it. */
-export function createProgram(): Command {
+/** The commander program; each action reports its exit code through `done`. */
+function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
   const program = new Command('grpc-proxy')
     .description(
       'A transparent gRPC reverse proxy: forwards every call, of any kind, to a backend chosen per call.',
     )
+    // Before .command(): subcommands inherit the output and the exit override.
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    })
+    .exitOverride()
     .version(version(), '-V, --version')
     .option('-c, --config <file>', 'config file, YAML or JSON (see examples/grpc-proxy.yaml)')
     .option(
@@ -239,19 +214,43 @@ export function createProgram(): Command {
       integer(1),
     )
     .showHelpAfterError('(run grpc-proxy --help for usage)')
-    .exitOverride((error) => {
-      const success =
-        error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
-      process.exit(success || error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
-    })
-    .action((flags: ProxyFlags) => runProxy(flags));
+    .action(async (flags: ProxyFlags) => done(await runProxy(flags, io)));
   program
     .command('check-config')
     .description(
       'validate a config file and exit: 0 when valid, 2 with every issue listed otherwise',
     )
     .argument('<file>', 'config file, YAML or JSON')
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage))
-    .action((file: string) => checkConfig(file));
+    .action((file: string) => done(checkConfig(file, io)));
   return program;
+}
+
+/**
+ * Runs the `grpc-proxy` command with `argv` (the arguments after `grpc-proxy`), talking to
+ * `io` instead of `process`; never calls `process.exit` (cli.ts does, with the result).
+ * The proxy runs until a signal on `io.signals`; while it runs, grpc-js's global logger writes
+ * into the command's log (console again afterwards).
+ *
+ * @returns the exit code:
+ * - `0` ({@link EXIT_CODES}.ok): the proxy stopped cleanly after a drain, help or version was
+ *   printed, or `check-config` found the file valid;
+ * - `1` (startFailed): the proxy could not start (a listener could not be bound);
+ * - `2` (usage): bad flags or an invalid config, nothing started;
+ * - `3` (shutdownFailed): the proxy ran, but stopping it after a signal failed.
+ *
+ * Every non-zero code comes with its reason on `io.stderr`.
+ * @throws only on a defect of the command itself
+ */
+export async function runCommand(argv: readonly string[], io: CommandIo): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT_CODES.ok;
+  const program = createProgram(io, (code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    // exitOverride: help, version and commander's own errors (already written to io) land here.
+    if (error instanceof CommanderError)
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    throw error;
+  }
+  return exitCode;
 }

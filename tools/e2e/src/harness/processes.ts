@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { NodeProcess, parseListeningAddress } from './node-process';
+import { resolveBin, startNodeProcess, type NodeProcess } from '@grpc-proxy/testing';
+import { parseListeningAddress } from './node-process';
 import { countOpenFds, readKernelMemory, type KernelMemory } from './proc-stats';
 import type { ProcessStats, StatsRequest } from './stats-protocol';
 
@@ -49,7 +50,7 @@ export class BackendProcess {
   static async start(options: { port?: number; tls?: { cert: string; key: string } } = {}) {
     const args = ['--port', String(options.port ?? 0)];
     if (options.tls) args.push('--tls-cert', options.tls.cert, '--tls-key', options.tls.key);
-    const child = new NodeProcess({ script: fixture('backend'), args, name: 'backend' });
+    const child = startNodeProcess({ script: fixture('backend'), args, name: 'backend' });
     try {
       const address = await child.waitForLine(parseListeningAddress, STARTUP_TIMEOUT_MS);
       return new BackendProcess(child, address);
@@ -99,29 +100,12 @@ export class BackendProcess {
 }
 
 /**
- * A workspace package's built command, found through its package.json `bin`, e.g.
- * `workspaceBin('@grpc-proxy/proxy', 'grpc-proxy')`.
- */
-export function workspaceBin(packageName: string, binName: string): string {
-  const manifestPath = require.resolve(`${packageName}/package.json`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    bin?: Record<string, string>;
-  };
-  const bin = manifest.bin?.[binName];
-  if (!bin) throw new Error(`${manifestPath} declares no ${binName} bin`);
-  const file = path.resolve(path.dirname(manifestPath), bin);
-  if (!existsSync(file)) {
-    throw new Error(`${file} is missing: build it first (npx nx build ${packageName})`);
-  }
-  return file;
-}
-
-/**
  * The `grpc-proxy` command under test: `E2E_PROXY_COMMAND` when set (e.g. an installed or
- * separately built proxy), otherwise the workspace's built `packages/proxy/dist/cli.js`.
+ * separately built proxy), otherwise the workspace's bin (which runs `packages/proxy/dist/cli.js`,
+ * built by the jest global setup).
  */
 export function proxyCommandPath(): string {
-  return process.env.E2E_PROXY_COMMAND || workspaceBin('@grpc-proxy/proxy', 'grpc-proxy');
+  return process.env.E2E_PROXY_COMMAND || resolveBin('@grpc-proxy/proxy', 'grpc-proxy');
 }
 
 /**
@@ -136,9 +120,8 @@ export class EchoCliProcess {
 
   /** Starts `grpc-proxy-echo --port <port>` (default 0) and waits for its listening line. */
   static async start(port = 0): Promise<EchoCliProcess> {
-    const child = new NodeProcess({
-      script:
-        process.env.E2E_ECHO_COMMAND || workspaceBin('@grpc-proxy/testing', 'grpc-proxy-echo'),
+    const child = startNodeProcess({
+      script: process.env.E2E_ECHO_COMMAND || resolveBin('@grpc-proxy/testing', 'grpc-proxy-echo'),
       args: ['--port', String(port), '--shutdown-grace-ms', '0'],
       name: 'grpc-proxy-echo',
     });
@@ -195,7 +178,7 @@ export class ProxyProcess {
       args = ['--listen', '127.0.0.1:0', '--backend', options.backend];
     }
     const script = proxyCommandPath();
-    const child = new NodeProcess({
+    const child = startNodeProcess({
       script,
       args,
       nodeArgs: ['--expose-gc', '--require', fixture('stats-agent')],

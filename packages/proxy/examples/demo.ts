@@ -1,9 +1,16 @@
 /**
  * `npm run demo`: two echo backends and the proxy (round-robin with health checks) in one
  * process; calls of all four kinds through it, printed as a table; then one backend turns
- * NOT_SERVING and the traffic moves to the other. Exits 0.
+ * NOT_SERVING and the traffic moves to the other. Exits 0. Not published: examples/ is compiled
+ * by examples/tsconfig.json into out-tsc/examples, and run by examples/demo.spec.ts.
  */
 import { status, type StatusObject } from '@grpc/grpc-js';
+import {
+  parseConfig,
+  startProxy,
+  type ProxyHandle,
+  type TargetHealthChange,
+} from '@grpc-proxy/proxy';
 import {
   callBidi,
   callClientStream,
@@ -16,11 +23,6 @@ import {
   type EchoServerHandle,
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
-import type { TargetHealthChange } from './backends';
-import { parseConfig } from './config/load';
-import { createLogger } from './logging';
-import { codeName } from './metrics';
-import { startProxy, type ProxyHandle } from './proxy';
 
 /** One row of the demo's table. */
 export interface DemoRow {
@@ -41,7 +43,7 @@ const CALL_KINDS: CallKind[] = [
 ];
 
 function statusText(final: StatusObject): string {
-  return final.code === status.OK ? 'OK' : `${codeName(final.code)}: ${final.details}`;
+  return final.code === status.OK ? 'OK' : `${status[final.code]}: ${final.details}`;
 }
 
 /** Makes each kind of call `rounds` times through `client`, one after the other. */
@@ -109,12 +111,12 @@ backends:
     targets: ["${a.address}", "${b.address}"]
     balancing: round_robin
     healthCheck: true
+log: { level: silent }
 `,
       'demo config',
       process.cwd(),
     );
     proxy = await startProxy(config, {
-      logger: createLogger({ level: 'silent' }),
       onHealthChange: (change) => healthWaiters.forEach((wake) => wake(change)),
     });
     print(`grpc-proxy demo: proxy on ${proxy.address}, round-robin with health checks over`);
@@ -156,16 +158,16 @@ if (require.main === module) {
       const moved = after.every((row) => row.backend === 'backend-b');
       if (failed.length > 0 || !moved) {
         console.error(`demo failed: ${failed.length} failed call(s); traffic moved: ${moved}`);
-        process.exit(1);
+        process.exitCode = 1;
+        return;
       }
       console.log(
         `Demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: grpc-proxy --help`,
       );
-      process.exit(0);
     },
     (error: unknown) => {
       console.error('demo failed:', error);
-      process.exit(1);
+      process.exitCode = 1;
     },
   );
 }

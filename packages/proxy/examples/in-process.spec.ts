@@ -1,4 +1,4 @@
-import { main } from '../examples/in-process';
+import { main } from './in-process';
 
 describe('README example (examples/in-process.ts)', () => {
   it('starts the proxy in-process, calls through it and drains it', async () => {
