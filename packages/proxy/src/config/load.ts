@@ -24,7 +24,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Reso
  *
  * @throws {@link ConfigError} on a syntax error, with line and column
  */
-export function parseConfigDocument(text: string, source: string): unknown {
+function parseConfigDocument(text: string, source: string): unknown {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
@@ -85,7 +85,7 @@ function pemProblem(contents: Buffer, kind: FileKind): string | undefined {
  *
  * @throws {@link ConfigError} naming each bad file's field
  */
-export function checkConfigFiles(config: ResolvedProxyConfig, source: string): void {
+function checkConfigFiles(config: ResolvedProxyConfig, source: string): void {
   const issues: ConfigIssue[] = [];
   for (const { path: field, file, kind } of referencedFiles(config)) {
     let contents: Buffer;

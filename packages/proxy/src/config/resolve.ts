@@ -8,7 +8,7 @@ import type * as Config from './types';
  * timings are director's, so the command and the libraries cannot disagree; the README's config
  * reference is checked against what `resolveConfig` produces.
  */
-export const CONFIG_DEFAULTS = {
+const CONFIG_DEFAULTS = {
   listen: '0.0.0.0:8080',
   balancing: 'round_robin',
   healthCheck: {
