@@ -8,7 +8,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { ManagedProcess } = require('./processes');
-const { frame, payloadOf, UNARY_PATH } = require('./grpc-wire');
+const { encodeMessage } = require('@grpc-proxy/codec');
+const { patternPayload } = require('@grpc-proxy/testing');
+const { UNARY_PATH } = require('./bench-service');
 const { latencySummary } = require('./stats');
 
 const WORKERS = path.join(__dirname, '..', 'workers');
@@ -86,7 +88,7 @@ async function runH2load(
   hooks,
 ) {
   const body = path.join(tmpDir, `request-${payload}.bin`);
-  if (!fs.existsSync(body)) fs.writeFileSync(body, frame(payloadOf(payload)));
+  if (!fs.existsSync(body)) fs.writeFileSync(body, encodeMessage(patternPayload(payload)));
   const log = path.join(tmpDir, 'h2load-requests.log');
   const args = (ms) => [
     '-c',

@@ -24,7 +24,7 @@ const USAGE = `usage: npm run bench -- [options]
   --duration S         measured seconds per run       --warmup S   warm-up seconds per run
   --targets a,b        rows: direct,grpc-proxy,naive,nginx,haproxy (direct is always kept)
   --workloads a,b      ${workloads.map((w) => w.id).join(',')}
-  --no-profile         skip the --cpu-prof run      --no-build   do not build packages/proxy first
+  --no-profile         skip the --cpu-prof run      --no-build   do not build the packages first
   --profile-workload W the workload of the --cpu-prof run (default unary-100B-c100)
   --no-h2load          use the built-in grpc-js generator for unary even if h2load is installed
   --out DIR            results directory (default: <repo>/bench-results)
@@ -93,25 +93,43 @@ const log = (message) =>
     `[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${message}\n`,
   );
 
-/** Builds the grpc-proxy command (and what it depends on) so a fresh clone just works. */
-function buildProxy() {
-  const cli = path.join(repoRoot, 'packages', 'proxy', 'dist', 'cli.js');
+/**
+ * The built files a run needs, by package: the command under test (only when its row runs), and
+ * the two packages every worker requires (message framing, pattern payloads).
+ */
+function builtEntryPoints(withProxy) {
+  return [
+    ...(withProxy ? [['@grpc-proxy/proxy', 'packages/proxy/dist/cli.js']] : []),
+    ['@grpc-proxy/codec', 'packages/codec/dist/index.js'],
+    ['@grpc-proxy/testing', 'packages/testing/dist/index.js'],
+  ];
+}
+
+/** Builds what the bench runs (and what that depends on) so a fresh clone just works. */
+function buildPackages(withProxy) {
   if (!fs.existsSync(path.join(repoRoot, 'packages', 'proxy', 'src', 'cli.ts'))) return;
-  if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs > newestSource()) {
-    log('packages/proxy/dist is newer than every package source: not rebuilding');
+  const newest = newestSource();
+  const stale = builtEntryPoints(withProxy)
+    .filter(([, file]) => {
+      const built = path.join(repoRoot, file);
+      return !fs.existsSync(built) || fs.statSync(built).mtimeMs <= newest;
+    })
+    .map(([name]) => name);
+  if (stale.length === 0) {
+    log('every dist/ the bench runs is newer than every package source: not rebuilding');
     return;
   }
-  log('building @grpc-proxy/proxy (npx nx run @grpc-proxy/proxy:build)');
+  log(`building ${stale.join(', ')} (npx nx run-many -t build)`);
   const run = spawnSync(
     'npx',
-    ['nx', 'run', '@grpc-proxy/proxy:build', '--outputStyle=static', '--skipSync'],
+    ['nx', 'run-many', '-t', 'build', '-p', ...stale, '--outputStyle=static', '--skipSync'],
     {
       cwd: repoRoot,
       stdio: ['ignore', 2, 2],
       timeout: 300_000,
     },
   );
-  if (run.status !== 0) log('build failed; using whatever packages/proxy/dist holds');
+  if (run.status !== 0) log("build failed; using whatever the packages' dist/ hold");
 }
 
 /** Latest modification time of any non-test TypeScript source under packages/. */
@@ -147,7 +165,7 @@ async function main() {
   const options = parseOptions(process.argv.slice(2));
   if (options.help) return console.log(USAGE);
   const began = Date.now();
-  if (options.build && (!options.targets || options.targets.includes('grpc-proxy'))) buildProxy();
+  if (options.build) buildPackages(!options.targets || options.targets.includes('grpc-proxy'));
   const selected = workloads.filter(
     (w) => !options.workloadIds || options.workloadIds.includes(w.id),
   );

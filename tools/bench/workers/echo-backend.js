@@ -4,7 +4,11 @@
  * /bench.Echo/Stream. Prints `READY <port>` once bound to 127.0.0.1:0.
  */
 const grpc = require('@grpc/grpc-js');
-const { echoServiceDefinition, unlimitedMessages } = require('../src/grpc-wire');
+const {
+  echoServiceDefinition,
+  serveUntilSigterm,
+  unlimitedMessages,
+} = require('../src/bench-service');
 
 // Channelz off: the backend is shared by every row, keep it as light as grpc-js allows.
 const server = new grpc.Server({ ...unlimitedMessages, 'grpc.enable_channelz': 0 });
@@ -26,15 +30,4 @@ server.addService(echoServiceDefinition, {
   },
 });
 
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
-  if (error) {
-    console.error(`echo backend: cannot bind: ${error.message}`);
-    process.exit(1);
-  }
-  console.log(`READY ${port}`);
-});
-
-process.on('SIGTERM', () => {
-  server.forceShutdown();
-  process.exit(0);
-});
+serveUntilSigterm(server, 'echo backend');

@@ -13,13 +13,10 @@
  */
 const grpc = require('@grpc/grpc-js');
 const { runClosedLoop, startWindow } = require('../src/closed-loop');
-const {
-  UNARY_PATH,
-  STREAM_PATH,
-  identity,
-  payloadOf,
-  unlimitedMessages,
-} = require('../src/grpc-wire');
+const { patternPayload } = require('@grpc-proxy/testing');
+const { echoServiceDefinition, unlimitedMessages } = require('../src/bench-service');
+
+const { Unary, Stream } = echoServiceDefinition;
 
 const CALL_DEADLINE_MS = 10_000;
 /** How long a stream may take to return its last messages after the window before it counts as stalled. */
@@ -38,9 +35,9 @@ function unary(client, payload) {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + CALL_DEADLINE_MS;
     client.makeUnaryRequest(
-      UNARY_PATH,
-      identity,
-      identity,
+      Unary.path,
+      Unary.requestSerialize,
+      Unary.responseDeserialize,
       payload,
       { deadline },
       (error, reply) => {
@@ -53,18 +50,28 @@ function unary(client, payload) {
   });
 }
 
+/** Opens a bidi stream of the echo service with a deadline `deadlineMs` from now. */
+function openStream(client, deadlineMs) {
+  return client.makeBidiStreamRequest(
+    Stream.path,
+    Stream.requestSerialize,
+    Stream.responseDeserialize,
+    {
+      deadline: Date.now() + deadlineMs,
+    },
+  );
+}
+
 async function runUnary(client, options) {
-  const payload = payloadOf(options.payload);
+  const payload = patternPayload(options.payload);
   return runClosedLoop({ ...options, callOnce: () => unary(client, payload) });
 }
 
 /** One bidi stream with a fixed window of messages in flight (see the file comment). */
 function runStream(client, options) {
-  const payload = payloadOf(options.payload);
+  const payload = patternPayload(options.payload);
   const window = startWindow(options.warmupMs, options.durationMs);
-  const call = client.makeBidiStreamRequest(STREAM_PATH, identity, identity, {
-    deadline: Date.now() + options.warmupMs + options.durationMs + STREAM_DRAIN_MS,
-  });
+  const call = openStream(client, options.warmupMs + options.durationMs + STREAM_DRAIN_MS);
   const sentAt = [];
   let head = 0;
   let inFlight = 0;
@@ -111,14 +118,12 @@ function runStream(client, options) {
 
 /** Opens many streams, proves each is live end to end, then holds them (see file comment). */
 async function runIdle(client, options) {
-  const payload = payloadOf(16);
+  const payload = patternPayload(16);
   const started = performance.now();
   const calls = [];
   const echoed = [];
   for (let i = 0; i < options.streams; i++) {
-    const call = client.makeBidiStreamRequest(STREAM_PATH, identity, identity, {
-      deadline: Date.now() + 120_000,
-    });
+    const call = openStream(client, 120_000);
     const closed = new Promise((resolve) => call.on('status', resolve));
     call.on('error', () => {});
     echoed.push(
@@ -152,15 +157,13 @@ async function runIdle(client, options) {
 
 async function runCheck(client) {
   for (const size of [1024, 64 * 1024]) {
-    const payload = payloadOf(size);
+    const payload = patternPayload(size);
     const reply = await unary(client, payload);
     if (!reply.equals(payload)) throw new Error(`unary echo of ${size} bytes differs`);
   }
   // Small stream messages: the 64 KiB stream workload itself shows peers that stall on big ones.
-  const message = payloadOf(1024);
-  const call = client.makeBidiStreamRequest(STREAM_PATH, identity, identity, {
-    deadline: Date.now() + CALL_DEADLINE_MS,
-  });
+  const message = patternPayload(1024);
+  const call = openStream(client, CALL_DEADLINE_MS);
   const received = [];
   call.on('data', (m) => received.push(m));
   const status = new Promise((resolve) => call.on('status', resolve));

@@ -8,7 +8,9 @@
  */
 const http2 = require('node:http2');
 const { runClosedLoop } = require('../src/closed-loop');
-const { UNARY_PATH, frame, payloadOf } = require('../src/grpc-wire');
+const { encodeMessage } = require('@grpc-proxy/codec');
+const { patternPayload } = require('@grpc-proxy/testing');
+const { UNARY_PATH } = require('../src/bench-service');
 
 async function main() {
   const options = JSON.parse(process.argv[2]);
@@ -18,7 +20,7 @@ async function main() {
     process.exit(1);
   });
   await new Promise((resolve) => session.once('connect', resolve));
-  const body = frame(payloadOf(options.payload));
+  const body = encodeMessage(patternPayload(options.payload));
   const headers = {
     ':method': 'POST',
     ':path': UNARY_PATH,

@@ -6,7 +6,22 @@
  * Prints `READY <port>` once bound to 127.0.0.1:0.
  */
 const http2 = require('node:http2');
-const { isSingleFrame } = require('../src/grpc-wire');
+const { MessageDecoder } = require('@grpc-proxy/codec');
+
+/**
+ * Whether `body` is exactly one uncompressed gRPC message, decoded the way a gRPC server must
+ * (codec's decoder: about half a microsecond per call, under 1% of the floor).
+ */
+function isOneMessage(body) {
+  try {
+    const decoder = new MessageDecoder();
+    const messages = decoder.push(body);
+    decoder.end();
+    return messages.length === 1 && !messages[0].compressed;
+  } catch {
+    return false;
+  }
+}
 
 const server = http2.createServer({ settings: { maxConcurrentStreams: 10000 } });
 
@@ -16,7 +31,7 @@ server.on('stream', (stream) => {
   stream.on('error', () => {});
   stream.on('end', () => {
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    const ok = isSingleFrame(body);
+    const ok = isOneMessage(body);
     stream.respond(
       { ':status': 200, 'content-type': 'application/grpc' },
       { waitForTrailers: true },

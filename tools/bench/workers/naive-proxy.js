@@ -8,7 +8,11 @@
  * SIGTERM exits cleanly, so `node --cpu-prof` writes its profile.
  */
 const grpc = require('@grpc/grpc-js');
-const { echoServiceDefinition, identity, unlimitedMessages } = require('../src/grpc-wire');
+const {
+  echoServiceDefinition,
+  serveUntilSigterm,
+  unlimitedMessages,
+} = require('../src/bench-service');
 
 const backendAddress = process.argv[2];
 if (!backendAddress) {
@@ -16,27 +20,21 @@ if (!backendAddress) {
   process.exit(2);
 }
 
-const backend = new grpc.Client(backendAddress, grpc.credentials.createInsecure(), {
+const EchoClient = grpc.makeGenericClientConstructor(echoServiceDefinition, 'Echo');
+const backend = new EchoClient(backendAddress, grpc.credentials.createInsecure(), {
   ...unlimitedMessages,
 });
 const server = new grpc.Server({ ...unlimitedMessages });
 
 server.addService(echoServiceDefinition, {
   Unary(call, callback) {
-    const path = echoServiceDefinition.Unary.path;
-    const upstream = backend.makeUnaryRequest(
-      path,
-      identity,
-      identity,
-      call.request,
-      call.metadata,
-      (error, response) => (error ? callback(error) : callback(null, response)),
+    const upstream = backend.Unary(call.request, call.metadata, (error, response) =>
+      error ? callback(error) : callback(null, response),
     );
     call.on('cancelled', () => upstream.cancel());
   },
   Stream(call) {
-    const path = echoServiceDefinition.Stream.path;
-    const upstream = backend.makeBidiStreamRequest(path, identity, identity, call.metadata);
+    const upstream = backend.Stream(call.metadata);
     call.on('data', (message) => upstream.write(message));
     call.on('end', () => upstream.end());
     call.on('cancelled', () => upstream.cancel());
@@ -47,16 +45,4 @@ server.addService(echoServiceDefinition, {
   },
 });
 
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
-  if (error) {
-    console.error(`naive proxy: cannot bind: ${error.message}`);
-    process.exit(1);
-  }
-  console.log(`READY ${port}`);
-});
-
-process.on('SIGTERM', () => {
-  server.forceShutdown();
-  backend.close();
-  process.exit(0);
-});
+serveUntilSigterm(server, 'naive proxy', () => backend.close());
