@@ -49,7 +49,13 @@ function packAll(packages) {
     destination,
     ...packages.flatMap((p) => ['-w', p.name]),
   ];
-  const packed = JSON.parse(exec(NPM, args, undefined));
+  const output = exec(NPM, args, undefined);
+  let packed;
+  try {
+    packed = JSON.parse(output);
+  } catch {
+    fail(`npm pack printed something other than its JSON report:\n${output}`);
+  }
   return new Map(
     packed.map(({ name, filename, files }) => [
       name,
