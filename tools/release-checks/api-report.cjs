@@ -4,76 +4,72 @@
 //   node tools/release-checks/api-report.cjs --update  rewrite them
 // Both build the packages first; --no-build reads dist/ as it is.
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
-const { dirname, join, relative } = require('node:path');
+const { join, relative } = require('node:path');
 const ts = require('typescript');
 const prettier = require('prettier');
 const { ROOT, buildPackages, fail, listPackages } = require('./workspace.cjs');
 const { lineDiff } = require('./line-diff.cjs');
+const { declarationText, kindOf, owningPackage, referencedSymbols } = require('./declarations.cjs');
 
 const REPORT_FILE = 'api-report.md';
-const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
+const HEADER = [
+  '<!-- Generated from the built .d.ts by `npm run api:update`; `npm run api:check` (part of `npm test`) fails when it differs. -->',
+  '',
+  'Every name each entry point exports, with its kind and declaration (TSDoc left out).',
+  'A change here is a change of the public surface.',
+];
+const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** `[exportPath, typesFile]` for each entry point in the manifest's `exports`. */
-function entryPoints({ dir, manifest }) {
+/** `{ importPath, typesFile }` for each entry point in the manifest's `exports`. */
+function entryPoints({ dir, name, manifest }) {
   return Object.entries(manifest.exports ?? { '.': { types: manifest.types } })
     .filter(([subpath, target]) => subpath !== './package.json' && target?.types)
-    .map(([subpath, target]) => [subpath, join(dir, target.types)]);
+    .map(([subpath, target]) => ({
+      importPath: name + subpath.slice(1),
+      typesFile: join(dir, target.types),
+    }));
 }
 
-/** Name of the package whose files hold `fileName`. */
-function owningPackage(fileName, cache) {
-  for (let dir = dirname(fileName); dir !== dirname(dir); dir = dirname(dir)) {
-    const manifestFile = join(dir, 'package.json');
-    if (!cache.has(dir) && existsSync(manifestFile))
-      cache.set(dir, JSON.parse(readFileSync(manifestFile, 'utf8')).name);
-    if (cache.get(dir)) return cache.get(dir);
-  }
-  return '?';
-}
-
-function kindOf(symbol) {
-  const flags = symbol.flags;
-  const kinds = [];
-  if (flags & ts.SymbolFlags.Class) kinds.push('class');
-  else if (flags & ts.SymbolFlags.Function) kinds.push('function');
-  if (flags & ts.SymbolFlags.Enum) kinds.push('enum');
-  if (flags & ts.SymbolFlags.Variable) {
-    const list = symbol.declarations?.find(ts.isVariableDeclaration)?.parent;
-    kinds.push(list && list.flags & ts.NodeFlags.Const ? 'const' : 'variable');
-  }
-  if (flags & ts.SymbolFlags.Interface) kinds.push('interface');
-  if (flags & ts.SymbolFlags.TypeAlias) kinds.push('type');
-  if (flags & ts.SymbolFlags.Module) kinds.push('namespace');
-  return kinds.join(' + ') || 'unknown';
-}
-
-function declarationText(declaration) {
-  const node = ts.isVariableDeclaration(declaration) ? declaration.parent.parent : declaration;
-  return printer
-    .printNode(ts.EmitHint.Unspecified, node, node.getSourceFile())
-    .replace(/^(export )?(declare )?/, '');
-}
-
-function entryPointSection(checker, pkg, subpath, typesFile, program, owners) {
-  const importPath = pkg.name + subpath.slice(1);
+/** The names an entry point exports, sorted, each with the symbol it stands for and its package. */
+function exportsOf(program, { importPath, typesFile }) {
+  const checker = program.getTypeChecker();
   const sourceFile = program.getSourceFile(typesFile);
   const moduleSymbol = sourceFile && checker.getSymbolAtLocation(sourceFile);
   if (!moduleSymbol) fail(`${importPath}: ${relative(ROOT, typesFile)} is missing or not a module`);
-  const exported = checker
+  return checker
     .getExportsOfModule(moduleSymbol)
     .map((symbol) => {
       const target =
         symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
       const declarations = target.declarations ?? [];
-      const from = declarations.length
-        ? owningPackage(declarations[0].getSourceFile().fileName, owners)
-        : '?';
       if (!declarations.length)
         fail(`${importPath}: the export ${symbol.name} resolves to nothing`);
+      const from = owningPackage(declarations[0].getSourceFile().fileName);
       return { name: symbol.name, target, declarations, from };
     })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort(byName);
+}
 
+/** The package's own symbols its declarations name without any entry point exporting them. */
+function unexportedReferences(checker, pkg, own, exportedTargets) {
+  const missing = new Map();
+  for (const { name, declarations } of own) {
+    for (const symbol of referencedSymbols(checker, declarations)) {
+      const file = symbol.declarations?.[0]?.getSourceFile().fileName;
+      if (!file || exportedTargets.has(symbol) || owningPackage(file) !== pkg.name) continue;
+      missing.set(symbol, [...(missing.get(symbol) ?? []), name]);
+    }
+  }
+  return [...missing]
+    .map(([symbol, users]) => ({ name: symbol.name, symbol, users }))
+    .sort(byName)
+    .map(
+      ({ name, symbol, users }) =>
+        `- \`${name}\` (${kindOf(symbol)}), named by ${users.map((u) => `\`${u}\``).join(', ')}`,
+    );
+}
+
+function entryPointSection(checker, pkg, { importPath }, exported, exportedTargets) {
   const own = exported.filter((entry) => entry.from === pkg.name);
   const lines = [`## \`${importPath}\``, '', `${exported.length} exported names.`, ''];
   for (const { name, target, declarations } of own) {
@@ -82,23 +78,22 @@ function entryPointSection(checker, pkg, subpath, typesFile, program, owners) {
     lines.push(...declarations.map(declarationText), '```', '');
   }
   const reexported = new Map();
-  for (const entry of exported.filter((e) => e.from !== pkg.name)) {
+  for (const entry of exported.filter((e) => e.from !== pkg.name))
     reexported.set(entry.from, [...(reexported.get(entry.from) ?? []), entry]);
-  }
   for (const [from, entries] of [...reexported].sort(([a], [b]) => (a < b ? -1 : 1))) {
     lines.push(`### Re-exported from \`${from}\``, '');
     lines.push(...entries.map(({ name, target }) => `- \`${name}\` (${kindOf(target)})`), '');
   }
-  return lines.join('\n');
+  const unexported = unexportedReferences(checker, pkg, own, exportedTargets);
+  if (unexported.length)
+    lines.push('### Named by these declarations but not exported', '', ...unexported, '');
+  return lines;
 }
 
 async function reports() {
-  const packages = listPackages();
-  const entries = packages.flatMap((pkg) =>
-    entryPoints(pkg).map(([subpath, typesFile]) => ({ pkg, subpath, typesFile })),
-  );
+  const packages = listPackages().map((pkg) => ({ ...pkg, entries: entryPoints(pkg) }));
   const program = ts.createProgram(
-    entries.map(({ typesFile }) => typesFile),
+    packages.flatMap(({ entries }) => entries.map(({ typesFile }) => typesFile)),
     {
       module: ts.ModuleKind.Node16,
       moduleResolution: ts.ModuleResolutionKind.Node16,
@@ -109,32 +104,20 @@ async function reports() {
     },
   );
   const checker = program.getTypeChecker();
-  const owners = new Map();
   const prettierOptions = {
     ...(await prettier.resolveConfig(join(ROOT, REPORT_FILE))),
     parser: 'markdown',
   };
   return Promise.all(
     packages.map(async (pkg) => {
-      const sections = entries
-        .filter((entry) => entry.pkg === pkg)
-        .map(({ subpath, typesFile }) =>
-          entryPointSection(checker, pkg, subpath, typesFile, program, owners),
-        );
-      const text = [
-        `# API report: \`${pkg.name}\``,
-        '',
-        '<!-- Generated from the built .d.ts by `npm run api:update`; `npm run api:check` (part of `npm test`) fails when it differs. -->',
-        '',
-        'Every name each entry point exports, with its kind and declaration (TSDoc left out).',
-        'A change here is a change of the public surface.',
-        '',
-        ...sections,
-      ].join('\n');
-      return {
-        file: join(pkg.dir, REPORT_FILE),
-        text: await prettier.format(text, prettierOptions),
-      };
+      const exported = pkg.entries.map((entry) => exportsOf(program, entry));
+      const exportedTargets = new Set(exported.flat().map(({ target }) => target));
+      const sections = pkg.entries.flatMap((entry, index) =>
+        entryPointSection(checker, pkg, entry, exported[index], exportedTargets),
+      );
+      const text = [`# API report: \`${pkg.name}\``, '', ...HEADER, '', ...sections].join('\n');
+      const formatted = await prettier.format(text, prettierOptions);
+      return { file: join(pkg.dir, REPORT_FILE), text: formatted };
     }),
   );
 }
@@ -144,24 +127,26 @@ async function main() {
   if (!process.argv.includes('--no-build')) buildPackages();
   let stale = 0;
   for (const { file, text } of await reports()) {
-    const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    if (committed === text) continue;
+    const name = relative(ROOT, file);
+    if (!existsSync(file)) {
+      if (!update) process.stderr.write(`${name} is missing.\n`);
+    } else {
+      const committed = readFileSync(file, 'utf8');
+      if (committed === text) continue;
+      if (!update)
+        process.stderr.write(
+          `${name} differs from the built declarations:\n${lineDiff(committed, text)}\n`,
+        );
+    }
+    stale += 1;
     if (update) {
       writeFileSync(file, text);
-      process.stdout.write(`updated ${relative(ROOT, file)}\n`);
-    } else {
-      stale += 1;
-      const name = relative(ROOT, file);
-      process.stderr.write(
-        existsSync(file)
-          ? `${name} differs from the built declarations:\n${lineDiff(committed, text)}\n`
-          : `${name} is missing.\n`,
-      );
+      process.stdout.write(`updated ${name}\n`);
     }
   }
-  if (stale)
+  if (stale && !update)
     fail(
-      `The public surface changed. If that is intended, run \`npm run api:update\` and commit the reports.`,
+      'The public surface changed. If that is intended, run `npm run api:update` and commit the reports.',
     );
   if (!update) process.stdout.write('API reports match the built declarations.\n');
 }
