@@ -1,18 +1,26 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata, Server, status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
 import { createBackendClient } from './backend-client';
+import { transparentHandler } from './handler';
 import { ProxyStatusError } from './status-error';
 import { entries, eventually, unaryCall } from './test-support/grpc-fixtures';
-import { useHarness } from './test-support/harness';
+import { useBackend, useHarness, useWarnings } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
 describe('director errors and proxy failures', () => {
   const h = useHarness({ directorTimeoutMs: 200 });
+  const warnings = useWarnings();
 
   it('gives the client exactly the code, message and trailers of a ProxyStatusError', async () => {
     const trailers = new Metadata();
     trailers.set('x-why', 'no-route');
+    const rejection = new ProxyStatusError(
+      status.PERMISSION_DENIED,
+      'not for you: ünïcode %20',
+      trailers,
+    );
     h.director = () => {
-      throw new ProxyStatusError(status.PERMISSION_DENIED, 'not for you: ünïcode %20', trailers);
+      throw rejection;
     };
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.PERMISSION_DENIED);
@@ -25,6 +33,8 @@ describe('director errors and proxy failures', () => {
       proxyError: true,
       backend: undefined,
     });
+    expect(h.reports[0].error).toBe(rejection);
+    expect(warnings).toEqual([]);
   });
 
   it('accepts any rejected value carrying a status code, such as a grpc-js ServiceError shape', async () => {
@@ -36,24 +46,31 @@ describe('director errors and proxy failures', () => {
     ]);
   });
 
-  it('turns any other thrown error into INTERNAL naming the proxy', async () => {
-    h.director = () => {
-      throw new Error('boom');
-    };
+  it('turns any other thrown error into INTERNAL naming the proxy, and keeps it for the observer and a warning', async () => {
+    const boom = new Error('boom');
+    h.director = async () => Promise.reject(boom);
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director failed: boom',
     ]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ code: status.INTERNAL, proxyError: true });
+    expect(h.reports[0].error).toBe(boom);
+    expect(warnings).toEqual([`grpc-proxy: director failed on ${ECHO}/Unary: ${boom.stack}`]);
   });
 
-  it('turns a route without a backend into INTERNAL naming the proxy', async () => {
+  it('turns a route without a backend into INTERNAL naming the proxy, with a warning', async () => {
     h.director = () => ({ backend: 42 }) as never;
     const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const why = 'route.backend must be a grpc-js Client, Channel or Backend, got 42';
     expect(outcome.status.code).toBe(status.INTERNAL);
-    expect(outcome.status.details).toBe(
-      'grpc-proxy: director returned an invalid route: route.backend must be a grpc-js Client, Channel or Backend, got 42',
-    );
+    expect(outcome.status.details).toBe(`grpc-proxy: director returned an invalid route: ${why}`);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].error).toEqual(new TypeError(why));
+    expect(warnings).toEqual([
+      `grpc-proxy: director returned an invalid route for ${ECHO}/Unary: ${(h.reports[0].error as Error).stack}`,
+    ]);
   });
 
   it('turns a missing route into INTERNAL naming the proxy', async () => {
@@ -63,6 +80,8 @@ describe('director errors and proxy failures', () => {
       status.INTERNAL,
       'grpc-proxy: director returned no route (undefined)',
     ]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0]).toMatchObject({ proxyError: true, error: undefined });
   });
 
   it('ends a call whose director never settles after directorTimeoutMs, with UNAVAILABLE', async () => {
@@ -79,6 +98,8 @@ describe('director errors and proxy failures', () => {
     expect(signal?.aborted).toBe(true);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
     expect(h.reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: true });
+    expect(h.reports[0].error).toBeUndefined();
+    expect(warnings).toEqual([]);
   });
 
   it('ends a call whose director never settles by the client deadline when there is no directorTimeoutMs', async () => {
@@ -137,5 +158,40 @@ describe('director errors and proxy failures', () => {
     ]);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
     expect(h.reports[0].proxyError).toBe(false);
+  });
+});
+
+describe('the error the proxy ends a call with', () => {
+  const h = useBackend();
+  const warnings = useWarnings();
+
+  it("keeps the director's error as its cause", async () => {
+    const boom = new Error('boom');
+    const handler = transparentHandler(() => {
+      throw boom;
+    });
+    const ended: unknown[] = [];
+    const server = new Server();
+    server.register(
+      `${ECHO}/Unary`,
+      (stream: ServerDuplexStream<Buffer, Buffer>) => {
+        stream.on('error', (error) => ended.push(error));
+        handler(stream);
+      },
+      serializeRaw,
+      deserializeRaw,
+      'bidi',
+    );
+    const { client } = await h.serve(server);
+    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect(outcome.status.code).toBe(status.INTERNAL);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toBeInstanceOf(ProxyStatusError);
+    expect(ended[0]).toMatchObject({
+      code: status.INTERNAL,
+      details: 'grpc-proxy: director failed: boom',
+      cause: boom,
+    });
+    expect(warnings).toHaveLength(1);
   });
 });

@@ -3,11 +3,12 @@ import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
 import { ProxyStatusError } from './status-error';
 import { collect, entries, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
-import { useHarness } from './test-support/harness';
+import { useHarness, useWarnings } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
 describe('routes', () => {
   const h = useHarness();
+  const warnings = useWarnings();
 
   it('accepts a Backend object and reports its name', async () => {
     const backend: Backend = { name: 'pool-a', client: () => h.backendClient };
@@ -45,6 +46,8 @@ describe('routes', () => {
         code: status.UNAVAILABLE,
         proxyError: true,
       });
+      expect(h.reports[0].error).toBe(thrown);
+      expect(warnings).toEqual([]);
     },
   );
 
@@ -58,6 +61,9 @@ describe('routes', () => {
       'grpc-proxy: backend pool-c unavailable: Channel has been shut down',
     ]);
     expect(h.backend.seen).toEqual([]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    expect(h.reports[0].error).toEqual(new Error('Channel has been shut down'));
+    expect(warnings).toEqual([]);
   });
 
   it('reports a Backend whose client() gives no grpc-js Client as an invalid route', async () => {
@@ -68,6 +74,11 @@ describe('routes', () => {
       status.INTERNAL,
       'grpc-proxy: director returned an invalid route: Backend pool-d: client() returned no grpc-js Client',
     ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^grpc-proxy: director returned an invalid route for \/test\.Echo\/Unary: TypeError: Backend pool-d: client\(\) returned no grpc-js Client\n {4}at /,
+      ),
+    ]);
   });
 
   it('reports route call options grpc-js rejects as an invalid route', async () => {
@@ -76,6 +87,12 @@ describe('routes', () => {
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director returned an invalid route: Channel#createCall: deadline must be a number or Date',
+    ]);
+    await eventually(() => h.reports.length === 1, 'observer heard the end');
+    const error = h.reports[0].error as Error;
+    expect(error).toEqual(new TypeError('Channel#createCall: deadline must be a number or Date'));
+    expect(warnings).toEqual([
+      `grpc-proxy: director returned an invalid route for ${ECHO}/Unary: ${error.stack}`,
     ]);
   });
 
