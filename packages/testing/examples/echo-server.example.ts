@@ -4,7 +4,7 @@ import {
   callEcho,
   createEchoClient,
   echoRequest,
-  metadataEntries,
+  entriesFromPairs,
   openBidi,
   startEchoServer,
 } from '@grpc-proxy/testing';
@@ -38,7 +38,7 @@ describe('echo servers in your own tests', () => {
       echoRequest({
         statusCode: status.NOT_FOUND,
         statusMessage: 'no such user',
-        responseTrailers: metadataEntries([['x-reason', 'deleted']]),
+        responseTrailers: entriesFromPairs([['x-reason', 'deleted']]),
       }),
     );
 
@@ -52,7 +52,7 @@ describe('echo servers in your own tests', () => {
     session.call.write(
       echoRequest({
         headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-        responseHeaders: metadataEntries([['x-early', 'yes']]),
+        responseHeaders: entriesFromPairs([['x-early', 'yes']]),
       }),
     );
 

@@ -10,7 +10,7 @@ import {
   callServerStream,
   createEchoClient,
   echoRequest,
-  metadataEntries,
+  entriesFromPairs,
   openBidi,
   patternPayload,
   startEchoServer,
@@ -73,8 +73,8 @@ describe('Echo (unary)', () => {
         statusCode: Status.FAILED_PRECONDITION,
         statusMessage: 'no such thing',
         statusDetails: details,
-        responseHeaders: metadataEntries([['x-never', 'sent']]),
-        responseTrailers: metadataEntries([['x-trailer', 't1']]),
+        responseHeaders: entriesFromPairs([['x-never', 'sent']]),
+        responseTrailers: entriesFromPairs([['x-trailer', 't1']]),
       }),
     );
 
@@ -93,7 +93,7 @@ describe('Echo (unary)', () => {
         statusCode: Status.ABORTED,
         statusMessage: 'after headers',
         headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-        responseHeaders: metadataEntries([['x-head', 'h1']]),
+        responseHeaders: entriesFromPairs([['x-head', 'h1']]),
       }),
     );
 
@@ -124,12 +124,12 @@ describe('Echo (unary)', () => {
     const outcome = await callEcho(
       client,
       echoRequest({
-        responseHeaders: metadataEntries([
+        responseHeaders: entriesFromPairs([
           ['x-h', 'a'],
           ['x-h', 'b'],
           ['x-h-bin', Buffer.from([9])],
         ]),
-        responseTrailers: metadataEntries([['x-t', 'z']]),
+        responseTrailers: entriesFromPairs([['x-t', 'z']]),
       }),
     );
 
@@ -191,7 +191,7 @@ describe('ServerStream', () => {
         statusCode: Status.RESOURCE_EXHAUSTED,
         statusMessage: 'stop',
         statusAfter: 2,
-        responseTrailers: metadataEntries([['x-t', '1']]),
+        responseTrailers: entriesFromPairs([['x-t', '1']]),
       }),
     );
 
@@ -251,7 +251,7 @@ describe('Bidi', () => {
       echoRequest({
         payload: Buffer.from('first'),
         headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-        responseHeaders: metadataEntries([['x-early', 'yes']]),
+        responseHeaders: entriesFromPairs([['x-early', 'yes']]),
       }),
     );
     const headers = await session.headers();

@@ -13,7 +13,7 @@ export { ECHO_SERVICE_NAME, startEchoServer } from './echo-server';
 export type { EchoServerCallCounts, EchoServerHandle, EchoServerOptions } from './echo-server';
 export { createEchoClient } from './echo-client';
 export type { EchoClientOptions } from './echo-client';
-export { entriesFromMetadata, metadataEntries, metadataFromEntries } from './metadata-entries';
+export { entriesFromMetadata, entriesFromPairs, metadataFromEntries } from './metadata-entries';
 export { patternPayload } from './payload';
 export {
   callBidi,

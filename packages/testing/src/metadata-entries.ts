@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { MetadataEntry } from './gen/grpc_proxy/testing/v1/echo';
 
 /** A metadata key whose values are bytes (`-bin` suffix), as gRPC defines it. */
-export function isBinaryKey(key: string): boolean {
+function isBinaryKey(key: string): boolean {
   return key.endsWith('-bin');
 }
 
@@ -34,7 +34,7 @@ export function entriesFromMetadata(metadata: Metadata): MetadataEntry[] {
 }
 
 /** Builds entries from `[key, value]` pairs; a `Buffer` value becomes `binaryValue`. */
-export function metadataEntries(
+export function entriesFromPairs(
   pairs: ReadonlyArray<readonly [string, string | Buffer]>,
 ): MetadataEntry[] {
   return pairs.map(([key, value]) =>

@@ -5,7 +5,7 @@ import { startEchoServer } from './echo-server';
 import type { EchoServerHandle } from './echo-server';
 import { echoRequest } from './client-calls';
 import { EchoRequest, HeadersMode } from './gen/grpc_proxy/testing/v1/echo';
-import { metadataEntries } from './metadata-entries';
+import { entriesFromPairs } from './metadata-entries';
 
 // What the echo server puts on the wire, seen with a bare node:http2 client: the knobs that
 // promise a trailers-only response must produce one HEADERS frame that ends the stream.
@@ -53,7 +53,7 @@ it('sends an error before any response as a single HEADERS frame (trailers-only)
     echoRequest({
       statusCode: 5,
       statusMessage: 'gone',
-      responseTrailers: metadataEntries([['x-t', 'v']]),
+      responseTrailers: entriesFromPairs([['x-t', 'v']]),
     }),
   );
 
@@ -70,7 +70,7 @@ it('sends headers, then trailers, when headers went out first', async () => {
     echoRequest({
       statusCode: 5,
       headersMode: HeadersMode.HEADERS_MODE_IMMEDIATE_THEN_WAIT,
-      responseHeaders: metadataEntries([['x-h', 'v']]),
+      responseHeaders: entriesFromPairs([['x-h', 'v']]),
     }),
   );
 

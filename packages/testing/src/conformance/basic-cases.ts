@@ -14,7 +14,7 @@ import type { CaseContext } from './context';
 import { defineCase } from './define-case';
 
 /** Checks every response came from the backend under test (and not from the proxy itself). */
-export function expectFromBackend(context: CaseContext, outcome: CallOutcome): void {
+function expectFromBackend(context: CaseContext, outcome: CallOutcome): void {
   outcome.responses.forEach((response, i) =>
     expectEqual(`server_name of response ${i}`, response.serverName, context.backend.name),
   );

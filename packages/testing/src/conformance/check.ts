@@ -52,7 +52,7 @@ export function expectBytes(what: string, actual: Buffer, expected: Buffer): voi
 }
 
 /** The name of a status code, e.g. `NOT_FOUND (5)`. */
-export function codeName(code: number): string {
+export function statusCodeLabel(code: number): string {
   return `${Status[code] ?? 'UNKNOWN_CODE'} (${code})`;
 }
 
@@ -65,7 +65,7 @@ export function expectStatus(
 ): void {
   if (status.code !== code) {
     fail(
-      `${what}: expected status ${codeName(code)}, got ${codeName(status.code)} "${status.details}"`,
+      `${what}: expected status ${statusCodeLabel(code)}, got ${statusCodeLabel(status.code)} "${status.details}"`,
     );
   }
   if (details !== undefined && status.details !== details) {

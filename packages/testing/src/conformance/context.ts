@@ -9,7 +9,7 @@ import { CALL_ID_KEY } from './types';
 import type { ConformanceOptions } from './types';
 
 /** Default of {@link ConformanceOptions.stepTimeoutMs}. */
-export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
+const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 
 /** A tagged call: metadata carrying a fresh call id, and how to find it on the backend. */
 export interface TaggedCall {
@@ -89,7 +89,7 @@ function trackOpenCalls(open: Set<InterceptingCall>): Interceptor {
 }
 
 /** The call id a backend record carries, if any. */
-export function callIdOf(call: EchoCallRecord): string | undefined {
+function callIdOf(call: EchoCallRecord): string | undefined {
   const value = call.metadata.get(CALL_ID_KEY)[0];
   return typeof value === 'string' ? value : undefined;
 }

@@ -3,7 +3,7 @@ import type { CaseContext } from './context';
 import type { ConformanceCase } from './types';
 
 /** Default time budget of a case. */
-export const CASE_TIMEOUT_MS = 30_000;
+const CASE_TIMEOUT_MS = 30_000;
 
 /** Builds a {@link ConformanceCase} whose body gets a fresh client of the proxy. */
 export function defineCase(

@@ -4,7 +4,7 @@ import { callEcho, echoRequest, openBidi } from '../client-calls';
 import type { BidiSession } from '../client-calls';
 import { HeadersMode } from '../gen/grpc_proxy/testing/v1/echo';
 import type { MetadataEntry } from '../gen/grpc_proxy/testing/v1/echo';
-import { metadataEntries } from '../metadata-entries';
+import { entriesFromPairs } from '../metadata-entries';
 import { expectEqual, expectStatus, fail, within } from './check';
 import type { CaseContext, TaggedCall } from './context';
 import { defineCase } from './define-case';
@@ -129,7 +129,7 @@ export const headersFirstThenWait = defineCase(
     const { session } = openHeadersFirst(
       context,
       'first',
-      metadataEntries([['x-backend-early', 'yes']]),
+      entriesFromPairs([['x-backend-early', 'yes']]),
     );
     let headers;
     try {
@@ -189,7 +189,7 @@ export const backendEndsFirst = defineCase(
           statusCode: code,
           statusMessage: code === Status.OK ? '' : 'ended by the backend',
           statusAfter: 1,
-          responseTrailers: metadataEntries([['x-backend-final', 'sent']]),
+          responseTrailers: entriesFromPairs([['x-backend-final', 'sent']]),
         }),
       );
       const outcome = await within(

@@ -2,7 +2,7 @@ import { Metadata, status as Status } from '@grpc/grpc-js';
 import { callEcho, openBidi, echoRequest } from '../client-calls';
 import type { CallOutcome } from '../client-calls';
 import type { EchoRequest } from '../gen/grpc_proxy/testing/v1/echo';
-import { metadataEntries } from '../metadata-entries';
+import { entriesFromPairs } from '../metadata-entries';
 import { expectEqual, expectStatus } from './check';
 import type { CaseContext, TaggedCall } from './context';
 import { defineCase } from './define-case';
@@ -12,10 +12,7 @@ const CLIENT_PREFIX = 'x-conformance-';
 const BACKEND_PREFIX = 'x-backend-';
 
 /** Every value of every key starting with `prefix`, keys sorted, bytes as `hex:` strings. */
-export function valuesByKey(
-  metadata: Metadata | undefined,
-  prefix: string,
-): Record<string, string[]> {
+function valuesByKey(metadata: Metadata | undefined, prefix: string): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   const all = metadata?.toJSON() ?? {};
   for (const key of Object.keys(all).sort()) {
@@ -57,13 +54,13 @@ const EXPECTED_TRAILERS = {
 function metadataKnobs(): Partial<EchoRequest> {
   return {
     echoMetadata: true,
-    responseHeaders: metadataEntries([
+    responseHeaders: entriesFromPairs([
       [`${BACKEND_PREFIX}initial`, 'h1'],
       [`${BACKEND_PREFIX}initial`, 'h2'],
       [`${BACKEND_PREFIX}initial-bin`, Buffer.from([1, 2, 3])],
       [`${BACKEND_PREFIX}initial-bin`, Buffer.from([4])],
     ]),
-    responseTrailers: metadataEntries([
+    responseTrailers: entriesFromPairs([
       [`${BACKEND_PREFIX}trailing`, 't1'],
       [`${BACKEND_PREFIX}trailing`, 't2'],
       [`${BACKEND_PREFIX}trailing-bin`, Buffer.from([0xff, 0xfe])],

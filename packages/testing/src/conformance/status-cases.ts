@@ -4,8 +4,8 @@ import { callEcho, callRawUnary, callServerStream, echoRequest, openBidi } from 
 import type { CallOutcome } from '../client-calls';
 import type { EchoRequest } from '../gen/grpc_proxy/testing/v1/echo';
 import { createEchoClient } from '../echo-client';
-import { metadataEntries } from '../metadata-entries';
-import { codeName, expectEqual, expectStatus, fail, show } from './check';
+import { entriesFromPairs } from '../metadata-entries';
+import { statusCodeLabel, expectEqual, expectStatus, fail, show } from './check';
 import type { CaseContext } from './context';
 import { defineCase } from './define-case';
 
@@ -86,7 +86,7 @@ export const statusDetails = defineCase(
         statusCode: Status.INVALID_ARGUMENT,
         statusMessage: 'with details',
         statusDetails: DETAILS,
-        responseTrailers: metadataEntries([['x-backend-error-trailer', 'kept']]),
+        responseTrailers: entriesFromPairs([['x-backend-error-trailer', 'kept']]),
       },
       { responseCount: 3, statusAfter: 2 },
     );
@@ -120,7 +120,7 @@ export const trailersOnlyError = defineCase(
       {
         statusCode: Status.NOT_FOUND,
         statusMessage: 'nothing here',
-        responseTrailers: metadataEntries([['x-backend-trailer', 'only']]),
+        responseTrailers: entriesFromPairs([['x-backend-trailer', 'only']]),
       },
       { responseCount: 2 },
     );
@@ -148,7 +148,7 @@ async function answeredByBackend(context: CaseContext, path: string): Promise<vo
   if (after.failed - before.failed < 1) {
     fail(
       `the backend never saw the call to ${path} (backend calls failed ${before.failed} -> ` +
-        `${after.failed}); the proxy answered ${codeName(proxied.code)} "${proxied.details}" itself`,
+        `${after.failed}); the proxy answered ${statusCodeLabel(proxied.code)} "${proxied.details}" itself`,
     );
   }
   const direct = createEchoClient(context.backend.address, context.options.backendClient);

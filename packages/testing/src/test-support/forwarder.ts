@@ -38,7 +38,7 @@ export type ForwarderFault =
   | 'default-message-limits';
 
 /** Paths the forwarder serves besides the echo service's, to pass unknown methods on. */
-export const UNKNOWN_PATHS = [
+const UNKNOWN_PATHS = [
   '/grpc_proxy.testing.v1.EchoService/NoSuchMethod',
   '/grpc_proxy.testing.v1.NoSuchService/Method',
 ];

@@ -23,8 +23,6 @@ export interface RawOutcome {
   data: Buffer;
   /** RST_STREAM code the stream closed with (0 = NO_ERROR, i.e. a normal end). */
   rstCode: number;
-  /** GOAWAY received on the session before the stream closed, if any. */
-  goaway?: { errorCode: number; lastStreamID: number };
   /** A stream or session error, if any (e.g. a header block too large to send). */
   error?: string;
 }
@@ -56,7 +54,6 @@ export function messagesOf(outcome: RawOutcome): Buffer[] {
 export class RawH2Session {
   readonly session: http2.ClientHttp2Session;
   readonly socket: Socket;
-  goaway?: { errorCode: number; lastStreamID: number };
 
   constructor(address: string, settings: http2.SecureClientSessionOptions = {}) {
     const [host, port] = splitAddress(address);
@@ -64,9 +61,6 @@ export class RawH2Session {
     this.session = http2.connect(`http://${address}`, {
       ...settings,
       createConnection: () => this.socket,
-    });
-    this.session.on('goaway', (errorCode, lastStreamID) => {
-      this.goaway = { errorCode, lastStreamID };
     });
     this.session.on('error', () => undefined);
   }
@@ -103,7 +97,6 @@ export class RawH2Session {
           ...outcome,
           data: Buffer.concat(chunks),
           rstCode: stream.rstCode ?? 0,
-          goaway: this.goaway,
         });
       });
       drive(stream);

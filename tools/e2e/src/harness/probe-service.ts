@@ -6,7 +6,7 @@ import {
 } from '@grpc/grpc-js';
 
 /** Full name of the service the e2e backend serves (raw bytes, no schema needed). */
-export const PROBE_SERVICE = 'e2e.Probe';
+const PROBE_SERVICE = 'e2e.Probe';
 
 const identity = (value: Buffer): Buffer => value;
 

@@ -58,7 +58,7 @@ function hpackString(text: string): Buffer {
  * An HPACK header block of "literal without indexing, new name" fields only: no Huffman, no
  * dynamic table, so any bytes can be sent, including what `node:http2` refuses to send.
  */
-export function hpackBlock(headers: readonly (readonly [string, string])[]): Buffer {
+function hpackBlock(headers: readonly (readonly [string, string])[]): Buffer {
   return Buffer.concat(
     headers.flatMap(([name, value]) => [
       Buffer.from([0x00]),
