@@ -23,13 +23,11 @@ export class IncomingCall implements ProxyCall {
     stream: ServerDuplexStream<Buffer, Buffer>,
     policy: CompiledMetadataPolicy,
   ): IncomingCall {
-    // grpc-js before 1.11 has no getHost.
-    const getHost = (stream as Partial<{ getHost(): string }>).getHost;
     return new IncomingCall(
       stream.getPath(),
       filterIncomingMetadata(stream.metadata, policy),
       stream.getPeer(),
-      typeof getHost === 'function' ? getHost.call(stream) : '',
+      stream.getHost(),
       stream.getDeadline(),
     );
   }

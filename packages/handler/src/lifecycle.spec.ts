@@ -67,7 +67,6 @@ describe('call lifecycle', () => {
   });
 
   it('cancels the backend call when the proxy fails the call itself', async () => {
-    h.director = () => h.route();
     const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
     const outcome = collect(call);
     call.write(Buffer.from('small'));
