@@ -8,19 +8,26 @@ import { delimiter, join } from 'node:path';
 import { ensureNode, resolveVersion } from './node-release.mjs';
 
 const [spec, command, ...args] = process.argv.slice(2);
-if (!spec || !command) {
+process.exitCode = spec && command ? run() : usage();
+
+function usage() {
   process.stderr.write('usage: with-node <version> <command> [args...]\n');
-  process.exit(2);
+  return 2;
 }
-const binDir = ensureNode(spec);
-const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}` };
-// npm hands its own Node to scripts through these; they must name the chosen release too.
-env.npm_node_execpath = join(binDir, 'node');
-env.NODE = join(binDir, 'node');
-process.stderr.write(`with-node: Node.js ${resolveVersion(spec)}: ${command} ${args.join(' ')}\n`);
-const result = spawnSync(command, args, { stdio: 'inherit', env });
-if (result.error) {
-  process.stderr.write(`with-node: ${result.error.message}\n`);
-  process.exit(1);
+
+function run() {
+  const binDir = ensureNode(spec);
+  const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}` };
+  // npm hands its own Node to scripts through these; they must name the chosen release too.
+  env.npm_node_execpath = join(binDir, 'node');
+  env.NODE = join(binDir, 'node');
+  process.stderr.write(
+    `with-node: Node.js ${resolveVersion(spec)}: ${command} ${args.join(' ')}\n`,
+  );
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  if (result.error) {
+    process.stderr.write(`with-node: ${result.error.message}\n`);
+    return 1;
+  }
+  return result.status ?? 1;
 }
-process.exit(result.status ?? 1);
