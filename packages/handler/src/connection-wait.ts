@@ -24,21 +24,25 @@ export interface ConnectionWaitListener {
 
 /**
  * A call's wait for a backend channel that failed its last connection attempt: grpc-js would fail
- * the call at once on the strength of it, even if the backend is back by now. Waits (up to
- * `deadline`, epoch ms) for the channel's next attempt to succeed. The client's messages stay
- * unread meanwhile (backpressure).
+ * the call at once on the strength of it, even if the backend is back by now. Waits (at most
+ * `timeoutMs`, never past `notAfter`, epoch ms) for the channel's next attempt to succeed. The
+ * client's messages stay unread meanwhile (backpressure).
  */
 export class ConnectionWait {
   /** How long the wait may last, in whole milliseconds. */
   readonly limitMs: number;
+  private readonly deadline: number;
   private waiting = true;
 
   constructor(
     private readonly channel: RawChannel,
-    private readonly deadline: number,
+    timeoutMs: number,
+    notAfter: number,
     private readonly listener: ConnectionWaitListener,
   ) {
-    this.limitMs = Math.max(0, Math.round(deadline - Date.now()));
+    const now = Date.now();
+    this.deadline = Math.min(now + timeoutMs, notAfter);
+    this.limitMs = Math.max(0, Math.round(this.deadline - now));
   }
 
   /** Starts watching; the listener may be called before this returns. */

@@ -3,9 +3,9 @@ import { status, type Metadata, type StatusObject } from '@grpc/grpc-js';
 /**
  * The messages of the statuses grpc-js makes up on the client side when a call ends without the
  * backend's trailers: read from the sources of grpc-js 1.14.7 (subchannel-call.ts,
- * load-balancing-call.ts, resolving-call.ts, compression-filter.ts, stream-decoder.ts) and
- * checked against 1.11, the floor of the peer range; `local-status.spec.ts` has one row per
- * pattern. They come with empty metadata, and nothing else in the status object tells them from
+ * load-balancing-call.ts, resolving-call.ts, compression-filter.ts, stream-decoder.ts), and
+ * all present in those of 1.11.4 (the floor of the peer range, `^1.11.0`); `local-status.spec.ts`
+ * has a row for each pattern. They come with empty metadata, and nothing else in the status object tells them from
  * a backend status: grpc-js hands both to the listener the same way. Each matches at the start.
  */
 export const GRPC_JS_LOCAL_PATTERNS: readonly string[] = [

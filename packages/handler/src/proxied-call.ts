@@ -157,12 +157,12 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     }
     this.backendName = backend.name;
     if (this.options.backendConnectTimeoutMs > 0 && inTransientFailure(backend.channel)) {
-      const deadline = Math.min(
-        Date.now() + this.options.backendConnectTimeoutMs,
+      const timeoutMs = this.options.backendConnectTimeoutMs;
+      const notAfter = Math.min(
         +this.incoming.deadline,
         +(route.callOptions?.deadline ?? Infinity),
       );
-      const wait = new ConnectionWait(backend.channel, deadline, this);
+      const wait = new ConnectionWait(backend.channel, timeoutMs, notAfter, this);
       this.phase = { name: 'connecting', route, backend, wait };
       wait.start();
     } else {
