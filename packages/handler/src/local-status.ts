@@ -5,8 +5,9 @@ import { status, type Metadata, type StatusObject } from '@grpc/grpc-js';
  * backend's trailers: read from the sources of grpc-js 1.14.7 (subchannel-call.ts,
  * load-balancing-call.ts, resolving-call.ts, compression-filter.ts, stream-decoder.ts), and
  * all present in those of 1.11.4 (the floor of the peer range, `^1.11.0`); `local-status.spec.ts`
- * has a row for each pattern. They come with empty metadata, and nothing else in the status object tells them from
- * a backend status: grpc-js hands both to the listener the same way. Each matches at the start.
+ * has a row for each pattern. They come with empty metadata, and nothing else in the status
+ * object tells them from a backend status: grpc-js hands both to the listener the same way. Each
+ * matches at the start of the message.
  */
 export const GRPC_JS_LOCAL_PATTERNS: readonly string[] = [
   // The backend's connection closed (socket closed, GOAWAY, process killed).
