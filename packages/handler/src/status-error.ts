@@ -27,21 +27,16 @@ export class ProxyStatusError extends Error {
   }
 }
 
-interface StatusLike {
-  code: unknown;
-  details?: unknown;
-  message?: unknown;
-  metadata?: unknown;
-}
-
 /**
  * Whether `error` carries a gRPC status a director may reject with: a `code` that is an integer
  * from 1 (`CANCELLED`) to 16 (`UNAUTHENTICATED`). A `ProxyStatusError`, a grpc-js `ServiceError`
  * or a plain `{ code, details }` object all qualify.
  */
-export function isStatusError(error: unknown): error is StatusLike & { code: status } {
+export function isStatusError(
+  error: unknown,
+): error is { code: status; details?: unknown; message?: unknown; metadata?: unknown } {
   if (error === null || typeof error !== 'object') return false;
-  const code = (error as StatusLike).code;
+  const code = (error as { code?: unknown }).code;
   return typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= 16;
 }
 
