@@ -3,7 +3,7 @@
 # (serveUnknownServices hooks grpc-js internals, so both ends of the range are tested in CI; the
 # newest is what the workspace installs). The copy is installed once into a cache directory
 # outside the repository. Extra arguments go to jest.
-#   GRPC_JS_VERSION  version to test (default: the peer range's floor, e.g. 1.10 for ^1.10.0)
+#   GRPC_JS_VERSION  version to test (default: the peer range's floor, e.g. 1.11 for ^1.11.0)
 #   GRPC_JS_CACHE    where to install it (default: $TMPDIR/grpc-proxy-grpc-js-<version>)
 set -eu
 cd "$(dirname "$0")/.."
