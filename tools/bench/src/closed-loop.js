@@ -50,20 +50,26 @@ function startWindow(warmupMs, durationMs) {
   const start = performance.now() + warmupMs;
   const end = start + durationMs;
   const cpu = { atStart: NaN, atEnd: NaN };
-  // The WINDOW lines let the bench sample the proxy's CPU at the same edges.
-  setTimeout(() => {
+  // The WINDOW lines let the bench sample the proxy's CPU at the same edges; each is announced
+  // once, by its timer or, if the calls finished before the timer ran, before the result.
+  const markStart = () => {
+    if (!Number.isNaN(cpu.atStart)) return;
     cpu.atStart = processCpuSeconds(process.pid);
     console.log('WINDOW start');
-  }, warmupMs).unref();
-  setTimeout(() => {
+  };
+  const markEnd = () => {
+    if (!Number.isNaN(cpu.atEnd)) return;
     cpu.atEnd = processCpuSeconds(process.pid);
     console.log('WINDOW end');
-  }, warmupMs + durationMs).unref();
+  };
+  setTimeout(markStart, warmupMs).unref();
+  setTimeout(markEnd, warmupMs + durationMs).unref();
   return {
     start,
     end,
     result({ calls, latencies, errors, firstError }) {
-      if (Number.isNaN(cpu.atEnd)) cpu.atEnd = processCpuSeconds(process.pid);
+      markStart();
+      markEnd();
       const seconds = durationMs / 1000;
       return {
         calls,
