@@ -1,0 +1,73 @@
+import { Metadata, status as Status } from '@grpc/grpc-js';
+import {
+  EchoRequest,
+  EchoResponse,
+  callRawBidi,
+  callRawClientStream,
+  callRawServerStream,
+  createEchoClient,
+  entriesFromPairs,
+  startEchoServer,
+} from './index';
+import type { EchoServerHandle, EchoServiceClient } from './index';
+
+const METHOD = '/grpc_proxy.testing.v1.EchoService';
+const encode = (request: Partial<EchoRequest>): Buffer =>
+  Buffer.from(EchoRequest.encode(EchoRequest.fromPartial(request)).finish());
+const payloads = (responses: Buffer[]): string[] =>
+  responses.map((bytes) => Buffer.from(EchoResponse.decode(bytes).payload).toString());
+
+describe('the raw call helpers', () => {
+  let server: EchoServerHandle;
+  let client: EchoServiceClient;
+
+  beforeEach(async () => {
+    server = await startEchoServer({ name: 'raw' });
+    client = createEchoClient(server.address);
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('runs a client-streaming call: every request written, one response, the status', async () => {
+    const outcome = await callRawClientStream(client, `${METHOD}/ClientStream`, [
+      encode({ payload: Buffer.from('a'), responseHeaders: entriesFromPairs([['x-h', '1']]) }),
+      encode({ payload: Buffer.from('b') }),
+    ]);
+
+    expect([outcome.status.code, payloads(outcome.responses)]).toEqual([Status.OK, ['ab']]);
+    expect(outcome.headers?.get('x-h')).toEqual(['1']);
+    expect(outcome.events).toEqual(['headers', 'response', 'status']);
+  });
+
+  it('runs a server-streaming call with the metadata given', async () => {
+    const metadata = new Metadata();
+    metadata.set('x-in', 'yes');
+    const request = encode({ payload: Buffer.from('s'), responseCount: 3, echoMetadata: true });
+    const outcome = await callRawServerStream(client, `${METHOD}/ServerStream`, request, {
+      metadata,
+    });
+
+    expect([outcome.status.code, payloads(outcome.responses)]).toEqual([
+      Status.OK,
+      ['s', 's', 's'],
+    ]);
+    const seen = EchoResponse.decode(outcome.responses[0]).requestMetadata;
+    expect(seen.filter((entry) => entry.key === 'x-in').map((entry) => entry.value)).toEqual([
+      'yes',
+    ]);
+    expect(outcome.events).toEqual(['headers', 'response', 'response', 'response', 'status']);
+  });
+
+  it('runs a bidi call and reports an error status instead of rejecting', async () => {
+    const outcome = await callRawBidi(client, `${METHOD}/Bidi`, [
+      encode({ payload: Buffer.from('1'), statusCode: Status.ABORTED, statusAfter: 1 }),
+    ]);
+
+    expect(payloads(outcome.responses)).toEqual(['1']);
+    expect([outcome.status.code, outcome.status.details]).toEqual([Status.ABORTED, '']);
+    expect(outcome.events).toEqual(['headers', 'response', 'status']);
+  });
+});
