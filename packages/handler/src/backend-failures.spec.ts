@@ -1,6 +1,7 @@
 import * as http2 from 'node:http2';
 import { status, type Client, type StatusObject } from '@grpc/grpc-js';
-import { collect, entries, eventually, raw, type CallOutcome } from './test-support/grpc-fixtures';
+import { openRawBidi, type CallOutcome } from '@grpc-proxy/testing';
+import { entries, eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { respondWithMessage, startRawH2Backend } from './test-support/raw-h2-backend';
 import { ECHO } from './test-support/test-backend';
@@ -17,15 +18,13 @@ async function callBrokenAfterFirstMessage(
   client: Client,
   method: string,
   afterFirstMessage: () => void,
-): Promise<CallOutcome> {
-  const call = client.makeBidiStreamRequest(method, raw, raw);
-  const outcome = collect(call);
-  const firstMessage = new Promise<void>((resolve) => call.once('data', () => resolve()));
-  call.write(Buffer.from('request'));
-  await firstMessage;
+): Promise<CallOutcome<Buffer>> {
+  const session = openRawBidi(client, method);
+  session.call.write(Buffer.from('request'));
+  await session.nextResponse();
   afterFirstMessage();
-  const result = await outcome;
-  call.end();
+  const result = await session.outcome;
+  session.call.end();
   return result;
 }
 

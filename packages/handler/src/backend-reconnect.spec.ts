@@ -1,15 +1,15 @@
 import {
-  Metadata,
   connectivityState,
   status,
   type ChannelInterface,
   type Client,
   type StatusObject,
 } from '@grpc/grpc-js';
+import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import type { CallReport, Route } from './contracts';
 import { resolveHandlerOptions, type ProxyHandlerOptions } from './options';
 import { createProxyServer } from './server';
-import { collect, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
+import { eventually } from './test-support/grpc-fixtures';
 import { useBackend } from './test-support/harness';
 import { ECHO, startTestBackend, type TestBackend } from './test-support/test-backend';
 
@@ -85,13 +85,13 @@ describe('a backend channel that failed to connect', () => {
   it('fails fast naming the proxy while the backend is down, and the first call once it is back succeeds', async () => {
     // Generous window: on a loaded machine the channel's next attempt (<= 600 ms apart) may be late.
     await startProxy({ backendConnectTimeoutMs: 5000 });
-    const up = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('up'));
+    const up = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('up'));
     expect(up.status.code).toBe(status.OK);
 
     await h.backend.close();
     await channelLeftReady(h.backendClient.getChannel());
     // The channel lost its connection (IDLE): grpc-js tries once for this call and fails it.
-    const down = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('down'));
+    const down = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('down'));
     expect(down.status.code).toBe(status.UNAVAILABLE);
     expect(down.status.details).toMatch(
       new RegExp(`^grpc-proxy: backend dns:127\\.0\\.0\\.1:${port} unavailable: No connection`),
@@ -100,14 +100,14 @@ describe('a backend channel that failed to connect', () => {
 
     // Without waiting, grpc-js would fail this call at once: the channel is in TRANSIENT_FAILURE.
     const backend = await backendBack();
-    const back = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('back'));
+    const back = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('back'));
     expect([back.status.code, back.responses]).toEqual([status.OK, [Buffer.from('echo:back')]]);
     expect(backend.seen.map((call) => call.method)).toEqual([`${ECHO}/Unary`]);
   });
 
   it('gives up after backendConnectTimeoutMs with UNAVAILABLE naming the proxy and the last error', async () => {
     await startProxyToDownBackend({ backendConnectTimeoutMs: 200 });
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
     expect(outcome.status.details).toMatch(
       new RegExp(
@@ -122,7 +122,7 @@ describe('a backend channel that failed to connect', () => {
 
   it('does not wait when backendConnectTimeoutMs is 0: grpc-js fails the call at once', async () => {
     await startProxyToDownBackend({ backendConnectTimeoutMs: 0 });
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
     expect(outcome.status.details).toMatch(
       new RegExp(`^grpc-proxy: backend dns:127\\.0\\.0\\.1:${port} unavailable: No connection`),
@@ -132,8 +132,8 @@ describe('a backend channel that failed to connect', () => {
 
   it('never waits beyond the call deadline', async () => {
     await startProxyToDownBackend({ backendConnectTimeoutMs: 60_000 });
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
-      deadline: Date.now() + 300,
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'), {
+      options: { deadline: Date.now() + 300 },
     });
     expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
     await eventually(() => reports.length === 1, 'observer heard the end');
@@ -142,8 +142,7 @@ describe('a backend channel that failed to connect', () => {
 
   it('stops waiting when the client cancels, and never calls the backend', async () => {
     await startProxyToDownBackend({ backendConnectTimeoutMs: 60_000 });
-    const call = client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(client, `${ECHO}/Bidi`);
     call.write(Buffer.from('while waiting'));
     await eventually(() => routesGiven === 1, 'the call reached the proxy');
     call.cancel();
@@ -155,7 +154,7 @@ describe('a backend channel that failed to connect', () => {
     // The backend comes back: the abandoned call must not be opened on it.
     const backend = await backendBack();
     await channelState(h.backendClient.getChannel(), connectivityState.READY);
-    const next = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('next'));
+    const next = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('next'));
     expect(next.status.code).toBe(status.OK);
     expect(backend.seen.map((seen) => seen.method)).toEqual([`${ECHO}/Unary`]);
   });

@@ -1,9 +1,10 @@
 import { Metadata, Server, status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { callRawUnary } from '@grpc-proxy/testing';
 import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
 import { createBackendClient } from './backend-client';
 import { transparentHandler } from './handler';
 import { ProxyStatusError } from './status-error';
-import { entries, eventually, unaryCall } from './test-support/grpc-fixtures';
+import { entries, eventually } from './test-support/grpc-fixtures';
 import { useBackend, useHarness, useWarnings } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -22,7 +23,7 @@ describe('director errors and proxy failures', () => {
     h.director = () => {
       throw rejection;
     };
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.PERMISSION_DENIED);
     expect(outcome.status.details).toBe('not for you: ünïcode %20');
     expect(entries(outcome.status.metadata)).toMatchObject({ 'x-why': ['no-route'] });
@@ -39,7 +40,7 @@ describe('director errors and proxy failures', () => {
 
   it('accepts any rejected value carrying a status code, such as a grpc-js ServiceError shape', async () => {
     h.director = async () => Promise.reject({ code: status.RESOURCE_EXHAUSTED, details: 'quota' });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.RESOURCE_EXHAUSTED,
       'quota',
@@ -49,7 +50,7 @@ describe('director errors and proxy failures', () => {
   it('turns any other thrown error into INTERNAL naming the proxy, and keeps it for the observer and a warning', async () => {
     const boom = new Error('boom');
     h.director = async () => Promise.reject(boom);
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director failed: boom',
@@ -62,7 +63,7 @@ describe('director errors and proxy failures', () => {
 
   it('turns a route without a backend into INTERNAL naming the proxy, with a warning', async () => {
     h.director = () => ({ backend: 42 }) as never;
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     const why = 'route.backend must be a grpc-js Client, Channel or Backend, got 42';
     expect(outcome.status.code).toBe(status.INTERNAL);
     expect(outcome.status.details).toBe(`grpc-proxy: director returned an invalid route: ${why}`);
@@ -75,7 +76,7 @@ describe('director errors and proxy failures', () => {
 
   it('turns a missing route into INTERNAL naming the proxy', async () => {
     h.director = () => undefined as never;
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director returned no route (undefined)',
@@ -90,7 +91,7 @@ describe('director errors and proxy failures', () => {
       signal = call.signal;
       return new Promise(() => undefined);
     };
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.UNAVAILABLE,
       'grpc-proxy: director chose no backend within 200 ms',
@@ -105,8 +106,8 @@ describe('director errors and proxy failures', () => {
   it('ends a call whose director never settles by the client deadline when there is no directorTimeoutMs', async () => {
     // The harness sets directorTimeoutMs 200; a 100 ms deadline comes first.
     h.director = () => new Promise(() => undefined);
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
-      deadline: Date.now() + 100,
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), {
+      options: { deadline: Date.now() + 100 },
     });
     expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
@@ -120,8 +121,8 @@ describe('director errors and proxy failures', () => {
       signal = call.signal;
       return new Promise((resolve) => (resolveRoute = resolve));
     };
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), new Metadata(), {
-      deadline: Date.now() + 50,
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), {
+      options: { deadline: Date.now() + 50 },
     });
     expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
     await eventually(() => signal?.aborted === true, 'director signal aborted');
@@ -135,7 +136,7 @@ describe('director errors and proxy failures', () => {
     const unreachable = createBackendClient('127.0.0.1:1');
     h.director = () => ({ backend: unreachable });
     try {
-      const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+      const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
       expect(outcome.status.code).toBe(status.UNAVAILABLE);
       expect(outcome.status.details).toMatch(
         /^grpc-proxy: backend dns:127\.0\.0\.1:1 unavailable: No connection established/,
@@ -151,7 +152,9 @@ describe('director errors and proxy failures', () => {
     const md = new Metadata();
     md.set('x-fail-code', String(status.UNAVAILABLE));
     md.set('x-send-headers', 'no');
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), md);
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), {
+      metadata: md,
+    });
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.UNAVAILABLE,
       'failure 14: with spaces, ünïcode & %',
@@ -183,7 +186,7 @@ describe('the error the proxy ends a call with', () => {
       'bidi',
     );
     const { client } = await h.serve(server);
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('x'));
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.INTERNAL);
     expect(ended).toHaveLength(1);
     expect(ended[0]).toBeInstanceOf(ProxyStatusError);

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, status, type Client } from '@grpc/grpc-js';
+import { callRawUnary } from '@grpc-proxy/testing';
 // The README's example is this file, run here.
 import { startTransparentProxy } from '../examples/transparent-proxy.example';
-import { entries, rawClient, unaryCall } from './test-support/grpc-fixtures';
+import { entries, rawClient } from './test-support/grpc-fixtures';
 import {
   ECHO,
   UNKNOWN_METHOD,
@@ -33,8 +34,8 @@ describe('README example: a transparent proxy in a few lines', () => {
   it('forwards calls of any service, strips the routing key and adds x-forwarded-for', async () => {
     const md = new Metadata();
     md.set('x-route-to', 'blue');
-    const known = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('hi'), md);
-    const unknown = await unaryCall(client, UNKNOWN_METHOD, Buffer.from('there'));
+    const known = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('hi'), { metadata: md });
+    const unknown = await callRawUnary(client, UNKNOWN_METHOD, Buffer.from('there'));
     expect([known.status.code, known.responses]).toEqual([status.OK, [Buffer.from('echo:hi')]]);
     expect([unknown.status.code, unknown.responses]).toEqual([
       status.OK,
@@ -47,7 +48,7 @@ describe('README example: a transparent proxy in a few lines', () => {
   });
 
   it('rejects with the director error', async () => {
-    const outcome = await unaryCall(client, '/admin.Internal/Reset', Buffer.alloc(0));
+    const outcome = await callRawUnary(client, '/admin.Internal/Reset', Buffer.alloc(0));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.PERMISSION_DENIED,
       'admin.Internal is not exposed',

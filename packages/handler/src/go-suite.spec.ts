@@ -2,10 +2,10 @@
  * The behaviours of Go's mwitkow/grpc-proxy test suite (proxy/handler_test.go), reproduced
  * through createProxyServer against a real backend.
  */
-import { once } from 'node:events';
-import { Metadata, status, type Metadata as MetadataType } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import { ProxyStatusError } from './status-error';
-import { entries, raw, unaryCall } from './test-support/grpc-fixtures';
+import { entries } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -18,14 +18,16 @@ describe("Go grpc-proxy's handler tests", () => {
     for (let i = 0; i < 50; i++) {
       const md = new Metadata();
       md.set('x-client-header', `value-${i}`);
-      const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.alloc(0), md);
+      const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.alloc(0), {
+        metadata: md,
+      });
       expect(outcome.status.code).toBe(status.OK);
       expect(h.backend.seen[i].metadata.get('x-client-header')).toEqual([`value-${i}`]);
     }
   });
 
   it('PingCarriesServerHeadersAndTrailers: headers and trailers arrive as exact sets', async () => {
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('ping'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('ping'));
     expect(outcome.status.code).toBe(status.OK);
     expect(entries(outcome.headers)).toEqual({
       ...transportHeaders,
@@ -41,7 +43,9 @@ describe("Go grpc-proxy's handler tests", () => {
   it('PingErrorPropagatesAppError: an application error arrives with its exact code and message', async () => {
     const md = new Metadata();
     md.set('x-fail-code', String(status.RESOURCE_EXHAUSTED));
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('ping'), md);
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('ping'), {
+      metadata: md,
+    });
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.RESOURCE_EXHAUSTED,
       'failure 8: with spaces, ünïcode & %',
@@ -52,7 +56,7 @@ describe("Go grpc-proxy's handler tests", () => {
     h.director = () => {
       throw new ProxyStatusError(status.PERMISSION_DENIED, 'testing rejection');
     };
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('ping'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('ping'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.PERMISSION_DENIED,
       'testing rejection',
@@ -61,23 +65,22 @@ describe("Go grpc-proxy's handler tests", () => {
 
   it('PingStream_FullDuplexWorks: 20-message lockstep, header before the first response, trailer at the end, 50 times', async () => {
     for (let run = 0; run < 50; run++) {
-      const call = h.client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw);
-      const events: string[] = [];
-      let headers: MetadataType | null = null;
-      call.on('metadata', (md: MetadataType) => {
-        headers = md;
-        events.push('headers');
-      });
-      const statusEvent = once(call, 'status');
+      const session = openRawBidi(h.client, `${ECHO}/Bidi`);
+      const echoes: string[] = [];
       for (let i = 0; i < 20; i++) {
         const message = Buffer.from(`run ${run} message ${i}`);
-        call.write(message);
-        const [response] = (await once(call, 'data')) as [Buffer];
-        events.push(response.equals(message) ? 'echo' : `wrong: ${response.toString()}`);
+        session.call.write(message);
+        const response = await session.nextResponse();
+        echoes.push(response.equals(message) ? 'echo' : `wrong: ${response.toString()}`);
       }
-      call.end();
-      const [final] = await statusEvent;
-      expect(events).toEqual(['headers', ...Array.from({ length: 20 }, () => 'echo')]);
+      session.call.end();
+      const { events, headers, status: final } = await session.outcome;
+      expect(echoes).toEqual(Array.from({ length: 20 }, () => 'echo'));
+      expect(events).toEqual([
+        'headers',
+        ...Array.from({ length: 20 }, () => 'response'),
+        'status',
+      ]);
       expect(entries(headers)).toMatchObject({ 'x-header': ['header-value'] });
       expect(final.code).toBe(status.OK);
       expect(entries(final.metadata)).toEqual({

@@ -1,13 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { callRawBidi, callRawUnary, openRawBidi, type CallOutcome } from '@grpc-proxy/testing';
 import { ProxyStatusError } from './status-error';
-import {
-  bidiCall,
-  collect,
-  eventually,
-  raw,
-  unaryCall,
-  type CallOutcome,
-} from './test-support/grpc-fixtures';
+import { eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -50,7 +44,7 @@ describe('no leaks', () => {
   /** Indexes of the calls the proxy's director saw (a call whose deadline expired before it reached the proxy's handler never does). */
   const reached = new Set<number>();
 
-  function oneCall(index: number): Promise<CallOutcome> {
+  function oneCall(index: number): Promise<CallOutcome<Buffer>> {
     const kind = kindOf(index);
     const payload = Buffer.from([index & 255, index >> 8]);
     const md = new Metadata();
@@ -61,22 +55,21 @@ describe('no leaks', () => {
       case 'unary':
       case 'backend-error':
       case 'director-error':
-        return unaryCall(h.client, `${ECHO}/Unary`, payload, md);
+        return callRawUnary(h.client, `${ECHO}/Unary`, payload, { metadata: md });
       case 'bidi':
-        return bidiCall(h.client, `${ECHO}/Bidi`, [payload, payload], md);
+        return callRawBidi(h.client, `${ECHO}/Bidi`, [payload, payload], { metadata: md });
       case 'cancel': {
         // Cancelled mid-call, once the echo proved the backend call is open.
-        const call = h.client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw, md);
-        const outcome = collect(call);
+        const { call, outcome } = openRawBidi(h.client, `${ECHO}/Bidi`, { metadata: md });
         call.once('data', () => call.cancel());
         call.write(payload);
         return outcome;
       }
       case 'deadline': {
-        const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw, md, {
-          deadline: Date.now() + 100,
+        const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, {
+          metadata: md,
+          options: { deadline: Date.now() + 100 },
         });
-        const outcome = collect(call);
         call.write(payload);
         return outcome;
       }

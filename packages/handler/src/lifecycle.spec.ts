@@ -1,5 +1,6 @@
-import { Metadata, status } from '@grpc/grpc-js';
-import { bidiCall, collect, eventually, raw } from './test-support/grpc-fixtures';
+import { status } from '@grpc/grpc-js';
+import { callRawBidi, openRawBidi } from '@grpc-proxy/testing';
+import { eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -7,8 +8,7 @@ describe('call lifecycle', () => {
   const h = useHarness();
 
   it('ends when the backend ends, without waiting for the client to half-close', async () => {
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/EndEarly`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/EndEarly`);
     call.write(Buffer.from('only'));
     const result = await outcome; // the client never called end()
     expect(result.status.code).toBe(status.OK);
@@ -18,8 +18,7 @@ describe('call lifecycle', () => {
   });
 
   it('passes the client half-close on at once', async () => {
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Bidi`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Bidi`);
     call.write(Buffer.from('a'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
     expect(h.backend.seen[0].ended).toBe(false);
@@ -29,8 +28,7 @@ describe('call lifecycle', () => {
   });
 
   it('passes client cancellation to the backend', async () => {
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`);
     call.write(Buffer.from('a'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
     call.cancel();
@@ -43,10 +41,7 @@ describe('call lifecycle', () => {
 
   it('passes the deadline to the backend, which is cancelled when it expires', async () => {
     const deadline = Date.now() + 300;
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw, new Metadata(), {
-      deadline,
-    });
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, { options: { deadline } });
     call.write(Buffer.from('a'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
     // grpc-timeout travels in milliseconds-ish units; allow the transmission rounding.
@@ -58,7 +53,7 @@ describe('call lifecycle', () => {
   });
 
   it('does not report a completed call as cancelled', async () => {
-    const outcome = await bidiCall(h.client, `${ECHO}/Bidi`, [Buffer.from('x')]);
+    const outcome = await callRawBidi(h.client, `${ECHO}/Bidi`, [Buffer.from('x')]);
     expect(outcome.status.code).toBe(status.OK);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
     expect(h.reports[0]).toMatchObject({ code: status.OK, proxyError: false });
@@ -67,8 +62,7 @@ describe('call lifecycle', () => {
   });
 
   it('cancels the backend call when the proxy fails the call itself', async () => {
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`);
     call.write(Buffer.from('small'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
     call.write(Buffer.alloc(65 * 1024 * 1024 + 1)); // over the proxy's 64 MiB default
@@ -78,8 +72,7 @@ describe('call lifecycle', () => {
   });
 
   it('ends the call, naming the proxy, when the backend server shuts down mid-call', async () => {
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw);
-    const outcome = collect(call);
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`);
     call.write(Buffer.from('a'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
     h.backend.server.forceShutdown();

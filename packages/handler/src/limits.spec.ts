@@ -1,8 +1,9 @@
 import { Server, status } from '@grpc/grpc-js';
+import { callRawBidi, callRawUnary } from '@grpc-proxy/testing';
 import { registerService } from './handler';
 import type { ProxyHandlerOptions } from './options';
 import { createProxyServer } from './server';
-import { bidiCall, eventually, unaryCall } from './test-support/grpc-fixtures';
+import { eventually } from './test-support/grpc-fixtures';
 import { useBackend } from './test-support/harness';
 import { ECHO, startTestBackend } from './test-support/test-backend';
 
@@ -23,7 +24,7 @@ describe('message size limits on both legs', () => {
     const client = await connect({}, { 'grpc.max_receive_message_length': -1 });
     const big = Buffer.alloc(5 * 1024 * 1024, 0xab);
     big.writeUInt32BE(0xdeadbeef, 1000);
-    const outcome = await bidiCall(client, `${ECHO}/Bidi`, [big]);
+    const outcome = await callRawBidi(client, `${ECHO}/Bidi`, [big]);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toHaveLength(1);
     expect(outcome.responses[0].equals(big)).toBe(true);
@@ -31,16 +32,16 @@ describe('message size limits on both legs', () => {
 
   it('rejects a client message over maxReceiveMessageLength with RESOURCE_EXHAUSTED naming the limit', async () => {
     const client = await connect({ maxReceiveMessageLength: 1000 });
-    const ok = await unaryCall(client, `${ECHO}/Unary`, Buffer.alloc(990));
+    const ok = await callRawUnary(client, `${ECHO}/Unary`, Buffer.alloc(990));
     expect(ok.status.code).toBe(status.OK);
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.alloc(1001));
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.alloc(1001));
     expect(outcome.status.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(outcome.status.details).toContain('1000');
   });
 
   it('rejects a backend message over maxSendMessageLength with RESOURCE_EXHAUSTED naming the limit', async () => {
     const client = await connect({ maxSendMessageLength: 1000 });
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.alloc(996)); // answer: 'echo:' + 996 bytes
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.alloc(996)); // answer: 'echo:' + 996 bytes
     expect(outcome.status.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(outcome.status.details).toBe(
       `grpc-proxy: message from backend dns:${h.backend.target} is 1001 bytes, more than maxSendMessageLength (1000)`,
@@ -52,7 +53,7 @@ describe('message size limits on both legs', () => {
     const server = new Server({ 'grpc.max_receive_message_length': -1 });
     registerService(server, toBackend, 'test.Echo', ['Unary'], { maxReceiveMessageLength: 1000 });
     const { client } = await h.serve(server);
-    const outcome = await unaryCall(client, `${ECHO}/Unary`, Buffer.alloc(1001));
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.alloc(1001));
     expect(outcome.status.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(outcome.status.details).toBe(
       'grpc-proxy: message from client is 1001 bytes, more than maxReceiveMessageLength (1000)',

@@ -1,8 +1,9 @@
 import * as http2 from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
+import { callRawUnary } from '@grpc-proxy/testing';
 import { encodeMessage } from '@grpc-proxy/codec';
 import type { ProxyCall } from './contracts';
-import { entries, eventually, rawClient, unaryCall } from './test-support/grpc-fixtures';
+import { entries, eventually, rawClient } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -21,17 +22,14 @@ describe('metadata through the proxy (default policy)', () => {
   it('delivers client metadata to the backend exactly as a direct call does, 50 times in a row', async () => {
     const direct = rawClient(h.backend.target);
     try {
-      await unaryCall(direct, `${ECHO}/Unary`, Buffer.from('d'), clientMetadata());
+      await callRawUnary(direct, `${ECHO}/Unary`, Buffer.from('d'), { metadata: clientMetadata() });
       const expected = entries(h.backend.seen[0].metadata);
       // grpc-js joins repeated text values into one header, 'a, b'.
       expect(expected).toMatchObject({ 'x-one': ['value one'], 'x-multi': ['a, b'] });
       for (let i = 0; i < 50; i++) {
-        const outcome = await unaryCall(
-          h.client,
-          `${ECHO}/Unary`,
-          Buffer.from([i]),
-          clientMetadata(),
-        );
+        const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from([i]), {
+          metadata: clientMetadata(),
+        });
         expect(outcome.status.code).toBe(status.OK);
         expect(entries(h.backend.seen[i + 1].metadata)).toEqual(expected);
       }
@@ -48,7 +46,9 @@ describe('metadata through the proxy (default policy)', () => {
       call.metadata.set('connection', 'close'); // hop-by-hop: must not reach (nor break) the backend leg
       return h.route();
     };
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), clientMetadata());
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), {
+      metadata: clientMetadata(),
+    });
     expect(outcome.status.code).toBe(status.OK);
     expect(seenByDirector).toMatchObject({ 'x-one': ['value one'] });
     const atBackend = entries(h.backend.seen[0].metadata);
@@ -63,7 +63,9 @@ describe('metadata through the proxy (default policy)', () => {
       md.set('keep-alive', 'timeout=5');
       return h.route({ metadata: md });
     };
-    await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), clientMetadata());
+    await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), {
+      metadata: clientMetadata(),
+    });
     const atBackend = entries(h.backend.seen[0].metadata);
     delete atBackend['user-agent'];
     expect(atBackend).toEqual({ 'x-only-this': ['1'] });
@@ -111,7 +113,7 @@ describe('metadata through the proxy (strip list and forwarding headers)', () =>
     const md = clientMetadata();
     md.set('x-route', 'blue');
     md.set('x-forwarded-for', '10.9.8.7');
-    await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'), md);
+    await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'), { metadata: md });
     await eventually(() => h.backend.seen.length === 1, 'backend call');
     expect(routeKey).toEqual(['blue']);
     const atBackend = entries(h.backend.seen[0].metadata);

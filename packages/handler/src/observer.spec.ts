@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { callRawBidi } from '@grpc-proxy/testing';
 import type { CallReport, CallStartInfo } from './contracts';
-import { bidiCall, eventually } from './test-support/grpc-fixtures';
+import { eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -31,7 +32,7 @@ describe('the per-call observer', () => {
 
   it('hears the start before the director and one end with counts, sizes, backend and status', async () => {
     const requests = [Buffer.alloc(10), Buffer.alloc(0), Buffer.alloc(300)];
-    const outcome = await bidiCall(h.client, `${ECHO}/Bidi`, requests);
+    const outcome = await callRawBidi(h.client, `${ECHO}/Bidi`, requests);
     expect(outcome.status.code).toBe(status.OK);
     await eventually(() => ends.length === 1, 'observer end');
     expect(events).toEqual(['start', 'director', 'release', 'end']);
@@ -57,7 +58,7 @@ describe('the per-call observer', () => {
   it('reports a backend error status with proxyError false', async () => {
     const md = new Metadata();
     md.set('x-fail-code', String(status.ABORTED));
-    await bidiCall(h.client, `${ECHO}/ServerStream`, [Buffer.from('x')], md);
+    await callRawBidi(h.client, `${ECHO}/ServerStream`, [Buffer.from('x')], { metadata: md });
     await eventually(() => ends.length === 1, 'observer end');
     expect(ends[0]).toMatchObject({ code: status.ABORTED, proxyError: false, messagesToClient: 3 });
   });

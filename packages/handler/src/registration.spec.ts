@@ -1,8 +1,9 @@
 import { Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { callRawUnary } from '@grpc-proxy/testing';
 import type { StreamDirector } from './contracts';
 import { registerService, transparentHandler } from './handler';
 import { handlerTableOf, serveUnknownServices } from './unknown-services';
-import { raw, unaryCall } from './test-support/grpc-fixtures';
+import { raw } from './test-support/grpc-fixtures';
 import { useBackend } from './test-support/harness';
 import { ECHO, UNKNOWN_METHOD } from './test-support/test-backend';
 
@@ -28,9 +29,9 @@ describe('registerService and serveUnknownServices', () => {
     const server = new Server();
     registerService(server, directorNamed('registered'), 'test.Echo', ['Unary']);
     const { client } = await h.serve(server);
-    const proxied = await unaryCall(client, `${ECHO}/Unary`, Buffer.from('a'));
+    const proxied = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('a'));
     expect([proxied.status.code, proxied.responses]).toEqual([status.OK, [Buffer.from('echo:a')]]);
-    const other = await unaryCall(client, UNKNOWN_METHOD, Buffer.from('a'));
+    const other = await callRawUnary(client, UNKNOWN_METHOD, Buffer.from('a'));
     expect(other.status.code).toBe(status.UNIMPLEMENTED);
     expect(directed).toEqual(['registered /test.Echo/Unary test.Echo']);
   });
@@ -42,18 +43,18 @@ describe('registerService and serveUnknownServices', () => {
     server.register('/local.Hello/Hi', localHello, raw, raw, 'unary'); // registered after installing
     const { client } = await h.serve(server);
 
-    expect((await unaryCall(client, `${ECHO}/Unary`, Buffer.from('1'))).responses).toEqual([
+    expect((await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('1'))).responses).toEqual([
       Buffer.from('echo:1'),
     ]);
-    expect((await unaryCall(client, UNKNOWN_METHOD, Buffer.from('2'))).responses).toEqual([
+    expect((await callRawUnary(client, UNKNOWN_METHOD, Buffer.from('2'))).responses).toEqual([
       Buffer.from('echo:2'),
     ]);
-    const sibling = await unaryCall(client, `${ECHO}/TrailersOnly`, Buffer.from('3'));
+    const sibling = await callRawUnary(client, `${ECHO}/TrailersOnly`, Buffer.from('3'));
     expect([sibling.status.code, sibling.status.details]).toEqual([
       status.NOT_FOUND,
       'nothing here',
     ]);
-    expect((await unaryCall(client, '/local.Hello/Hi', Buffer.from('4'))).responses).toEqual([
+    expect((await callRawUnary(client, '/local.Hello/Hi', Buffer.from('4'))).responses).toEqual([
       Buffer.from('local:4'),
     ]);
     expect(directed).toEqual([

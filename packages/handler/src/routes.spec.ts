@@ -1,8 +1,9 @@
-import { Metadata, status, type Channel } from '@grpc/grpc-js';
+import { status, type Channel } from '@grpc/grpc-js';
+import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
 import { ProxyStatusError } from './status-error';
-import { collect, entries, eventually, raw, unaryCall } from './test-support/grpc-fixtures';
+import { entries, eventually } from './test-support/grpc-fixtures';
 import { useHarness, useWarnings } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
@@ -13,7 +14,7 @@ describe('routes', () => {
   it('accepts a Backend object and reports its name', async () => {
     const backend: Backend = { name: 'pool-a', client: () => h.backendClient };
     h.director = () => h.route({ backend });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('b'));
     expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:b')]]);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
     expect(h.reports[0].backend).toBe('pool-a');
@@ -33,7 +34,7 @@ describe('routes', () => {
         },
       };
       h.director = () => h.route({ backend });
-      const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('b'));
+      const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('b'));
       expect([outcome.status.code, outcome.status.details]).toEqual([
         status.UNAVAILABLE,
         'grpc-proxy: backend pool-b unavailable: pool-b is closed',
@@ -55,7 +56,7 @@ describe('routes', () => {
     const closed = createBackendClient(h.backend.target);
     closed.close();
     h.director = () => h.route({ backend: { name: 'pool-c', client: () => closed } });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('c'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.UNAVAILABLE,
       'grpc-proxy: backend pool-c unavailable: Channel has been shut down',
@@ -69,7 +70,7 @@ describe('routes', () => {
   it('reports a Backend whose client() gives no grpc-js Client as an invalid route', async () => {
     const backend = { name: 'pool-d', client: () => ({}) } as unknown as Backend;
     h.director = () => h.route({ backend });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('d'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('d'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director returned an invalid route: Backend pool-d: client() returned no grpc-js Client',
@@ -83,7 +84,7 @@ describe('routes', () => {
 
   it('reports route call options grpc-js rejects as an invalid route', async () => {
     h.director = () => h.route({ callOptions: { deadline: 'soon' as unknown as number } });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('e'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('e'));
     expect([outcome.status.code, outcome.status.details]).toEqual([
       status.INTERNAL,
       'grpc-proxy: director returned an invalid route: Channel#createCall: deadline must be a number or Date',
@@ -98,7 +99,7 @@ describe('routes', () => {
 
   it('accepts a grpc-js Channel', async () => {
     h.director = () => h.route({ backend: h.backendClient.getChannel() });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('c'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('c'));
     expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:c')]]);
   });
 
@@ -109,7 +110,7 @@ describe('routes', () => {
       getTarget: () => 'wrapped-channel',
     } as unknown as Channel;
     h.director = () => h.route({ backend: wrapper });
-    const outcome = await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('w'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('w'));
     expect([outcome.status.code, outcome.responses]).toEqual([status.OK, [Buffer.from('echo:w')]]);
     await eventually(() => h.reports.length === 1, 'observer heard the end');
     expect(h.reports[0].backend).toBe('wrapped-channel');
@@ -117,10 +118,9 @@ describe('routes', () => {
 
   it('applies a route deadline shorter than the client one, and says the proxy ended the call', async () => {
     h.director = () => h.route({ callOptions: { deadline: Date.now() + 100 } });
-    const call = h.client.makeBidiStreamRequest(`${ECHO}/Hang`, raw, raw, new Metadata(), {
-      deadline: Date.now() + 20_000,
+    const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, {
+      options: { deadline: Date.now() + 20_000 },
     });
-    const outcome = collect(call);
     call.write(Buffer.from('x'));
     const result = await outcome;
     expect(result.status.code).toBe(status.DEADLINE_EXCEEDED);
@@ -134,7 +134,7 @@ describe('routes', () => {
   });
 
   it('never lets status keys of the backend headers through as metadata', async () => {
-    const outcome = await unaryCall(h.client, `${ECHO}/ForgedHeaders`, Buffer.from('f'));
+    const outcome = await callRawUnary(h.client, `${ECHO}/ForgedHeaders`, Buffer.from('f'));
     expect([outcome.status.code, outcome.status.details]).toEqual([status.OK, 'OK']);
     expect(outcome.responses).toEqual([Buffer.from('f')]);
     const headerKeys = Object.keys(entries(outcome.headers));
@@ -147,7 +147,7 @@ describe('routes', () => {
       call.metadata.set('grpc-message', 'forged');
       return h.route();
     };
-    await unaryCall(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     const atBackend = entries(h.backend.seen[0].metadata);
     expect(atBackend['grpc-status']).toBeUndefined();
     expect(atBackend['grpc-message']).toBeUndefined();
