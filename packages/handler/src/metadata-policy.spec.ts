@@ -1,19 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import fc from 'fast-check';
-import {
-  HOP_BY_HOP_KEYS,
-  TRANSPORT_KEYS,
-  compileMetadataPolicy,
-  filterIncomingMetadata,
-  filterResponseMetadata,
-  finishOutgoingMetadata,
-  isForwardedRequestKey,
-  isForwardedResponseKey,
-  isValidMetadataKey,
-  isValidMetadataValue,
-  peerAddress,
-  sanitizeRouteMetadata,
-} from './metadata-policy';
+// Through the engine entry point: these are the metadata rules a second engine gets.
+import * as engine from './engine';
 import { entries } from './test-support/grpc-fixtures';
 
 function metadataOf(pairs: [string, string | Buffer][]): Metadata {
@@ -24,35 +12,36 @@ function metadataOf(pairs: [string, string | Buffer][]): Metadata {
 
 describe('metadata policy', () => {
   it('lists the hop-by-hop keys of RFC 9110 and HTTP/2, and the keys grpc-js sets itself', () => {
-    expect(HOP_BY_HOP_KEYS.join(' ')).toBe(
+    expect(engine.HOP_BY_HOP_KEYS.join(' ')).toBe(
       'connection keep-alive proxy-connection transfer-encoding upgrade te host http2-settings',
     );
-    expect(TRANSPORT_KEYS.join(' ')).toBe(
+    expect(engine.TRANSPORT_KEYS.join(' ')).toBe(
       'content-type date grpc-encoding grpc-accept-encoding accept-encoding grpc-timeout grpc-status grpc-message',
     );
   });
 
   it('drops every hop-by-hop key from requests and keeps application keys', () => {
-    const policy = compileMetadataPolicy();
+    const policy = engine.compileMetadataPolicy();
     const md = metadataOf([
       ...HOP_BY_HOP_KEYS.map((key): [string, string] => [key, 'v']),
       ['x-app', 'a'],
       ['x-app', 'b'],
     ]);
-    expect(entries(filterIncomingMetadata(md, policy))).toEqual({ 'x-app': ['a', 'b'] });
-    for (const key of HOP_BY_HOP_KEYS) expect(isForwardedRequestKey(policy, key)).toBe(false);
-    expect(isForwardedRequestKey(policy, 'X-App')).toBe(true);
+    expect(entries(engine.filterIncomingMetadata(md, policy))).toEqual({ 'x-app': ['a', 'b'] });
+    for (const key of engine.HOP_BY_HOP_KEYS)
+      expect(engine.isForwardedRequestKey(policy, key)).toBe(false);
+    expect(engine.isForwardedRequestKey(policy, 'X-App')).toBe(true);
   });
 
   it('strips the listed routing keys after the director, case-insensitively', () => {
-    const policy = compileMetadataPolicy({ stripKeys: ['X-Route', 'x-tenant-bin'] });
+    const policy = engine.compileMetadataPolicy({ stripKeys: ['X-Route', 'x-tenant-bin'] });
     const md = metadataOf([
       ['x-route', 'blue'],
       ['x-tenant-bin', Buffer.from([1])],
       ['x-keep', 'k'],
     ]);
-    expect(isForwardedRequestKey(policy, 'x-route')).toBe(false);
-    const out = finishOutgoingMetadata(md, policy, {
+    expect(engine.isForwardedRequestKey(policy, 'x-route')).toBe(false);
+    const out = engine.finishOutgoingMetadata(md, policy, {
       peer: '127.0.0.1:4000',
       authority: 'svc:443',
     });
@@ -60,9 +49,9 @@ describe('metadata policy', () => {
   });
 
   it('appends the client address to x-forwarded-for and sets x-forwarded-host when asked', () => {
-    const policy = compileMetadataPolicy({ forwardedFor: true, forwardedHost: true });
+    const policy = engine.compileMetadataPolicy({ forwardedFor: true, forwardedHost: true });
     const md = metadataOf([['x-forwarded-for', '10.0.0.1']]);
-    const out = finishOutgoingMetadata(md, policy, {
+    const out = engine.finishOutgoingMetadata(md, policy, {
       peer: '[::1]:5000',
       authority: 'front.example:443',
     });
@@ -73,7 +62,7 @@ describe('metadata policy', () => {
   });
 
   it('adds no forwarding headers by default', () => {
-    const out = finishOutgoingMetadata(new Metadata(), compileMetadataPolicy(), {
+    const out = engine.finishOutgoingMetadata(new Metadata(), engine.compileMetadataPolicy(), {
       peer: '1.2.3.4:5',
       authority: 'a',
     });
@@ -81,8 +70,8 @@ describe('metadata policy', () => {
   });
 
   it('skips a forwarded host that is not a valid metadata value instead of throwing', () => {
-    const policy = compileMetadataPolicy({ forwardedHost: true });
-    const out = finishOutgoingMetadata(new Metadata(), policy, {
+    const policy = engine.compileMetadataPolicy({ forwardedHost: true });
+    const out = engine.finishOutgoingMetadata(new Metadata(), policy, {
       peer: '1.2.3.4:5',
       authority: 'bad\u00e9host',
     });
@@ -90,7 +79,7 @@ describe('metadata policy', () => {
   });
 
   it('removes transport and status keys from response headers and trailers', () => {
-    const policy = compileMetadataPolicy();
+    const policy = engine.compileMetadataPolicy();
     const md = metadataOf([
       ['content-type', 'application/grpc'],
       ['date', 'today'],
@@ -101,12 +90,12 @@ describe('metadata policy', () => {
       ['grpc-status-details-bin', Buffer.from([1])],
       ['x-h', 'h'],
     ]);
-    expect(entries(filterResponseMetadata(md, policy))).toEqual({
+    expect(entries(engine.filterResponseMetadata(md, policy))).toEqual({
       'grpc-status-details-bin': [Buffer.from([1])],
       'x-h': ['h'],
     });
-    expect(isForwardedResponseKey(policy, 'grpc-status')).toBe(false);
-    expect(isForwardedResponseKey(policy, 'grpc-status-details-bin')).toBe(true);
+    expect(engine.isForwardedResponseKey(policy, 'grpc-status')).toBe(false);
+    expect(engine.isForwardedResponseKey(policy, 'grpc-status-details-bin')).toBe(true);
   });
 
   it('sanitizes route metadata from the director', () => {
@@ -115,27 +104,27 @@ describe('metadata policy', () => {
       ['grpc-timeout', '1S'],
       ['x-route-own', 'r'],
     ]);
-    expect(entries(sanitizeRouteMetadata(md))).toEqual({ 'x-route-own': ['r'] });
+    expect(entries(engine.sanitizeRouteMetadata(md))).toEqual({ 'x-route-own': ['r'] });
   });
 
   it('validates keys and values as grpc-js does', () => {
-    expect(isValidMetadataKey('x-ok_1.2')).toBe(true);
-    expect(isValidMetadataKey('X-Upper')).toBe(false);
-    expect(isValidMetadataKey('bad key')).toBe(false);
-    expect(isValidMetadataValue('x', 'printable ~')).toBe(true);
-    expect(isValidMetadataValue('x', 'caf\u00e9')).toBe(false);
-    expect(isValidMetadataValue('x', 'line\nbreak')).toBe(false);
-    expect(isValidMetadataValue('x-bin', Buffer.from([0, 255]))).toBe(true);
-    expect(isValidMetadataValue('x-bin', 'text')).toBe(false);
+    expect(engine.isValidMetadataKey('x-ok_1.2')).toBe(true);
+    expect(engine.isValidMetadataKey('X-Upper')).toBe(false);
+    expect(engine.isValidMetadataKey('bad key')).toBe(false);
+    expect(engine.isValidMetadataValue('x', 'printable ~')).toBe(true);
+    expect(engine.isValidMetadataValue('x', 'caf\u00e9')).toBe(false);
+    expect(engine.isValidMetadataValue('x', 'line\nbreak')).toBe(false);
+    expect(engine.isValidMetadataValue('x-bin', Buffer.from([0, 255]))).toBe(true);
+    expect(engine.isValidMetadataValue('x-bin', 'text')).toBe(false);
   });
 
   it('extracts the address of grpc-js peer strings', () => {
-    expect(peerAddress('127.0.0.1:5000')).toBe('127.0.0.1');
-    expect(peerAddress('ipv4:10.1.2.3:80')).toBe('10.1.2.3');
-    expect(peerAddress('[::1]:5000')).toBe('::1');
-    expect(peerAddress('::ffff:127.0.0.1:5000')).toBe('::ffff:127.0.0.1');
-    expect(peerAddress('unix:/tmp/sock')).toBe('unix:/tmp/sock');
-    expect(peerAddress('unknown')).toBe('unknown');
+    expect(engine.peerAddress('127.0.0.1:5000')).toBe('127.0.0.1');
+    expect(engine.peerAddress('ipv4:10.1.2.3:80')).toBe('10.1.2.3');
+    expect(engine.peerAddress('[::1]:5000')).toBe('::1');
+    expect(engine.peerAddress('::ffff:127.0.0.1:5000')).toBe('::ffff:127.0.0.1');
+    expect(engine.peerAddress('unix:/tmp/sock')).toBe('unix:/tmp/sock');
+    expect(engine.peerAddress('unknown')).toBe('unknown');
   });
 });
 
@@ -153,14 +142,17 @@ describe('metadata policy (properties)', () => {
         fc.array(fc.tuple(key, value), { maxLength: 20 }),
         fc.boolean(),
         (pairs, forwarded) => {
-          const policy = compileMetadataPolicy({ stripKeys: ['X-Route'], forwardedFor: forwarded });
+          const policy = engine.compileMetadataPolicy({
+            stripKeys: ['X-Route'],
+            forwardedFor: forwarded,
+          });
           const md = new Metadata();
           for (const [k, v] of pairs) md.add(k, v);
           const expected = entries(md);
           for (const k of [...dropped, 'x-route']) delete expected[k];
-          filterIncomingMetadata(md, policy);
+          engine.filterIncomingMetadata(md, policy);
           const out = entries(
-            finishOutgoingMetadata(md, policy, { peer: '10.0.0.1:99', authority: 'a' }),
+            engine.finishOutgoingMetadata(md, policy, { peer: '10.0.0.1:99', authority: 'a' }),
           );
           if (forwarded) {
             const previous = expected['x-forwarded-for'] ?? [];
