@@ -1,8 +1,9 @@
+import { patternPayload } from '@grpc-proxy/testing';
 import { MessageFramingError } from './framing-error';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './limits';
 import { type DecodedMessage, MessageDecoder } from './message-decoder';
 import { encodeMessage, encodeMessagePrefix } from './message-encoder';
-import { chunksOf, patternBytes } from './test-support/bytes';
+import { chunksOf } from './test-support/bytes';
 
 const MiB = 1024 * 1024;
 
@@ -30,7 +31,7 @@ describe('MessageDecoder round trips', () => {
     ['4 MiB + 1', 4 * MiB + 1],
     ['16 MiB', 16 * MiB],
   ])('%s payload, in one chunk and in 64 KiB chunks', (_name, length) => {
-    const payload = patternBytes(length, length);
+    const payload = patternPayload(length);
     const wire = encodeMessage(payload, { compressed: length % 2 === 1 });
 
     const whole = decodeAll(new MessageDecoder(), [wire]);
@@ -47,7 +48,7 @@ describe('MessageDecoder round trips', () => {
   it('accepts a message over the default limit once the limit is raised', () => {
     const decoder = new MessageDecoder({ maxMessageLength: DEFAULT_MAX_MESSAGE_LENGTH + 1 });
     expect(decoder.push(encodeMessagePrefix(DEFAULT_MAX_MESSAGE_LENGTH + 1))).toEqual([]);
-    expect(decoder.push(patternBytes(10))).toEqual([]);
+    expect(decoder.push(patternPayload(10))).toEqual([]);
     expect(decoder.bufferedLength).toBe(15);
     expect(framingError(() => decoder.end()).message).toBe(
       'stream ended inside a gRPC message: got 10 of 67108865 payload bytes',
@@ -102,19 +103,19 @@ describe('MessageDecoder buffers', () => {
   });
 
   it('assembles a payload spanning chunks into a fresh buffer', () => {
-    const chunks = chunksOf(encodeMessage(patternBytes(100)), 40);
+    const chunks = chunksOf(encodeMessage(patternPayload(100)), 40);
     const decoder = new MessageDecoder();
     const [message] = decodeAll(decoder, chunks);
-    expect(message.payload.equals(patternBytes(100))).toBe(true);
+    expect(message.payload.equals(patternPayload(100))).toBe(true);
     for (const chunk of chunks) chunk.fill(0xee); // shares no memory with the chunks
-    expect(message.payload.equals(patternBytes(100))).toBe(true);
+    expect(message.payload.equals(patternPayload(100))).toBe(true);
   });
 
   it('never changes a payload it has handed out', () => {
     const decoder = new MessageDecoder();
     const handedOut: Array<{ payload: Buffer; snapshot: Buffer }> = [];
     const wire = Buffer.concat(
-      [0, 1, 7, 300, 2, 70000].map((n) => encodeMessage(patternBytes(n, n))),
+      [0, 1, 7, 300, 2, 70000].map((n) => encodeMessage(patternPayload(n))),
     );
     for (const chunk of chunksOf(wire, 33)) {
       for (const { payload } of decoder.push(chunk))
@@ -127,7 +128,7 @@ describe('MessageDecoder buffers', () => {
 
   it('reports the bytes held for an incomplete message', () => {
     const decoder = new MessageDecoder();
-    const wire = encodeMessage(patternBytes(10));
+    const wire = encodeMessage(patternPayload(10));
     decoder.push(wire.subarray(0, 3));
     expect(decoder.bufferedLength).toBe(3);
     decoder.push(wire.subarray(3, 9));
@@ -190,7 +191,7 @@ describe('MessageDecoder malformed input', () => {
 
   it('fails at end inside a payload', () => {
     const decoder = new MessageDecoder();
-    decoder.push(encodeMessage(patternBytes(100)).subarray(0, 5 + 42));
+    decoder.push(encodeMessage(patternPayload(100)).subarray(0, 5 + 42));
     const error = framingError(() => decoder.end());
     expect(error.code).toBe('TRUNCATED_MESSAGE');
     expect(error.message).toBe('stream ended inside a gRPC message: got 42 of 100 payload bytes');

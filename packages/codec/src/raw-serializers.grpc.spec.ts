@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { patternPayload } from '@grpc-proxy/testing';
 import { deserializeRaw, rawMethod, serializeRaw } from './raw-serializers';
-import { patternBytes } from './test-support/bytes';
 
 const MiB = 1024 * 1024;
 const LIMIT_OPTIONS = { 'grpc.max_receive_message_length': 6 * MiB };
@@ -76,7 +76,7 @@ describe('identity serializers over a real grpc-js server and client', () => {
     ['1 KiB', 1024],
     ['5 MiB', 5 * MiB],
   ])('a unary raw method receives and returns exact bytes: %s', async (_name, length) => {
-    const request = patternBytes(length, 1);
+    const request = patternPayload(length);
     const response = await callUnary(request);
     expect(received).toHaveLength(1);
     expect(received[0].equals(request)).toBe(true);
@@ -106,7 +106,7 @@ describe('identity serializers over a real grpc-js server and client', () => {
           unary.path,
           serializeRaw,
           deserializeRaw,
-          patternBytes(5 * MiB),
+          patternPayload(5 * MiB),
           (e) => (e ? resolve(e) : reject(new Error('expected the call to fail'))),
         ),
       );
@@ -122,10 +122,10 @@ describe('identity serializers over a real grpc-js server and client', () => {
     const streaming = new Constructor(address, grpc.credentials.createInsecure(), LIMIT_OPTIONS);
     try {
       const requests = [
-        patternBytes(0),
-        patternBytes(3, 2),
-        patternBytes(5 * MiB, 3),
-        patternBytes(70000, 4),
+        patternPayload(0),
+        patternPayload(3),
+        patternPayload(5 * MiB),
+        patternPayload(70000),
       ];
       const call = (
         streaming as unknown as { Bidi(): grpc.ClientDuplexStream<Buffer, Buffer> }

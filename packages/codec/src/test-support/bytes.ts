@@ -1,10 +1,3 @@
-/** `length` bytes of a fixed pattern that depends on `seed`, so that a shifted or mixed-up payload shows. */
-export function patternBytes(length: number, seed = 0): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed * 7 + (i >>> 8)) & 0xff;
-  return bytes;
-}
-
 /** Fresh copies of consecutive slices of `bytes`, each `size` long (the last may be shorter). */
 export function chunksOf(bytes: Buffer, size: number): Buffer[] {
   const chunks: Buffer[] = [];
