@@ -7,7 +7,7 @@ const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 const ts = require('typescript');
 const prettier = require('prettier');
-const { ROOT, buildPackages, fail, listPackages } = require('./workspace.cjs');
+const { ROOT, buildPackages, fail, listPackages, runCheck } = require('./workspace.cjs');
 const { lineDiff } = require('./line-diff.cjs');
 const { declarationText, kindOf, owningPackage, referencedSymbols } = require('./declarations.cjs');
 
@@ -151,4 +151,4 @@ async function main() {
   if (!update) process.stdout.write('API reports match the built declarations.\n');
 }
 
-main().catch((error) => fail(error.stack ?? String(error)));
+runCheck(main);

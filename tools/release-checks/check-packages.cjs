@@ -11,7 +11,7 @@ const {
 } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { ROOT, fail, listPackages, run } = require('./workspace.cjs');
+const { ROOT, fail, listPackages, run, runCheck } = require('./workspace.cjs');
 const { exportedSubpaths, packageProblems } = require('./package-files.cjs');
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -19,8 +19,16 @@ const INSTALL_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--logleve
 const TIMEOUT_MS = 120_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'grpc-proxy-packages-'));
-process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
+const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+process.on('exit', removeTmp);
+// Interrupted: clean up, then die of the same signal so the caller sees how the check ended.
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+function onSignal(signal) {
+  removeTmp();
+  for (const name of SIGNALS) process.off(name, onSignal);
+  process.kill(process.pid, signal);
+}
+for (const signal of SIGNALS) process.on(signal, onSignal);
 
 // Settings the calling `npm run` exports would otherwise steer the child npm back at the workspace.
 const env = Object.fromEntries(
@@ -199,5 +207,9 @@ function main() {
 }
 
 const started = Date.now();
-main();
-process.stdout.write(`Packages check passed in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+runCheck(() => {
+  main();
+  process.stdout.write(
+    `Packages check passed in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+  );
+});

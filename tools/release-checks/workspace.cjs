@@ -21,7 +21,7 @@ function listPackages() {
 }
 
 /**
- * Runs a command, exits the process with a message when it fails.
+ * Runs a command; fails the check (see {@link fail}) when the command fails.
  * @returns {string} its standard output
  */
 function run(command, args, options = {}) {
@@ -42,9 +42,29 @@ function buildPackages() {
   run(process.execPath, [tsc, '--build', ...configs]);
 }
 
-function fail(message) {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
+/** A check that found a defect: its message is the whole report, no stack needed. */
+class CheckFailure extends Error {
+  name = 'CheckFailure';
 }
 
-module.exports = { ROOT, listPackages, run, buildPackages, fail };
+/** Ends the check: throws a {@link CheckFailure} that {@link runCheck} reports. */
+function fail(message) {
+  throw new CheckFailure(message);
+}
+
+/**
+ * Runs a check's `main` (sync or async). On failure it prints the message (the stack too when
+ * the failure is not a {@link CheckFailure}) and sets exit code 1; the process then ends by
+ * itself, so `exit` handlers (temporary folders) run.
+ */
+async function runCheck(main) {
+  try {
+    await main();
+  } catch (error) {
+    const report = error instanceof CheckFailure ? error.message : (error?.stack ?? String(error));
+    process.stderr.write(`${report}\n`);
+    process.exitCode = 1;
+  }
+}
+
+module.exports = { ROOT, listPackages, run, buildPackages, fail, runCheck };

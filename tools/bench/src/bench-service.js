@@ -23,23 +23,33 @@ const unlimitedMessages = {
   'grpc.max_send_message_length': -1,
 };
 
+/** How long a stopping worker lets its peers close their connections before it cuts them. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 /**
- * Binds `server` to 127.0.0.1:0 and prints `READY <port>` (exits 1 naming `name` when it cannot
- * bind). On SIGTERM it shuts the server down, runs `onStop` and exits 0, so that
- * `node --cpu-prof` writes its profile.
+ * Binds `server` to 127.0.0.1:0 and prints `READY <port>` (exit code 1 naming `name` when it
+ * cannot bind). On SIGTERM it shuts the server down (by force after {@link SHUTDOWN_GRACE_MS}:
+ * a peer that never reads must not hold it open), runs `onStop`, and the process ends by itself
+ * with exit code 0, so that `node --cpu-prof` writes its profile. `onStop` must release whatever
+ * else the worker holds open (a client channel).
  */
 function serveUntilSigterm(server, name, onStop = () => {}) {
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) {
       console.error(`${name}: cannot bind: ${error.message}`);
-      process.exit(1);
+      process.exitCode = 1;
+      onStop();
+      return;
     }
     console.log(`READY ${port}`);
   });
-  process.on('SIGTERM', () => {
-    server.forceShutdown();
-    onStop();
-    process.exit(0);
+  process.once('SIGTERM', () => {
+    process.exitCode = 0;
+    const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS).unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      onStop();
+    });
   });
 }
 
@@ -48,5 +58,6 @@ module.exports = {
   STREAM_PATH,
   echoServiceDefinition,
   unlimitedMessages,
+  SHUTDOWN_GRACE_MS,
   serveUntilSigterm,
 };

@@ -14,16 +14,17 @@ const { processCpuSeconds } = require('./proc-stats');
  * @param {number} options.warmupMs     unmeasured time before the window
  * @param {number} options.durationMs   length of the measured window
  * @param {() => Promise<void>} options.callOnce  one call; rejects on any failure
+ * @param {AbortSignal} [options.signal]  once aborted, no loop starts another call (default: none)
  * @returns {Promise<object>} `{ calls, seconds, callsPerSecond, latencyMs, errors, firstError, cpuSeconds }`
  */
-async function runClosedLoop({ concurrency, warmupMs, durationMs, callOnce }) {
+async function runClosedLoop({ concurrency, warmupMs, durationMs, callOnce, signal }) {
   const window = startWindow(warmupMs, durationMs);
   const latencies = [];
   let calls = 0;
   let errors = 0;
   let firstError;
   const loop = async () => {
-    while (performance.now() < window.end) {
+    while (performance.now() < window.end && !signal?.aborted) {
       const started = performance.now();
       try {
         await callOnce();

@@ -136,12 +136,18 @@ function killAll() {
   for (const managed of live) managed.child.kill('SIGKILL');
 }
 
-process.once('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(130);
-  });
+/** Signals that stop the bench: its children die first, then it dies of the same signal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'];
+
+function onStopSignal(signal) {
+  killAll();
+  // Handlers off first, so that the re-raised signal takes its default action (the exit status
+  // a shell expects after Ctrl-C); `exit` handlers do not run then, hence the killAll above.
+  for (const name of STOP_SIGNALS) process.off(name, onStopSignal);
+  process.kill(process.pid, signal);
 }
+
+process.once('exit', killAll);
+for (const signal of STOP_SIGNALS) process.on(signal, onStopSignal);
 
 module.exports = { ManagedProcess, freePort, delay, killAll };

@@ -22,12 +22,9 @@ async function profileProxy(ctx, preset, workload, { generator, outputStem }) {
     .find(Boolean);
   if (!target) return { error: 'no Node proxy to profile' };
   const dir = fs.mkdtempSync(path.join(ctx.tmpDir, 'profile-'));
-  const flags = [
-    '--cpu-prof',
-    `--cpu-prof-dir=${dir}`,
-    '-r',
-    path.join(__dirname, 'exit-on-sigterm.js'),
-  ];
+  // Both Node proxies end with exit code 0 on SIGTERM (the command after its drain, the naive
+  // proxy after its shutdown), which is when --cpu-prof writes the profile.
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
   let started;
   try {
     started = await target.start(ctx, flags);

@@ -9,7 +9,8 @@
  * - `idle`   { target, streams }: opens `streams` bidi streams, echoes one message on each, prints
  *   `OPEN <ms>`, then holds them until stdin closes or says anything, then ends them.
  * - `check`  { target }: 1 KiB and 64 KiB unary calls and a 3-message stream, bytes compared.
- * Every mode prints `RESULT <json>` last. Every wait is bounded by a deadline.
+ * Every mode prints `RESULT <json>` last. Every wait is bounded by a deadline. On SIGTERM it
+ * starts no new call, cancels its streams and ends with exit code 0.
  */
 const grpc = require('@grpc/grpc-js');
 const { runClosedLoop, startWindow } = require('../src/closed-loop');
@@ -21,6 +22,14 @@ const { Unary, Stream } = echoServiceDefinition;
 const CALL_DEADLINE_MS = 10_000;
 /** How long a stream may take to return its last messages after the window before it counts as stalled. */
 const STREAM_DRAIN_MS = 3_000;
+
+/**
+ * Aborted on SIGTERM: no new call starts, the open streams are cancelled, and the process ends
+ * with exit code 0 once the calls in flight have ended (each has a deadline).
+ */
+const stopping = new AbortController();
+/** Every bidi stream not yet ended, so that a stop can cancel them. */
+const openStreams = new Set();
 
 function connect(target) {
   // Same client options for every row; retries and channelz off keep the generator light.
@@ -52,7 +61,7 @@ function unary(client, payload) {
 
 /** Opens a bidi stream of the echo service with a deadline `deadlineMs` from now. */
 function openStream(client, deadlineMs) {
-  return client.makeBidiStreamRequest(
+  const call = client.makeBidiStreamRequest(
     Stream.path,
     Stream.requestSerialize,
     Stream.responseDeserialize,
@@ -60,11 +69,18 @@ function openStream(client, deadlineMs) {
       deadline: Date.now() + deadlineMs,
     },
   );
+  openStreams.add(call);
+  call.on('status', () => openStreams.delete(call));
+  return call;
 }
 
 async function runUnary(client, options) {
   const payload = patternPayload(options.payload);
-  return runClosedLoop({ ...options, callOnce: () => unary(client, payload) });
+  return runClosedLoop({
+    ...options,
+    callOnce: () => unary(client, payload),
+    signal: stopping.signal,
+  });
 }
 
 /** One bidi stream with a fixed window of messages in flight (see the file comment). */
@@ -99,7 +115,7 @@ function runStream(client, options) {
       }
       if (now >= window.start && now <= window.end) messages++;
       if (sent >= window.start && now <= window.end) latencies.push(now - sent);
-      if (now < window.end) send();
+      if (now < window.end && !stopping.signal.aborted) send();
       else if (inFlight === 0) call.end();
     });
     call.on('error', (error) => {
@@ -139,11 +155,13 @@ async function runIdle(client, options) {
   const openMs = performance.now() - started;
   console.log(`OPEN ${openMs.toFixed(1)}`);
   await new Promise((resolve) => {
+    if (stopping.signal.aborted) return resolve();
+    stopping.signal.addEventListener('abort', resolve, { once: true });
     process.stdin.once('data', resolve);
     process.stdin.once('end', resolve);
     process.stdin.resume();
   });
-  process.stdin.pause();
+  process.stdin.destroy();
   for (const { call } of calls) call.end();
   const statuses = await withTimeout(Promise.all(calls.map((c) => c.closed)), 15_000, 'close');
   const failed = statuses.filter((s) => s.code !== grpc.status.OK);
@@ -188,20 +206,35 @@ function withTimeout(promise, ms, what) {
 
 const modes = { unary: runUnary, stream: runStream, idle: runIdle, check: runCheck };
 
+/** The generator's one channel, once the options name its target. */
+let client;
+
 async function main() {
   const options = JSON.parse(process.argv[2]);
   const run = modes[options.mode];
   if (!run) throw new Error(`unknown mode ${options.mode}`);
-  const client = connect(options.target);
+  client = connect(options.target);
   const result = await run(client, options);
   console.log(`RESULT ${JSON.stringify(result)}`);
-  client.close();
-  process.exit(0);
 }
 
-main().catch((error) => {
-  console.log(
-    `RESULT ${JSON.stringify({ errors: 1, firstError: String(error.message ?? error) })}`,
-  );
-  process.exit(1);
+/** Cancels the streams still open (a failed or stopped run may leave some) and closes the channel. */
+function release() {
+  for (const call of openStreams) call.cancel();
+  client?.close();
+}
+
+process.once('SIGTERM', () => {
+  stopping.abort();
+  release();
 });
+
+main()
+  .catch((error) => {
+    console.log(
+      `RESULT ${JSON.stringify({ errors: 1, firstError: String(error.message ?? error) })}`,
+    );
+    // A run stopped on purpose fails as a consequence: its exit code stays 0.
+    if (!stopping.signal.aborted) process.exitCode = 1;
+  })
+  .finally(release);

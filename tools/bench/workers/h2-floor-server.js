@@ -3,10 +3,14 @@
  * Floor, server side: a bare node:http2 server answering gRPC-shaped unary calls (one
  * length-prefixed message in, the same message back, `grpc-status: 0` in trailers). It does
  * only what any gRPC server on node:http2 must do, so its CPU per call is a lower bound.
- * Prints `READY <port>` once bound to 127.0.0.1:0.
+ * Prints `READY <port>` once bound to 127.0.0.1:0; on SIGTERM closes its sessions and ends with
+ * exit code 0.
  */
 const http2 = require('node:http2');
 const { MessageDecoder } = require('@grpc-proxy/codec');
+
+// The grace of bench-service.js's SHUTDOWN_GRACE_MS, not imported: the floor must not load grpc-js.
+const SHUTDOWN_GRACE_MS = 1000;
 
 /**
  * Whether `body` is exactly one uncompressed gRPC message, decoded the way a gRPC server must
@@ -45,6 +49,20 @@ server.on('stream', (stream) => {
   });
 });
 
+const sessions = new Set();
+server.on('session', (session) => {
+  sessions.add(session);
+  session.once('close', () => sessions.delete(session));
+});
+
 server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
 
-process.on('SIGTERM', () => process.exit(0));
+process.once('SIGTERM', () => {
+  process.exitCode = 0;
+  server.close();
+  for (const session of sessions) session.close();
+  // A client that never reads would keep its session open: cut what is left after the grace.
+  setTimeout(() => {
+    for (const session of sessions) session.destroy();
+  }, SHUTDOWN_GRACE_MS).unref();
+});

@@ -5,7 +5,7 @@
  * most people would write first, so it is the row the real proxy has to beat.
  *
  * Usage: node naive-proxy.js <backend host:port>. Prints `READY <port>` (bound to 127.0.0.1:0).
- * SIGTERM exits cleanly, so `node --cpu-prof` writes its profile.
+ * SIGTERM ends it with exit code 0, so `node --cpu-prof` writes its profile.
  */
 const grpc = require('@grpc/grpc-js');
 const {
@@ -14,35 +14,39 @@ const {
   unlimitedMessages,
 } = require('../src/bench-service');
 
-const backendAddress = process.argv[2];
-if (!backendAddress) {
-  console.error('usage: naive-proxy.js <backend host:port>');
-  process.exit(2);
+function main(backendAddress) {
+  const EchoClient = grpc.makeGenericClientConstructor(echoServiceDefinition, 'Echo');
+  const backend = new EchoClient(backendAddress, grpc.credentials.createInsecure(), {
+    ...unlimitedMessages,
+  });
+  const server = new grpc.Server({ ...unlimitedMessages });
+
+  server.addService(echoServiceDefinition, {
+    Unary(call, callback) {
+      const upstream = backend.Unary(call.request, call.metadata, (error, response) =>
+        error ? callback(error) : callback(null, response),
+      );
+      call.on('cancelled', () => upstream.cancel());
+    },
+    Stream(call) {
+      const upstream = backend.Stream(call.metadata);
+      call.on('data', (message) => upstream.write(message));
+      call.on('end', () => upstream.end());
+      call.on('cancelled', () => upstream.cancel());
+      call.on('error', () => upstream.cancel());
+      upstream.on('data', (message) => call.write(message));
+      upstream.on('end', () => call.end());
+      upstream.on('error', (error) => call.emit('error', error));
+    },
+  });
+
+  serveUntilSigterm(server, 'naive proxy', () => backend.close());
 }
 
-const EchoClient = grpc.makeGenericClientConstructor(echoServiceDefinition, 'Echo');
-const backend = new EchoClient(backendAddress, grpc.credentials.createInsecure(), {
-  ...unlimitedMessages,
-});
-const server = new grpc.Server({ ...unlimitedMessages });
-
-server.addService(echoServiceDefinition, {
-  Unary(call, callback) {
-    const upstream = backend.Unary(call.request, call.metadata, (error, response) =>
-      error ? callback(error) : callback(null, response),
-    );
-    call.on('cancelled', () => upstream.cancel());
-  },
-  Stream(call) {
-    const upstream = backend.Stream(call.metadata);
-    call.on('data', (message) => upstream.write(message));
-    call.on('end', () => upstream.end());
-    call.on('cancelled', () => upstream.cancel());
-    call.on('error', () => upstream.cancel());
-    upstream.on('data', (message) => call.write(message));
-    upstream.on('end', () => call.end());
-    upstream.on('error', (error) => call.emit('error', error));
-  },
-});
-
-serveUntilSigterm(server, 'naive proxy', () => backend.close());
+const backendAddress = process.argv[2];
+if (backendAddress) {
+  main(backendAddress);
+} else {
+  console.error('usage: naive-proxy.js <backend host:port>');
+  process.exitCode = 2;
+}
