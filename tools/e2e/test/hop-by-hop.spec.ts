@@ -1,6 +1,5 @@
 import * as http2 from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
-import { encodeMessage } from '@grpc-proxy/codec';
 import { callRawUnary } from '@grpc-proxy/testing';
 import {
   FrameFlag,
@@ -12,10 +11,10 @@ import {
   probeService,
   requestHeadersFrame,
 } from '../src';
+import { HELLO } from './support/messages';
 import { useHarness } from './support/use-harness';
 
 const h = useHarness();
-const HELLO = encodeMessage(Buffer.from('hello'));
 
 describe('hop-by-hop and stripped keys never reach the backend', () => {
   it('drops a host header sent by the client; forwards ordinary metadata', async () => {

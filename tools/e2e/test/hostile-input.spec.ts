@@ -18,6 +18,7 @@ import {
   requestHeadersFrame,
   type RawOutcome,
 } from '../src';
+import { HELLO } from './support/messages';
 import { expectEcho, finish, useHarness } from './support/use-harness';
 
 // One proxy and one backend for the whole file (each starts a process); every case checks that
@@ -40,7 +41,6 @@ afterAll(async () => {
 
 const h = useHarness();
 const UNARY = grpcRequestHeaders(probeService.Unary.path);
-const HELLO = encodeMessage(Buffer.from('hello'));
 
 /**
  * Runs `hostile` while a healthy bidi call on its own connection is open, then checks that the

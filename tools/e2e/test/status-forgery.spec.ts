@@ -1,13 +1,12 @@
 import { status } from '@grpc/grpc-js';
-import { encodeMessage } from '@grpc-proxy/codec';
 import { grpcMessageOf, grpcRequestHeaders, grpcStatusOf, probeService } from '../src';
+import { HELLO } from './support/messages';
 import { useHarness } from './support/use-harness';
 
 // A client sending grpc-status / grpc-message as request headers must neither change the status
 // it gets nor make the backend see them.
 
 const h = useHarness();
-const HELLO = encodeMessage(Buffer.from('hello'));
 
 describe('a client cannot forge the status', () => {
   it('grpc-status / grpc-message sent as request metadata change nothing', async () => {
