@@ -232,8 +232,9 @@ function renderMarkdown(result) {
     `# grpc-proxy bench — ${result.mode} run, ${result.date}`,
     '',
     `Date: ${result.date} (${result.mode} run, ${num(result.elapsedSeconds, 0)} s).`,
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. ` +
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}. ` +
       `Load average ${m.loadBefore.join(' ')} before, ${m.loadAfter?.join(' ') ?? '?'} after.`,
+    `Node.js ${m.node} for every Node process of the run (backend, proxies, floor, generators).`,
     `Peers: ${result.peers.join('; ') || 'none'}.`,
     `Method: ${result.preset.reps} interleaved repetitions per row (order rotated each time), ` +
       `${result.preset.warmupMs} ms warm-up + ${result.preset.durationMs} ms measured per run; ` +

@@ -53,7 +53,7 @@ test('failed runs are left out of the figures but reported', () => {
   assert.deepEqual(proxy.failures, ['timed out']);
 });
 
-test('the report shows the floor line and the goals with their verdicts', () => {
+test('the report shows the Node release, the floor line and the goals with their verdicts', () => {
   const markdown = renderMarkdown({
     mode: 'quick',
     date: '2026-01-01T00:00:00.000Z',
@@ -64,7 +64,7 @@ test('the report shows the floor line and the goals with their verdicts', () => 
       cores: 2,
       memoryGiB: 1,
       os: 'os',
-      node: '20',
+      node: '26.12.1',
       loadBefore: ['1'],
       loadAfter: ['2'],
     },
@@ -73,6 +73,10 @@ test('the report shows the floor line and the goals with their verdicts', () => 
     skipped: [{ label: 'nginx', reason: 'nginx not installed (apt-get install nginx)' }],
     workloads: [summarizeWorkload(unary, rows)],
   });
+  assert.match(
+    markdown,
+    /^Node\.js 26\.12\.1 for every Node process of the run \(backend, proxies, floor, generators\)\.$/m,
+  );
   assert.match(markdown, /- nginx: nginx not installed \(apt-get install nginx\)/);
   assert.match(markdown, /server 0\.30 \+ client 0\.50 = \*\*0\.80 s per 10 000 calls\*\*/);
   assert.match(markdown, /\| grpc-proxy \| 550 ±9% \| 0\.50× \|/);
