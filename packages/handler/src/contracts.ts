@@ -47,6 +47,13 @@ export interface Backend {
   /** Name used in logs, metrics and error messages (default in the director package: the target). */
   readonly name: string;
   /**
+   * Where an engine that opens its own HTTP/2 connections (`@grpc-proxy/http2`) sends the
+   * backend's calls: `host:port`, `[v6]:port`, `dns:host:port` or `unix:/path`. The grpc-js engine
+   * ignores it and uses {@link Backend.client}. `createBackend` sets it. Default: none (the backend
+   * then works with the grpc-js engine only).
+   */
+  readonly target?: string;
+  /**
    * The grpc-js client raw calls are made on; created lazily and shared by all calls. May throw
    * when the backend is closed: the call then ends with `UNAVAILABLE`
    * `grpc-proxy: backend <name> unavailable: <message>`.
@@ -55,10 +62,23 @@ export interface Backend {
 }
 
 /**
- * Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go
- * (any implementation of grpc-js's `Channel` interface, such as `client.getChannel()`).
+ * A backend given only by its address, for the `node:http2` engine (`@grpc-proxy/http2`), which
+ * opens its own connections. The grpc-js engine rejects it (`INTERNAL`, an invalid route): it
+ * needs a {@link Backend} with `client()`, or a grpc-js `Client` or `Channel`.
  */
-export type RouteBackend = Backend | Client | ChannelInterface;
+export interface BackendAddress {
+  /** Name used in logs, metrics and error messages. Default: the target. */
+  readonly name?: string;
+  /** `host:port`, `[v6]:port`, `dns:host:port` or `unix:/path`. */
+  readonly target: string;
+}
+
+/**
+ * Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go
+ * (any implementation of grpc-js's `Channel` interface, such as `client.getChannel()`), or, for
+ * the `node:http2` engine, a {@link BackendAddress}.
+ */
+export type RouteBackend = Backend | Client | ChannelInterface | BackendAddress;
 
 /** Where one call goes, as chosen by a director. */
 export interface Route {

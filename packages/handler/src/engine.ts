@@ -21,3 +21,6 @@ export {
 } from './metadata-policy';
 export { resolveHandlerOptions, type ResolvedHandlerOptions } from './options';
 export { describeError, directorRejection } from './status-error';
+export { CallRecorder } from './call-recorder';
+export { clientLeftStatus } from './final-status';
+export { safely, warnUnexpected } from './warnings';

@@ -1,5 +1,6 @@
 export type {
   Backend,
+  BackendAddress,
   CallObserver,
   CallReport,
   CallStartInfo,
