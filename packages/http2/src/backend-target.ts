@@ -1,0 +1,67 @@
+import { connect as netConnect } from 'node:net';
+import type { ClientSessionOptions, SecureClientSessionOptions } from 'node:http2';
+import type { RouteBackend } from '@grpc-proxy/handler';
+
+/** Where the engine sends a route's calls. */
+export interface Http2Target {
+  /** The backend's name, for messages and the observer. */
+  readonly name: string;
+  /** The target string; sessions are pooled by it. */
+  readonly target: string;
+}
+
+/** How to open an HTTP/2 session to a target, and the `:authority` its calls carry. */
+export interface ConnectSpec {
+  readonly url: string;
+  readonly authority: string;
+  readonly options: ClientSessionOptions | SecureClientSessionOptions;
+}
+
+const WHAT_TO_PASS =
+  'give the http2 engine { name, target } or a backend of createBackend from @grpc-proxy/director (it has a target)';
+
+/**
+ * The target of a route's backend. Throws a `TypeError` naming what to pass instead for a grpc-js
+ * `Client` or `Channel` (the engine opens its own connections and cannot use theirs) and for
+ * anything else without a `target`.
+ */
+export function resolveTarget(backend: RouteBackend): Http2Target {
+  if (backend === null || typeof backend !== 'object') {
+    throw new TypeError(`route.backend must be an object with a target, got ${String(backend)}`);
+  }
+  const candidate = backend as { name?: unknown; target?: unknown };
+  if (typeof candidate.target === 'string' && candidate.target !== '') {
+    const name = typeof candidate.name === 'string' ? candidate.name : candidate.target;
+    return { name, target: candidate.target };
+  }
+  if (typeof (backend as { getChannel?: unknown }).getChannel === 'function') {
+    throw new TypeError(
+      `route.backend is a grpc-js Client, which has no target to connect to: ${WHAT_TO_PASS}`,
+    );
+  }
+  if (typeof (backend as { createCall?: unknown }).createCall === 'function') {
+    throw new TypeError(
+      `route.backend is a grpc-js Channel, which the http2 engine cannot use: ${WHAT_TO_PASS}`,
+    );
+  }
+  throw new TypeError(`route.backend has no target: ${WHAT_TO_PASS}`);
+}
+
+/**
+ * How to reach `target`: `host:port`, `[v6]:port`, `dns:host:port`, `dns:///host:port`,
+ * `unix:/path` or `unix:///path`. A host without a port gets 443, as in grpc-js.
+ */
+export function connectSpec(target: string): ConnectSpec {
+  const unix = /^unix:(?:\/\/)?(\/.*)$/.exec(target);
+  if (unix !== null) {
+    const path = unix[1];
+    return {
+      url: 'http://localhost',
+      authority: 'localhost',
+      options: { createConnection: () => netConnect(path) },
+    };
+  }
+  const hostPort = target.replace(/^dns:(?:\/\/[^/]*\/)?/, '');
+  const authority = /(?:\]|^[^:]*):\d+$/.test(hostPort) ? hostPort : `${hostPort}:443`;
+  return { url: `http://${authority}`, authority, options: {} };
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Metadata, status } from '@grpc/grpc-js';
+import {
+  callEcho,
+  callRawUnary,
+  createEchoClient,
+  echoRequest,
+  startEchoServer,
+  type EchoServerHandle,
+  type EchoServiceClient,
+} from '@grpc-proxy/testing';
+// The README's example is this file, run here.
+import { startHttp2Example } from '../examples/http2-proxy.example';
+
+describe('README example: the http2 engine with directors of @grpc-proxy/director', () => {
+  let a: EchoServerHandle;
+  let b: EchoServerHandle;
+  let proxy: Awaited<ReturnType<typeof startHttp2Example>>;
+  let client: EchoServiceClient;
+
+  beforeEach(async () => {
+    a = await startEchoServer({ name: 'a' });
+    b = await startEchoServer({ name: 'b' });
+    proxy = await startHttp2Example({ a: a.address, b: b.address });
+    client = createEchoClient(proxy.address);
+  });
+
+  afterEach(async () => {
+    client.close();
+    await proxy.close();
+    a.forceClose();
+    b.forceClose();
+  });
+
+  it('is shown verbatim in the README', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const example = readFileSync(
+      join(__dirname, '..', 'examples', 'http2-proxy.example.ts'),
+      'utf8',
+    );
+    expect(readme).toContain(example);
+  });
+
+  it('rotates the echo service over both backends and adds x-forwarded-for', async () => {
+    const served: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const outcome = await callEcho(client, echoRequest({ echoMetadata: true }));
+      expect(outcome.status.code).toBe(status.OK);
+      served.push(outcome.responses[0].serverName);
+      const forwarded = outcome.responses[0].requestMetadata.filter(
+        (entry) => entry.key === 'x-forwarded-for',
+      );
+      expect(forwarded.map((entry) => entry.value)).toEqual(['127.0.0.1']);
+    }
+    expect(served.sort()).toEqual(['a', 'a', 'b', 'b']);
+  });
+
+  it('refuses admin.Internal with the exact status the director threw', async () => {
+    const outcome = await callRawUnary(client, '/admin.Internal/Reboot', Buffer.alloc(0), {
+      metadata: new Metadata(),
+    });
+    expect(outcome.status.code).toBe(status.PERMISSION_DENIED);
+    expect(outcome.status.details).toBe('admin.Internal is not exposed');
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * The forwarding phase of a call: DATA passed by reference both ways between the client's stream
+ * and the backend's, with backpressure (a write that returns false pauses the other side until
+ * `'drain'`), only the message prefixes scanned (limits, counts), response headers forwarded the
+ * moment they arrive, and the backend's trailers (or its trailers-only answer) passed untouched.
+ *
+ * Callbacks are class fields made once per call; nothing is allocated per chunk or per message.
+ */
+import {
+  constants,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { status } from '@grpc/grpc-js';
+import type { CallRecorder } from '@grpc-proxy/handler/engine';
+import { dropHopByHop, isGrpcContentType } from './headers';
+import { PrefixScanner, ScanResult, type MessageCounter } from './prefix-scanner';
+import { grpcCodeOfHttpStatus, grpcCodeOfRstCode, rstCodeName } from './status-map';
+
+/** How the forwarding ends the call it belongs to. */
+export interface ForwardingOwner {
+  /** Ends the call with a failure of the proxy itself (the message gets the proxy's prefix). */
+  fail(code: status, details: string): void;
+  /** Ends the call with the backend's own status: its trailers, or its trailers-only answer. */
+  finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void;
+}
+
+/** Size limits of the two legs, in bytes (`Infinity`: none). */
+export interface LegLimits {
+  readonly maxReceiveMessageLength: number;
+  readonly maxSendMessageLength: number;
+}
+
+class ToBackendCounter implements MessageCounter {
+  constructor(private readonly recorder: CallRecorder) {}
+  count(bytes: number): void {
+    this.recorder.fromClient(bytes);
+  }
+}
+
+class ToClientCounter implements MessageCounter {
+  constructor(private readonly recorder: CallRecorder) {}
+  count(bytes: number): void {
+    this.recorder.toClient(bytes);
+  }
+}
+
+/** Pumps one call's bytes both ways; listens to both streams. */
+export class Forwarding {
+  private readonly fromClient: PrefixScanner;
+  private readonly toClient: PrefixScanner;
+  /** The backend's `:status` when it is not a gRPC answer (its body is then dropped). */
+  private httpFailure = 0;
+  private trailers: IncomingHttpHeaders | undefined = undefined;
+  private backendError: Error | undefined = undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly client: ServerHttp2Stream,
+    private readonly backend: ClientHttp2Stream,
+    private readonly owner: ForwardingOwner,
+    limits: LegLimits,
+    recorder: CallRecorder | undefined,
+    private readonly backendName: string,
+  ) {
+    this.fromClient = new PrefixScanner(
+      limits.maxReceiveMessageLength,
+      recorder && new ToBackendCounter(recorder),
+    );
+    this.toClient = new PrefixScanner(
+      limits.maxSendMessageLength,
+      recorder && new ToClientCounter(recorder),
+    );
+  }
+
+  /** Starts listening to both streams. */
+  begin(): void {
+    const backend = this.backend;
+    backend.on('response', this.onBackendResponse);
+    backend.on('trailers', this.onBackendTrailers);
+    backend.on('data', this.onBackendData);
+    backend.on('end', this.onBackendEnd);
+    backend.on('close', this.onBackendClose);
+    backend.on('error', this.onBackendError);
+    backend.on('drain', this.onBackendDrain);
+    const client = this.client;
+    client.on('data', this.onClientData);
+    client.on('end', this.onClientEnd);
+    client.on('drain', this.onClientDrain);
+  }
+
+  /** The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset (CANCEL). */
+  stop(cancel: boolean): void {
+    this.stopped = true;
+    if (cancel && !this.backend.closed) this.backend.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    if (this.stopped) return;
+    const result = this.fromClient.scan(chunk);
+    if (result !== ScanResult.OK) {
+      this.failScan(result, this.fromClient, 'client', 'maxReceiveMessageLength');
+      return;
+    }
+    if (!this.backend.write(chunk)) this.client.pause();
+  };
+
+  private readonly onBackendDrain = (): void => {
+    if (!this.stopped) this.client.resume();
+  };
+
+  private readonly onClientEnd = (): void => {
+    if (this.stopped) return;
+    if (this.fromClient.midMessage) {
+      this.owner.fail(status.INTERNAL, 'the client ended its stream inside a message');
+      return;
+    }
+    this.backend.end();
+  };
+
+  private readonly onBackendResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+    if (this.stopped) return;
+    const httpStatus = Number(headers[':status']);
+    if (httpStatus !== 200 || !isGrpcContentType(headers['content-type'])) {
+      // Not a gRPC answer: held back and mapped to a status once the backend is done.
+      this.httpFailure = httpStatus;
+      return;
+    }
+    if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+      this.owner.finishWithBackend(dropHopByHop(headers), true);
+      return;
+    }
+    this.client.respond(dropHopByHop(headers), { waitForTrailers: true });
+  };
+
+  private readonly onBackendTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.trailers = trailers;
+  };
+
+  private readonly onBackendData = (chunk: Buffer): void => {
+    if (this.stopped || this.httpFailure !== 0) return;
+    const result = this.toClient.scan(chunk);
+    if (result !== ScanResult.OK) {
+      this.failScan(result, this.toClient, `backend ${this.backendName}`, 'maxSendMessageLength');
+      return;
+    }
+    if (!this.client.write(chunk)) this.backend.pause();
+  };
+
+  private readonly onClientDrain = (): void => {
+    if (!this.stopped) this.backend.resume();
+  };
+
+  /** Every DATA frame of the backend is read: its trailers (if any) came before this. */
+  private readonly onBackendEnd = (): void => {
+    if (this.stopped) return;
+    if (this.httpFailure !== 0) {
+      this.failHttp();
+    } else if (this.trailers === undefined) {
+      // A trailers-only answer has ended the call already; this stream ended on a DATA frame.
+      this.owner.fail(
+        status.INTERNAL,
+        `backend ${this.backendName} failed: it ended the stream without trailers`,
+      );
+    } else if (this.toClient.midMessage) {
+      this.owner.fail(
+        status.INTERNAL,
+        `backend ${this.backendName} failed: its last message was truncated`,
+      );
+    } else {
+      this.owner.finishWithBackend(this.trailers, false);
+    }
+  };
+
+  /** Closed without its end: reset by the backend, or its connection failed. */
+  private readonly onBackendClose = (): void => {
+    if (this.stopped) return;
+    if (this.httpFailure !== 0) {
+      this.failHttp();
+      return;
+    }
+    const error = this.backendError;
+    const rstCode = this.backend.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (error !== undefined && (error as { code?: string }).code !== 'ERR_HTTP2_STREAM_ERROR') {
+      this.owner.fail(
+        status.UNAVAILABLE,
+        `backend ${this.backendName} unavailable: ${error.message}`,
+      );
+      return;
+    }
+    const code = grpcCodeOfRstCode(rstCode);
+    const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
+    this.owner.fail(
+      code,
+      `backend ${this.backendName} ${reason}: it reset the stream with ${rstCodeName(rstCode)}`,
+    );
+  };
+
+  private readonly onBackendError = (error: Error): void => {
+    this.backendError ??= error;
+  };
+
+  private failHttp(): void {
+    const code = grpcCodeOfHttpStatus(this.httpFailure);
+    const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
+    this.owner.fail(
+      code,
+      `backend ${this.backendName} ${reason}: it answered HTTP ${this.httpFailure}, not gRPC`,
+    );
+  }
+
+  private failScan(result: ScanResult, scanner: PrefixScanner, from: string, option: string): void {
+    if (result === ScanResult.TOO_LARGE) {
+      this.owner.fail(
+        status.RESOURCE_EXHAUSTED,
+        `message from ${from} is ${scanner.tooLong} bytes, more than ${option} (${scanner.limit})`,
+      );
+    } else {
+      this.owner.fail(status.INTERNAL, `message from ${from} has reserved flag bits set`);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { Settings } from 'node:http2';
+import type { ProxyHandlerOptions, StreamDirector } from '@grpc-proxy/handler';
+import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/handler/engine';
+
+/** 30 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Options of {@link createHttp2Proxy}: the handler's options (limits, metadata policy, observer,
+ * director timeout, proxy name; same meaning and defaults in both engines) and the HTTP/2 ones.
+ */
+export interface Http2ProxyOptions extends Omit<ProxyHandlerOptions, 'backendConnectTimeoutMs'> {
+  /** Picks the backend of each call; see `StreamDirector` in `@grpc-proxy/handler`. */
+  director: StreamDirector;
+  /** HTTP/2 settings the proxy announces to its clients. Default: Node's defaults. */
+  serverSettings?: Settings;
+  /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's defaults. */
+  backendSettings?: Settings;
+}
+
+/** The options after defaults; computed once per proxy. */
+export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
+  readonly serverSettings: Settings;
+  readonly backendSettings: Settings;
+}
+
+/** Applies the defaults; throws a `RangeError` naming a bad option, a `TypeError` without a director. */
+export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Options {
+  if (typeof options?.director !== 'function') {
+    throw new TypeError('createHttp2Proxy: options.director must be a function (a StreamDirector)');
+  }
+  return {
+    ...resolveHandlerOptions(options),
+    serverSettings: { ...options.serverSettings },
+    backendSettings: { enablePush: false, ...options.backendSettings },
+  };
+}

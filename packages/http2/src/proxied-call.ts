@@ -1,0 +1,289 @@
+/**
+ * One call through the http2 engine, in phases: the director chooses a route (`choosing`), bytes
+ * flow both ways (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`), sending
+ * the client a status unless it is gone, resetting a backend stream still open, and reporting.
+ */
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import type { Route, RouteBackend, StreamDirector } from '@grpc-proxy/handler';
+import {
+  CallRecorder,
+  clientLeftStatus,
+  describeError,
+  directorRejection,
+  isThenable,
+  safely,
+  warnUnexpected,
+} from '@grpc-proxy/handler/engine';
+import { resolveTarget, type Http2Target } from './backend-target';
+import type { CallSet } from './call-set';
+import { Forwarding } from './forwarding';
+import { backendRequestHeaders, trailerCode, trailerMessage } from './headers';
+import type { Http2IncomingCall } from './incoming-call';
+import type { ResolvedHttp2Options } from './options';
+import type { SessionPool } from './session-pool';
+import { StatusSender } from './status-sender';
+
+/** What every call of one proxy shares. */
+export interface CallContext {
+  readonly director: StreamDirector;
+  readonly options: ResolvedHttp2Options;
+  readonly pool: SessionPool;
+  /** The calls still running, for the drain. */
+  readonly calls: CallSet<Http2ProxiedCall>;
+}
+
+type Phase = 'choosing' | 'forwarding' | 'ended';
+
+/** Longest delay `setTimeout` keeps (about 24.8 days); a later deadline needs no timer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function deadlineTimer(onDeadline: () => void, remainingMs: number): NodeJS.Timeout | undefined {
+  return remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onDeadline, Math.max(0, remainingMs));
+}
+
+/** The state of one proxied call. */
+export class Http2ProxiedCall {
+  private phase: Phase = 'choosing';
+  private readonly recorder: CallRecorder | undefined;
+  private route: Route | undefined = undefined;
+  private backendName: string | undefined = undefined;
+  private forwarding: Forwarding | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly sender: StatusSender;
+  /** The status the call ended with, once it has. */
+  private final: StatusObject | undefined = undefined;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly incoming: Http2IncomingCall,
+    private readonly context: CallContext,
+  ) {
+    const observer = context.options.observer;
+    this.recorder = observer && new CallRecorder(observer, incoming.method, incoming.peer);
+    this.sender = new StatusSender(stream);
+  }
+
+  start(): void {
+    this.recorder?.started();
+    this.context.calls.add(this);
+    const stream = this.stream;
+    stream.on('close', this.onClientClose);
+    stream.on('error', this.onClientError);
+    const remaining = this.incoming.deadlineMs - Date.now();
+    if (remaining <= 0) {
+      this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
+      return;
+    }
+    const directorTimeoutMs = this.context.options.directorTimeoutMs;
+    // One timer at a time: the director's limit, then the call's deadline.
+    if (directorTimeoutMs < remaining)
+      this.timer = setTimeout(this.onDirectorTimeout, directorTimeoutMs);
+    else this.timer = deadlineTimer(this.onDeadline, remaining);
+    let result: Route | PromiseLike<Route>;
+    try {
+      result = this.context.director(this.incoming);
+    } catch (error) {
+      this.onDirectorError(error);
+      return;
+    }
+    if (isThenable<Route>(result)) result.then(this.onRoute, this.onDirectorError);
+    else this.onRoute(result);
+  }
+
+  /** The proxy shuts down: the call ends with `UNAVAILABLE` `<proxy>: shutting down`. */
+  shutDown(): void {
+    this.fail(status.UNAVAILABLE, 'shutting down');
+  }
+
+  private readonly onRoute = (route: Route): void => {
+    if (this.phase === 'ended') {
+      // The client left (or the director timed out) before the route arrived.
+      if (route && this.final !== undefined) this.release(route, this.final);
+      return;
+    }
+    if (route === null || typeof route !== 'object') {
+      this.fail(status.INTERNAL, `director returned no route (${String(route)})`);
+      return;
+    }
+    this.route = route;
+    this.armDeadline();
+    let target: Http2Target;
+    try {
+      target = resolveTarget(route.backend as RouteBackend);
+    } catch (error) {
+      this.failInvalidRoute(error);
+      return;
+    }
+    this.backendName = target.name;
+    this.openBackend(route, target);
+  };
+
+  private readonly onDirectorError = (error: unknown): void => {
+    if (this.phase === 'ended') return;
+    const rejection = directorRejection(error);
+    if (rejection !== null) {
+      this.end(rejection.code, rejection.details, rejection.metadata, true, error);
+      return;
+    }
+    const proxyName = this.context.options.proxyName;
+    warnUnexpected(`${proxyName}: director failed on ${this.incoming.method}`, error);
+    this.fail(status.INTERNAL, `director failed: ${describeError(error)}`, error);
+  };
+
+  private readonly onDirectorTimeout = (): void => {
+    this.timer = undefined;
+    const limit = this.context.options.directorTimeoutMs;
+    this.fail(status.UNAVAILABLE, `director chose no backend within ${limit} ms`);
+  };
+
+  private readonly onDeadline = (): void => {
+    this.timer = undefined;
+    this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
+  };
+
+  /** After the director: the call's own deadline, or the route's if it is sooner. */
+  private armDeadline(): void {
+    this.clearTimer();
+    this.timer = deadlineTimer(this.onDeadline, this.deadlineMs() - Date.now());
+  }
+
+  private deadlineMs(): number {
+    const routeDeadline = this.route?.callOptions?.deadline;
+    return routeDeadline === undefined
+      ? this.incoming.deadlineMs
+      : Math.min(this.incoming.deadlineMs, +routeDeadline);
+  }
+
+  private failInvalidRoute(error: unknown): void {
+    const proxyName = this.context.options.proxyName;
+    warnUnexpected(
+      `${proxyName}: director returned an invalid route for ${this.incoming.method}`,
+      error,
+    );
+    this.fail(
+      status.INTERNAL,
+      `director returned an invalid route: ${describeError(error)}`,
+      error,
+    );
+  }
+
+  private openBackend(route: Route, target: Http2Target): void {
+    const { options, pool } = this.context;
+    const incoming = this.incoming;
+    try {
+      const { session, authority } = pool.get(target.target);
+      const host = route.callOptions?.host ?? authority;
+      const headers = backendRequestHeaders(
+        route,
+        incoming,
+        options.policy,
+        host,
+        this.deadlineMs(),
+      );
+      const backend = session.request(headers);
+      const forwarding = new Forwarding(
+        this.stream,
+        backend,
+        this,
+        options,
+        this.recorder,
+        target.name,
+      );
+      this.forwarding = forwarding;
+      this.phase = 'forwarding';
+      forwarding.begin();
+    } catch (error) {
+      // A session that is closing or failed, or headers Node refuses.
+      this.fail(
+        status.UNAVAILABLE,
+        `backend ${target.name} unavailable: ${describeError(error)}`,
+        error,
+      );
+    }
+  }
+
+  /** Ends the call with a failure of the proxy itself; the message names the proxy. */
+  fail(code: status, details: string, error?: unknown): void {
+    this.end(code, `${this.context.options.proxyName}: ${details}`, undefined, true, error);
+  }
+
+  finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void {
+    if (!this.settle(false)) return;
+    this.sender.sendBackendStatus(trailers, trailersOnly);
+    const code = trailerCode(trailers);
+    this.report(
+      this.statusOf(code, trailerMessage(trailers), undefined, trailers),
+      false,
+      undefined,
+    );
+  }
+
+  /** Sends the status (as trailers after forwarded headers, else trailers-only) and reports. */
+  private end(
+    code: status,
+    details: string,
+    metadata: Metadata | undefined,
+    proxyError: boolean,
+    error: unknown,
+  ): void {
+    if (!this.settle(true)) return;
+    this.sender.sendStatus(code, details, metadata);
+    this.report(this.statusOf(code, details, metadata), proxyError, error);
+  }
+
+  /** Enters `ended` (false when already there), stopping timers and the backend stream. */
+  private settle(cancelBackend: boolean): boolean {
+    if (this.phase === 'ended') return false;
+    this.phase = 'ended';
+    this.clearTimer();
+    this.forwarding?.stop(cancelBackend);
+    // A director still at work has nothing left to decide.
+    if (this.route === undefined) this.incoming.clientGone();
+    return true;
+  }
+
+  /** Closed before we sent a status: the client reset the stream, or its connection went. */
+  private readonly onClientClose = (): void => {
+    if (this.phase === 'ended') return;
+    const final = clientLeftStatus(this.incoming.deadline);
+    this.settle(true);
+    this.incoming.clientGone();
+    this.report(final, false, undefined);
+  };
+
+  private readonly onClientError = (): void => {
+    // A reset or write after close: 'close' follows and ends the call.
+  };
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private statusOf(
+    code: status,
+    details: string,
+    metadata: Metadata | undefined,
+    trailers?: IncomingHttpHeaders,
+  ): StatusObject {
+    // Built only for a route that listens: the observer needs code and details alone.
+    const wanted = typeof this.route?.release === 'function';
+    const md =
+      metadata ?? (wanted && trailers ? Metadata.fromHttp2Headers(trailers) : new Metadata());
+    return { code, details, metadata: md };
+  }
+
+  private release(route: Route, final: StatusObject): void {
+    if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
+  }
+
+  private report(final: StatusObject, proxyError: boolean, error: unknown): void {
+    this.final = final;
+    this.context.calls.delete(this);
+    if (this.route !== undefined) this.release(this.route, final);
+    this.recorder?.ended(final, proxyError, this.backendName, error);
+  }
+}

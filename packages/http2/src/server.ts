@@ -1,0 +1,161 @@
+/**
+ * The http2 engine's server: a `node:http2` server whose every request is proxied through a
+ * `StreamDirector`. Non-gRPC requests get the answer the gRPC HTTP/2 spec gives them.
+ */
+import {
+  constants,
+  createServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { ListenOptions } from 'node:net';
+import { status } from '@grpc/grpc-js';
+import { isGrpcContentType, statusTrailers } from './headers';
+import { parseGrpcTimeout } from './grpc-timeout';
+import { Http2IncomingCall } from './incoming-call';
+import { formatAddress, listenOptions } from './listen-address';
+import { DEFAULT_DRAIN_TIMEOUT_MS, resolveHttp2Options, type Http2ProxyOptions } from './options';
+import { Http2ProxiedCall, type CallContext } from './proxied-call';
+import { SessionPool } from './session-pool';
+import { CallSet } from './call-set';
+
+/** A running (or not yet listening) http2 proxy; made by {@link createHttp2Proxy}. */
+export interface Http2Proxy {
+  /**
+   * Starts listening on `address`: `host:port`, `[v6]:port` (port 0: any free port) or
+   * `unix:/path`. Resolves with the address clients dial, the real port filled in. Once only.
+   */
+  listen(address: string): Promise<string>;
+  /** The address {@link listen} resolved with; `''` before. */
+  readonly address: string;
+  /** The calls running now. */
+  readonly activeCalls: number;
+  /**
+   * Stops graceful: no new connections, GOAWAY to every client, running calls finish; those still
+   * running after `drainTimeoutMs` end with `UNAVAILABLE` `<proxyName>: shutting down`. Then every
+   * connection (clients' and backends') is closed. Resolves once the server is closed.
+   * @param drainTimeoutMs default 30 000 ms; 0 ends running calls at once.
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
+}
+
+function reject(stream: ServerHttp2Stream, httpStatus: number, message: string): void {
+  const headers = statusTrailers(status.INTERNAL, message, undefined);
+  headers[constants.HTTP2_HEADER_STATUS] = httpStatus;
+  if (httpStatus === constants.HTTP_STATUS_METHOD_NOT_ALLOWED) headers.allow = 'POST';
+  stream.respond(headers, { endStream: true });
+}
+
+/**
+ * Creates a proxy on `node:http2` (plaintext h2c) that forwards every gRPC call, as HTTP/2 frames
+ * and without decoding a message, to the backend `options.director` picks. Routes name their
+ * backend by target: `{ name, target }`, or a `createBackend` backend of `@grpc-proxy/director`.
+ *
+ * @param options see {@link Http2ProxyOptions}; `director` is required.
+ * @throws TypeError without a director; RangeError for a bad limit or timeout.
+ */
+export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
+  const resolved = resolveHttp2Options(options);
+  const context: CallContext = {
+    director: options.director,
+    options: resolved,
+    pool: new SessionPool(resolved.backendSettings),
+    calls: new CallSet(),
+  };
+  const sessions = new Set<Http2Session>();
+  const server: Http2Server = createServer({ settings: resolved.serverSettings });
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    // A broken client connection ends its streams (and their calls) by itself.
+    session.on('error', () => undefined);
+  });
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+    onStream(stream, headers, context),
+  );
+  let address = '';
+  let closing: Promise<void> | undefined;
+  return {
+    get address() {
+      return address;
+    },
+    get activeCalls() {
+      return context.calls.size;
+    },
+    listen: async (where) => {
+      const listen = listenOptions(where);
+      await listenOn(server, listen);
+      address = formatAddress(server.address(), listen);
+      return address;
+    },
+    close: (drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) => {
+      closing ??= drain(server, sessions, context, drainTimeoutMs);
+      return closing;
+    },
+  };
+}
+
+function listenOn(server: Http2Server, options: ListenOptions): Promise<void> {
+  return new Promise((resolve, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(options, () => {
+      server.off('error', rejectListen);
+      resolve();
+    });
+  });
+}
+
+function onStream(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  context: CallContext,
+): void {
+  const { proxyName, policy } = context.options;
+  if (headers[':method'] !== 'POST') {
+    reject(
+      stream,
+      constants.HTTP_STATUS_METHOD_NOT_ALLOWED,
+      `${proxyName}: gRPC requests are POST`,
+    );
+    return;
+  }
+  if (!isGrpcContentType(headers['content-type'])) {
+    // PROTOCOL-HTTP2.md: 415, so that an HTTP client never takes the answer for a success.
+    const type = JSON.stringify(headers['content-type'] ?? '');
+    reject(
+      stream,
+      constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+      `${proxyName}: content-type ${type} is not gRPC`,
+    );
+    return;
+  }
+  const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+  if (Number.isNaN(timeoutMs)) {
+    reject(
+      stream,
+      200,
+      `${proxyName}: invalid grpc-timeout ${JSON.stringify(headers['grpc-timeout'])}`,
+    );
+    return;
+  }
+  const incoming = new Http2IncomingCall(stream, headers, policy, Date.now() + timeoutMs);
+  new Http2ProxiedCall(stream, incoming, context).start();
+}
+
+async function drain(
+  server: Http2Server,
+  sessions: Set<Http2Session>,
+  context: CallContext,
+  drainTimeoutMs: number,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // GOAWAY: clients open no new streams here; the running ones go on.
+  for (const session of sessions) session.close();
+  await context.calls.whenEmpty(drainTimeoutMs);
+  for (const call of context.calls.running()) call.shutDown();
+  context.pool.close();
+  for (const session of sessions) session.close();
+  await closed;
+}
