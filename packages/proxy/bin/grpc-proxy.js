@@ -1,17 +1,9 @@
 #!/usr/bin/env node
-// Committed launcher for the compiled command, so npm links the bin on a fresh install even
-// before dist/ is built (npm skips bins whose target does not exist yet).
-const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-
-const packageDir = join(__dirname, '..');
-if (existsSync(join(packageDir, 'dist', 'cli.js'))) {
-  require('../dist/cli.js');
-} else {
-  // tsconfig.lib.json is not published: only a checkout of the repository has it.
-  const hint = existsSync(join(packageDir, 'tsconfig.lib.json'))
-    ? 'not built yet; run `npm run build` (or `npm install`) at the repository root'
-    : 'dist/cli.js is missing from @grpc-proxy/proxy, so the installed package is broken; reinstall it';
-  process.stderr.write(`grpc-proxy: ${hint}\n`);
+// Committed so npm links the bin before dist/ is built; only a checkout has tsconfig.lib.json.
+const has = (file) => require('node:fs').existsSync(`${__dirname}/../${file}`);
+if (has('dist/cli.js')) require('../dist/cli.js');
+else {
+  const fix = has('tsconfig.lib.json') ? 'run `npm run build` at the repo root' : 'reinstall it';
+  console.error(`grpc-proxy: dist/cli.js of @grpc-proxy/proxy is missing; ${fix}`);
   process.exitCode = 1;
 }
