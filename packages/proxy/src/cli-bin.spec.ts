@@ -24,11 +24,9 @@ describe('grpc-proxy bin (child process)', () => {
 
   afterEach(async () => {
     client?.close();
-    client = undefined;
     await proxy?.stop('SIGKILL');
-    proxy = undefined;
     await backend?.close();
-    backend = undefined;
+    client = proxy = backend = undefined;
   });
 
   it('serves a call, drains on SIGTERM and exits 0', async () => {
