@@ -5,11 +5,9 @@ import {
   callRawBidi,
   callRawClientStream,
   callRawServerStream,
-  createEchoClient,
   entriesFromPairs,
-  startEchoServer,
 } from './index';
-import type { EchoServerHandle, EchoServiceClient } from './index';
+import { useEchoServer } from './test-support/echo-fixture';
 
 const METHOD = '/grpc_proxy.testing.v1.EchoService';
 const encode = (request: Partial<EchoRequest>): Buffer =>
@@ -18,21 +16,10 @@ const payloads = (responses: Buffer[]): string[] =>
   responses.map((bytes) => Buffer.from(EchoResponse.decode(bytes).payload).toString());
 
 describe('the raw call helpers', () => {
-  let server: EchoServerHandle;
-  let client: EchoServiceClient;
-
-  beforeEach(async () => {
-    server = await startEchoServer({ name: 'raw' });
-    client = createEchoClient(server.address);
-  });
-
-  afterEach(async () => {
-    client.close();
-    await server.close();
-  });
+  const echo = useEchoServer('raw');
 
   it('runs a client-streaming call: every request written, one response, the status', async () => {
-    const outcome = await callRawClientStream(client, `${METHOD}/ClientStream`, [
+    const outcome = await callRawClientStream(echo.client, `${METHOD}/ClientStream`, [
       encode({ payload: Buffer.from('a'), responseHeaders: entriesFromPairs([['x-h', '1']]) }),
       encode({ payload: Buffer.from('b') }),
     ]);
@@ -46,7 +33,7 @@ describe('the raw call helpers', () => {
     const metadata = new Metadata();
     metadata.set('x-in', 'yes');
     const request = encode({ payload: Buffer.from('s'), responseCount: 3, echoMetadata: true });
-    const outcome = await callRawServerStream(client, `${METHOD}/ServerStream`, request, {
+    const outcome = await callRawServerStream(echo.client, `${METHOD}/ServerStream`, request, {
       metadata,
     });
 
@@ -62,7 +49,7 @@ describe('the raw call helpers', () => {
   });
 
   it('runs a bidi call and reports an error status instead of rejecting', async () => {
-    const outcome = await callRawBidi(client, `${METHOD}/Bidi`, [
+    const outcome = await callRawBidi(echo.client, `${METHOD}/Bidi`, [
       encode({ payload: Buffer.from('1'), statusCode: Status.ABORTED, statusAfter: 1 }),
     ]);
 
