@@ -23,7 +23,7 @@ describe('metadata policy', () => {
   it('drops every hop-by-hop key from requests and keeps application keys', () => {
     const policy = engine.compileMetadataPolicy();
     const md = metadataOf([
-      ...HOP_BY_HOP_KEYS.map((key): [string, string] => [key, 'v']),
+      ...engine.HOP_BY_HOP_KEYS.map((key): [string, string] => [key, 'v']),
       ['x-app', 'a'],
       ['x-app', 'b'],
     ]);
@@ -129,7 +129,7 @@ describe('metadata policy', () => {
 });
 
 describe('metadata policy (properties)', () => {
-  const dropped = [...HOP_BY_HOP_KEYS, ...TRANSPORT_KEYS];
+  const dropped = [...engine.HOP_BY_HOP_KEYS, ...engine.TRANSPORT_KEYS];
   const key = fc.oneof(
     fc.stringMatching(/^[0-9a-z_.-]{1,12}$/).filter((k) => !k.endsWith('-bin')),
     fc.constantFrom(...dropped, 'x-route'),
