@@ -194,6 +194,20 @@ function main() {
     exec(join(app, 'node_modules', '.bin', 'grpc-proxy-echo'), ['--help'], app);
   });
 
+  // Engines the umbrella does not pull yet (@grpc-proxy/http2): beside it, on the same layers.
+  const others = [...packed.keys()].filter(
+    (name) =>
+      name !== '@grpc-proxy/testing' && name !== '@grpc-proxy/proxy' && !layers.includes(name),
+  );
+  if (others.length > 0) {
+    step(`${others.join(', ')} install beside them and their declarations compile`, () => {
+      // The test kit again: a --no-save install prunes what the last one added.
+      const beside = [...others, '@grpc-proxy/testing'].map(tarball);
+      exec(NPM, ['install', ...INSTALL_FLAGS, '--no-save', ...beside], app);
+      typecheck(app, entryPoints(others));
+    });
+  }
+
   step('every entry point loads, maps resolve, manifests name shipped files', () => {
     const problems = [...packed].flatMap(([name, { files }]) =>
       packageProblems(join(app, 'node_modules', ...name.split('/')), files).map(

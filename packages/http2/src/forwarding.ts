@@ -158,11 +158,8 @@ export class Forwarding {
     if (this.httpFailure !== 0) {
       this.failHttp();
     } else if (this.trailers === undefined) {
-      // A trailers-only answer has ended the call already; this stream ended on a DATA frame.
-      this.owner.fail(
-        status.INTERNAL,
-        `backend ${this.backendName} failed: it ended the stream without trailers`,
-      );
+      // Reset (Node ends the readable side first), or ended on a DATA frame: 'close' says which.
+      return;
     } else if (this.toClient.midMessage) {
       this.owner.fail(
         status.INTERNAL,
@@ -183,9 +180,16 @@ export class Forwarding {
     const error = this.backendError;
     const rstCode = this.backend.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (error !== undefined && (error as { code?: string }).code !== 'ERR_HTTP2_STREAM_ERROR') {
+      // The session failed (connection refused, lost): Node wraps the reason as `cause`.
+      const cause = error.cause as { message?: unknown } | undefined;
+      const reason = typeof cause?.message === 'string' ? cause.message : error.message;
+      this.owner.fail(status.UNAVAILABLE, `backend ${this.backendName} unavailable: ${reason}`);
+      return;
+    }
+    if (rstCode === constants.NGHTTP2_NO_ERROR) {
       this.owner.fail(
-        status.UNAVAILABLE,
-        `backend ${this.backendName} unavailable: ${error.message}`,
+        status.INTERNAL,
+        `backend ${this.backendName} failed: it ended the stream without trailers`,
       );
       return;
     }

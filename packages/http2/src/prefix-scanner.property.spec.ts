@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { MessageDecoder, encodeMessage } from '@grpc-proxy/codec';
+import { PrefixScanner, ScanResult, type MessageCounter } from './prefix-scanner';
+
+const message = fc.record({
+  payload: fc.uint8Array({ minLength: 0, maxLength: 300 }),
+  compressed: fc.boolean(),
+});
+const messages = fc.array(message, { maxLength: 20 });
+const cuts = fc.array(fc.nat({ max: 8000 }), { maxLength: 30 });
+
+type Message = { payload: Uint8Array; compressed: boolean };
+
+function encodeAll(list: Message[]): Buffer {
+  return Buffer.concat(
+    list.map(({ payload, compressed }) => encodeMessage(payload, { compressed })),
+  );
+}
+
+/** `bytes` split at `offsets` (taken modulo its length), in order, empty chunks included. */
+function splitAt(bytes: Buffer, offsets: number[]): Buffer[] {
+  const points = offsets.map((o) => (bytes.length === 0 ? 0 : o % (bytes.length + 1)));
+  points.sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const point of points) {
+    chunks.push(bytes.subarray(start, point));
+    start = point;
+  }
+  chunks.push(bytes.subarray(start));
+  return chunks;
+}
+
+class Lengths implements MessageCounter {
+  readonly seen: number[] = [];
+  count(bytes: number): void {
+    this.seen.push(bytes);
+  }
+}
+
+/** Scans every chunk; returns the first result that is not OK (or OK). */
+function scanAll(scanner: PrefixScanner, chunks: Buffer[]): ScanResult {
+  for (const chunk of chunks) {
+    const result = scanner.scan(chunk);
+    if (result !== ScanResult.OK) return result;
+  }
+  return ScanResult.OK;
+}
+
+describe('PrefixScanner properties', () => {
+  it('counts every message with its length, as the codec decodes them, under any chunking', () => {
+    fc.assert(
+      fc.property(messages, cuts, (list, offsets) => {
+        const wire = encodeAll(list);
+        const lengths = new Lengths();
+        const scanner = new PrefixScanner(Infinity, lengths);
+        expect(scanAll(scanner, splitAt(wire, offsets))).toBe(ScanResult.OK);
+        expect(scanner.midMessage).toBe(false);
+        const decoded = new MessageDecoder().push(wire);
+        expect(lengths.seen).toEqual(decoded.map((m) => m.payload.length));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is mid-message exactly when the stream is cut off inside a prefix or a payload', () => {
+    fc.assert(
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 10 }),
+        fc.nat(),
+        cuts,
+        (list, cutSeed, offsets) => {
+          const wire = encodeAll(list);
+          const boundaries = new Set<number>([0]);
+          let end = 0;
+          for (const { payload } of list) boundaries.add((end += 5 + payload.length));
+          const cut = cutSeed % (wire.length + 1);
+          const scanner = new PrefixScanner(Infinity);
+          expect(scanAll(scanner, splitAt(wire.subarray(0, cut), offsets))).toBe(ScanResult.OK);
+          expect(scanner.midMessage).toBe(!boundaries.has(cut));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stops at the first message over the limit, before any of its payload, naming its length', () => {
+    fc.assert(
+      fc.property(messages, fc.nat({ max: 300 }), cuts, (list, limit, offsets) => {
+        const lengths = new Lengths();
+        const scanner = new PrefixScanner(limit, lengths);
+        const result = scanAll(scanner, splitAt(encodeAll(list), offsets));
+        const firstTooLong = list.findIndex((m) => m.payload.length > limit);
+        if (firstTooLong === -1) {
+          expect(result).toBe(ScanResult.OK);
+          expect(lengths.seen).toHaveLength(list.length);
+        } else {
+          expect(result).toBe(ScanResult.TOO_LARGE);
+          expect(scanner.tooLong).toBe(list[firstTooLong].payload.length);
+          expect(lengths.seen).toEqual(list.slice(0, firstTooLong).map((m) => m.payload.length));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fails on a flags byte with reserved bits, wherever the chunk boundaries fall', () => {
+    fc.assert(
+      fc.property(messages, fc.integer({ min: 2, max: 255 }), cuts, (list, flags, offsets) => {
+        const wire = Buffer.concat([encodeAll(list), Buffer.from([flags, 0, 0, 0, 1, 7])]);
+        expect(scanAll(new PrefixScanner(Infinity), splitAt(wire, offsets))).toBe(
+          ScanResult.BAD_FLAGS,
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads lengths up to the wire maximum (4 GiB - 1) without 32-bit overflow', () => {
+    const scanner = new PrefixScanner(Infinity);
+    expect(scanner.scan(Buffer.from([0, 0xff, 0xff, 0xff, 0xff]))).toBe(ScanResult.OK);
+    const limited = new PrefixScanner(0xffff_fffe);
+    expect(limited.scan(Buffer.from([1, 0xff, 0xff, 0xff, 0xff]))).toBe(ScanResult.TOO_LARGE);
+    expect(limited.tooLong).toBe(0xffff_ffff);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Raw HTTP/2 peers for the cases a grpc-js peer cannot produce: a backend that resets streams or
+ * answers non-gRPC HTTP, and a client that sends non-gRPC requests.
+ */
+import {
+  connect,
+  constants,
+  createServer,
+  type ClientHttp2Session,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+
+/** A raw HTTP/2 server on 127.0.0.1:0 answering every stream with `answer`. */
+export interface RawBackend {
+  readonly target: string;
+  /** Streams the backend saw, with how each ended (its rstCode once closed). */
+  readonly streams: ServerHttp2Stream[];
+  close(): Promise<void>;
+}
+
+export async function startRawBackend(
+  answer: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void,
+): Promise<RawBackend> {
+  const server: Http2Server = createServer();
+  const streams: ServerHttp2Stream[] = [];
+  const sessions = new Set<import('node:http2').Http2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  server.on('stream', (stream, headers) => {
+    streams.push(stream);
+    stream.on('error', () => undefined);
+    answer(stream, headers);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    target: `127.0.0.1:${port}`,
+    streams,
+    close: () =>
+      new Promise((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** What a raw request got back. */
+export interface RawAnswer {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly trailers: IncomingHttpHeaders | undefined;
+  readonly rstCode: number;
+}
+
+/** Sends one request with `headers` (and `body`) on `session`; resolves once the stream closed. */
+export function rawRequest(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  body?: Buffer,
+): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const request = session.request(headers, { endStream: body === undefined });
+    let answer: IncomingHttpHeaders = {};
+    let trailers: IncomingHttpHeaders | undefined;
+    const chunks: Buffer[] = [];
+    request.on('response', (h) => (answer = h));
+    request.on('trailers', (t) => (trailers = t));
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('error', () => undefined);
+    request.on('close', () =>
+      resolve({
+        headers: answer,
+        body: Buffer.concat(chunks),
+        trailers,
+        rstCode: request.rstCode ?? constants.NGHTTP2_NO_ERROR,
+      }),
+    );
+    if (body !== undefined) request.end(body);
+  });
+}
+
+/** A raw HTTP/2 client session to `address`; destroy it in afterEach. */
+export function rawSession(address: string): ClientHttp2Session {
+  const session = connect(`http://${address}`);
+  session.on('error', () => undefined);
+  return session;
+}
