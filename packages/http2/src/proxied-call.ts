@@ -11,6 +11,7 @@ import {
   clientLeftStatus,
   describeError,
   directorRejection,
+  filterResponseMetadata,
   isThenable,
   safely,
   warnUnexpected,
@@ -272,7 +273,10 @@ export class Http2ProxiedCall {
     // Built only for a route that listens: the observer needs code and details alone.
     const wanted = typeof this.route?.release === 'function';
     const md =
-      metadata ?? (wanted && trailers ? Metadata.fromHttp2Headers(trailers) : new Metadata());
+      metadata ??
+      (wanted && trailers
+        ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), this.context.options.policy)
+        : new Metadata());
     return { code, details, metadata: md };
   }
 
