@@ -22,5 +22,6 @@ export {
 export { resolveHandlerOptions, type ResolvedHandlerOptions } from './options';
 export { describeError, directorRejection } from './status-error';
 export { CallRecorder } from './call-recorder';
+export { ProxyCallBase } from './proxy-call-base';
 export { clientLeftStatus } from './final-status';
 export { safely, warnUnexpected } from './warnings';

@@ -1,22 +1,19 @@
 import type { Deadline, Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import type { ProxyCall } from './contracts';
 import { filterIncomingMetadata, type CompiledMetadataPolicy } from './metadata-policy';
+import { ProxyCallBase } from './proxy-call-base';
 
-/**
- * The `ProxyCall` a director sees. The service name and the `AbortSignal` are made only when the
- * director asks for them, so a director that ignores them costs nothing.
- */
-export class IncomingCall implements ProxyCall {
-  private controller: AbortController | undefined;
-  private gone = false;
-
+/** The `ProxyCall` a director sees (service name and signal made on demand, see the base). */
+export class IncomingCall extends ProxyCallBase implements ProxyCall {
   constructor(
     readonly method: string,
     readonly metadata: Metadata,
     readonly peer: string,
     readonly authority: string,
     readonly deadline: Deadline,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The call `stream` carries, its metadata filtered by `policy` (in place). */
   static of(
@@ -30,24 +27,5 @@ export class IncomingCall implements ProxyCall {
       stream.getHost(),
       stream.getDeadline(),
     );
-  }
-
-  get service(): string {
-    const end = this.method.lastIndexOf('/');
-    return this.method.startsWith('/') && end > 0 ? this.method.slice(1, end) : '';
-  }
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.gone) this.controller.abort(new Error('client went away'));
-    }
-    return this.controller.signal;
-  }
-
-  /** The client went away, or the call ended before a route: abort the signal if anyone holds it. */
-  clientGone(): void {
-    this.gone = true;
-    this.controller?.abort(new Error('client went away'));
   }
 }

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, type Deadline } from '@grpc/grpc-js';
 import type { ProxyCall } from '@grpc-proxy/handler';
-import { filterIncomingMetadata, type CompiledMetadataPolicy } from '@grpc-proxy/handler/engine';
+import {
+  ProxyCallBase,
+  filterIncomingMetadata,
+  type CompiledMetadataPolicy,
+} from '@grpc-proxy/handler/engine';
 
 /** The client's address as grpc-js's server reports it (`host:port`, `unknown` on a unix socket). */
 function peerOf(stream: ServerHttp2Stream): string {
@@ -13,18 +17,17 @@ function peerOf(stream: ServerHttp2Stream): string {
 }
 
 /**
- * The `ProxyCall` a director sees, read from the request headers. The metadata, the service
- * name, the deadline as a `Date` and the `AbortSignal` are made only when the director asks for
- * them, so a director that routes by method alone costs no `Metadata` and no base64 decoding.
+ * The `ProxyCall` a director sees, read from the request headers. The metadata and the deadline
+ * as a `Date` (like the service name and the signal, see the base) are made only when the director
+ * asks for them, so a director that routes by method alone costs no `Metadata` and no base64
+ * decoding.
  */
-export class Http2IncomingCall implements ProxyCall {
+export class Http2IncomingCall extends ProxyCallBase implements ProxyCall {
   readonly method: string;
   readonly authority: string;
   readonly peer: string;
   private metadataCopy: Metadata | undefined = undefined;
   private deadlineDate: Date | undefined = undefined;
-  private controller: AbortController | undefined = undefined;
-  private gone = false;
 
   constructor(
     stream: ServerHttp2Stream,
@@ -33,6 +36,7 @@ export class Http2IncomingCall implements ProxyCall {
     /** Epoch milliseconds, `Infinity` without `grpc-timeout`. */
     readonly deadlineMs: number,
   ) {
+    super();
     this.method = headers[':path'] ?? '';
     this.authority = headers[':authority'] ?? '';
     this.peer = peerOf(stream);
@@ -55,24 +59,5 @@ export class Http2IncomingCall implements ProxyCall {
     if (this.deadlineMs === Infinity) return Infinity;
     this.deadlineDate ??= new Date(this.deadlineMs);
     return this.deadlineDate;
-  }
-
-  get service(): string {
-    const end = this.method.lastIndexOf('/');
-    return this.method.startsWith('/') && end > 0 ? this.method.slice(1, end) : '';
-  }
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.gone) this.controller.abort(new Error('client went away'));
-    }
-    return this.controller.signal;
-  }
-
-  /** The client went away, or the call ended before a route: abort the signal if anyone holds it. */
-  clientGone(): void {
-    this.gone = true;
-    this.controller?.abort(new Error('client went away'));
   }
 }
