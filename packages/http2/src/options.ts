@@ -5,6 +5,20 @@ import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/
 /** 30 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+/** TLS of the proxy's listening side, as PEM; the proxy then speaks HTTP/2 over TLS (ALPN `h2`). */
+export interface Http2ProxyTls {
+  /** The proxy's certificate chain, PEM. */
+  readonly cert: string | Buffer;
+  /** Its private key, PEM. */
+  readonly key: string | Buffer;
+  /**
+   * CA certificates (PEM) that sign client certificates. Given: mutual TLS, a client without a
+   * certificate signed by one of them is refused during the handshake. Default: none (no client
+   * certificate asked for).
+   */
+  readonly clientCa?: string | Buffer;
+}
+
 /**
  * Options of {@link createHttp2Proxy}: the handler's options (limits, metadata policy, observer,
  * director timeout, proxy name; same meaning and defaults in both engines) and the HTTP/2 ones.
@@ -12,6 +26,8 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export interface Http2ProxyOptions extends Omit<ProxyHandlerOptions, 'backendConnectTimeoutMs'> {
   /** Picks the backend of each call; see `StreamDirector` in `@grpc-proxy/handler`. */
   director: StreamDirector;
+  /** TLS (or mutual TLS) for clients, as PEM. Default: none, plaintext HTTP/2 (h2c). */
+  tls?: Http2ProxyTls;
   /** HTTP/2 settings the proxy announces to its clients. Default: Node's defaults. */
   serverSettings?: Settings;
   /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's defaults. */
@@ -20,6 +36,7 @@ export interface Http2ProxyOptions extends Omit<ProxyHandlerOptions, 'backendCon
 
 /** The options after defaults; computed once per proxy. */
 export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
+  readonly tls: Http2ProxyTls | undefined;
   readonly serverSettings: Settings;
   readonly backendSettings: Settings;
 }
@@ -31,6 +48,7 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
   }
   return {
     ...resolveHandlerOptions(options),
+    tls: options.tls,
     serverSettings: { ...options.serverSettings },
     backendSettings: { enablePush: false, ...options.backendSettings },
   };

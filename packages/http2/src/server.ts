@@ -4,7 +4,9 @@
  */
 import {
   constants,
+  createSecureServer,
   createServer,
+  type Http2SecureServer,
   type Http2Server,
   type Http2Session,
   type IncomingHttpHeaders,
@@ -16,10 +18,17 @@ import { isGrpcContentType, statusTrailers } from './headers';
 import { parseGrpcTimeout } from './grpc-timeout';
 import { Http2IncomingCall } from './incoming-call';
 import { formatAddress, listenOptions } from './listen-address';
-import { DEFAULT_DRAIN_TIMEOUT_MS, resolveHttp2Options, type Http2ProxyOptions } from './options';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  resolveHttp2Options,
+  type Http2ProxyOptions,
+  type ResolvedHttp2Options,
+} from './options';
 import { Http2ProxiedCall, type CallContext } from './proxied-call';
 import { SessionPool } from './session-pool';
 import { CallSet } from './call-set';
+
+type Listener = Http2Server | Http2SecureServer;
 
 /** A running (or not yet listening) http2 proxy; made by {@link createHttp2Proxy}. */
 export interface Http2Proxy {
@@ -49,7 +58,7 @@ function reject(stream: ServerHttp2Stream, httpStatus: number, message: string):
 }
 
 /**
- * Creates a proxy on `node:http2` (plaintext h2c) that forwards every gRPC call, as HTTP/2 frames
+ * Creates a proxy on `node:http2` (plaintext h2c, or TLS with `options.tls`) that forwards every gRPC call, as HTTP/2 frames
  * and without decoding a message, to the backend `options.director` picks. Routes name their
  * backend by target: `{ name, target }`, or a `createBackend` backend of `@grpc-proxy/director`.
  *
@@ -65,7 +74,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
     calls: new CallSet(),
   };
   const sessions = new Set<Http2Session>();
-  const server: Http2Server = createServer({ settings: resolved.serverSettings });
+  const server = createListener(resolved);
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
@@ -97,7 +106,24 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   };
 }
 
-function listenOn(server: Http2Server, options: ListenOptions): Promise<void> {
+/** A plaintext (h2c) server, or with `tls` a TLS one offering only HTTP/2 (ALPN `h2`). */
+function createListener(options: ResolvedHttp2Options): Listener {
+  const tls = options.tls;
+  if (tls === undefined) return createServer({ settings: options.serverSettings });
+  const mutual = tls.clientCa !== undefined;
+  return createSecureServer({
+    settings: options.serverSettings,
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.clientCa,
+    requestCert: mutual,
+    rejectUnauthorized: mutual,
+    ALPNProtocols: ['h2'],
+    allowHTTP1: false,
+  });
+}
+
+function listenOn(server: Listener, options: ListenOptions): Promise<void> {
   return new Promise((resolve, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(options, () => {
@@ -145,7 +171,7 @@ function onStream(
 }
 
 async function drain(
-  server: Http2Server,
+  server: Listener,
   sessions: Set<Http2Session>,
   context: CallContext,
   drainTimeoutMs: number,
