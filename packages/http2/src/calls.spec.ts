@@ -1,5 +1,6 @@
 /** Limits, the observer's reports and the proxy's own deadline, with a grpc-js client and backend. */
 import { status } from '@grpc/grpc-js';
+import { encodeMessage } from '@grpc-proxy/codec';
 import {
   EchoRequest,
   EchoResponse,
@@ -9,6 +10,7 @@ import {
   openRawBidi,
 } from '@grpc-proxy/testing';
 import { useHarness } from './test-support/harness';
+import { rawSession } from './test-support/raw-h2';
 
 const BIDI = '/grpc_proxy.testing.v1.EchoService/Bidi';
 
@@ -123,5 +125,41 @@ describe("the proxy's own deadline", () => {
     expect(record.cancelled || record.deadlineExceeded).toBe(true);
     const [report] = await h.reported(1);
     expect(report).toMatchObject({ code: status.DEADLINE_EXCEEDED, proxyError: false });
+  });
+});
+
+describe('a client that goes away', () => {
+  const h = useHarness();
+
+  it('has its backend stream reset when its connection drops mid-call', async () => {
+    const session = rawSession(h.proxy.address);
+    try {
+      const request = EchoRequest.encode(echoRequest({ holdUntilCancelled: true })).finish();
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': BIDI,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      stream.on('error', () => undefined);
+      stream.write(encodeMessage(request));
+      await h.backend.waitForCall((c) => c.requests.length === 1, {
+        timeoutMs: 5000,
+        description: 'the request at the backend',
+      });
+    } finally {
+      session.destroy();
+    }
+    const record = await h.backend.waitForCall((c) => c.ended, {
+      timeoutMs: 5000,
+      description: 'the backend call to end',
+    });
+    expect(record.cancelled).toBe(true);
+    const [report] = await h.reported(1);
+    expect(report).toMatchObject({
+      code: status.CANCELLED,
+      proxyError: false,
+      messagesFromClient: 1,
+    });
   });
 });
