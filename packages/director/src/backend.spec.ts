@@ -1,9 +1,19 @@
-import { Client, status } from '@grpc/grpc-js';
+import { Client, ServerCredentials, credentials, status } from '@grpc/grpc-js';
+import {
+  EchoRequest,
+  callRawUnary,
+  createTestPki,
+  echoRequest,
+  startEchoServer,
+  type EchoServerHandle,
+} from '@grpc-proxy/testing';
 import { createBackend } from './index';
 import type { OwnedBackend } from './index';
 import { statusError } from './test-support/calls';
 import type { RawServer } from './test-support/raw-server';
 import { callBlob, callWho, startRawServer } from './test-support/raw-server';
+
+const ECHO = '/grpc_proxy.testing.v1.EchoService/Echo';
 
 describe('createBackend', () => {
   const servers: RawServer[] = [];
@@ -98,5 +108,40 @@ describe('createBackend', () => {
     for (let call = 0; call < 200 && seen.size < 2; call++)
       seen.add(await callWho(pooled.client()));
     expect([...seen].sort()).toEqual(['left', 'right']);
+  });
+
+  it('speaks TLS to its target from PEM options, and keeps them for other engines', async () => {
+    const pki = createTestPki();
+    let server: EchoServerHandle | undefined;
+    try {
+      const ca = pki.ca('ca');
+      const leaf = pki.leaf('backend', ca, 'serverAuth');
+      server = await startEchoServer({
+        credentials: ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: leaf.cert, private_key: leaf.key }],
+          false,
+        ),
+      });
+      const tls = { ca: ca.cert, serverName: 'localhost' };
+      const secured = backend(server.address, { tls });
+      expect(secured.tls).toBe(tls);
+      const request = Buffer.from(EchoRequest.encode(echoRequest()).finish());
+      const outcome = await callRawUnary(secured.client(), ECHO, request);
+      expect(outcome.status.code).toBe(status.OK);
+      const plain = backend(server.address);
+      expect((await callRawUnary(plain.client(), ECHO, request)).status.code).toBe(
+        status.UNAVAILABLE,
+      );
+    } finally {
+      server?.forceClose();
+      pki.remove();
+    }
+  });
+
+  it('refuses tls and credentials together', () => {
+    expect(() =>
+      createBackend('127.0.0.1:1', { tls: {}, credentials: credentials.createInsecure() }),
+    ).toThrow('createBackend: give tls or credentials, not both');
   });
 });

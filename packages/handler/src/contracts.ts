@@ -40,6 +40,24 @@ export interface ProxyCall {
 }
 
 /**
+ * TLS towards a backend as PEM, a form every engine can use: the grpc-js engine gets it as
+ * channel credentials (`createBackend` converts it), the `node:http2` engine passes it to
+ * `tls.connect` (ALPN `h2`).
+ */
+export interface BackendTls {
+  /** CA certificates (PEM) the backend's certificate must chain to. Default: Node's root CAs. */
+  readonly ca?: string | Buffer;
+  /** Client certificate chain (PEM), for mutual TLS; with `key`. Default: none. */
+  readonly cert?: string | Buffer;
+  /** The client certificate's private key (PEM). Default: none. */
+  readonly key?: string | Buffer;
+  /**
+   * Name the backend's certificate must carry, also sent as SNI. Default: the target's host.
+   */
+  readonly serverName?: string;
+}
+
+/**
  * An upstream that owns its connection, such as those of `@grpc-proxy/director`'s
  * `createBackend`. The engine only needs a name and a grpc-js client to make raw calls on.
  */
@@ -53,6 +71,11 @@ export interface Backend {
    * then works with the grpc-js engine only).
    */
   readonly target?: string;
+  /**
+   * TLS towards `target` for engines that open their own connections; the grpc-js engine uses
+   * the credentials of {@link Backend.client}'s channel instead. Default: none (plaintext h2c).
+   */
+  readonly tls?: BackendTls;
   /**
    * The grpc-js client raw calls are made on; created lazily and shared by all calls. May throw
    * when the backend is closed: the call then ends with `UNAVAILABLE`
@@ -71,6 +94,8 @@ export interface BackendAddress {
   readonly name?: string;
   /** `host:port`, `[v6]:port`, `dns:host:port` or `unix:/path`. */
   readonly target: string;
+  /** TLS towards the target. Default: none (plaintext h2c). */
+  readonly tls?: BackendTls;
 }
 
 /**

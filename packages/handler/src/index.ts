@@ -1,6 +1,7 @@
 export type {
   Backend,
   BackendAddress,
+  BackendTls,
   CallObserver,
   CallReport,
   CallStartInfo,
