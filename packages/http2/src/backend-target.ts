@@ -1,13 +1,16 @@
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { ClientSessionOptions, SecureClientSessionOptions } from 'node:http2';
-import type { RouteBackend } from '@grpc-proxy/handler';
+import type { BackendTls, RouteBackend } from '@grpc-proxy/handler';
 
 /** Where the engine sends a route's calls. */
 export interface Http2Target {
   /** The backend's name, for messages and the observer. */
   readonly name: string;
-  /** The target string; sessions are pooled by it. */
+  /** The target string; sessions are pooled by it (and by `tls`). */
   readonly target: string;
+  /** TLS towards the target; plaintext h2c without. */
+  readonly tls: BackendTls | undefined;
 }
 
 /** How to open an HTTP/2 session to a target, and the `:authority` its calls carry. */
@@ -29,10 +32,10 @@ export function resolveTarget(backend: RouteBackend): Http2Target {
   if (backend === null || typeof backend !== 'object') {
     throw new TypeError(`route.backend must be an object with a target, got ${String(backend)}`);
   }
-  const candidate = backend as { name?: unknown; target?: unknown };
+  const candidate = backend as { name?: unknown; target?: unknown; tls?: BackendTls };
   if (typeof candidate.target === 'string' && candidate.target !== '') {
     const name = typeof candidate.name === 'string' ? candidate.name : candidate.target;
-    return { name, target: candidate.target };
+    return { name, target: candidate.target, tls: candidate.tls ?? undefined };
   }
   if (typeof (backend as { getChannel?: unknown }).getChannel === 'function') {
     throw new TypeError(
@@ -49,19 +52,42 @@ export function resolveTarget(backend: RouteBackend): Http2Target {
 
 /**
  * How to reach `target`: `host:port`, `[v6]:port`, `dns:host:port`, `dns:///host:port`,
- * `unix:/path` or `unix:///path`. A host without a port gets 443, as in grpc-js.
+ * `unix:/path` or `unix:///path`. A host without a port gets 443, as in grpc-js. With `tls`, over
+ * TLS offering only ALPN `h2`.
  */
-export function connectSpec(target: string): ConnectSpec {
+export function connectSpec(target: string, tls: BackendTls | undefined): ConnectSpec {
+  const scheme = tls === undefined ? 'http' : 'https';
+  const secure = tls === undefined ? {} : tlsOptions(tls);
   const unix = /^unix:(?:\/\/)?(\/.*)$/.exec(target);
   if (unix !== null) {
     const path = unix[1];
     return {
-      url: 'http://localhost',
+      url: `${scheme}://localhost`,
       authority: 'localhost',
-      options: { createConnection: () => netConnect(path) },
+      options: {
+        ...secure,
+        createConnection: tls ? () => tlsConnect({ ...secure, path }) : () => netConnect(path),
+      },
     };
   }
   const hostPort = target.replace(/^dns:(?:\/\/[^/]*\/)?/, '');
   const authority = /(?:\]|^[^:]*):\d+$/.test(hostPort) ? hostPort : `${hostPort}:443`;
-  return { url: `http://${authority}`, authority, options: {} };
+  const host = authority.slice(0, authority.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  // Node refuses an IP address as SNI: the certificate is then checked against the IP alone.
+  const servername = tls?.serverName ?? (isIP(host) === 0 ? host : undefined);
+  return {
+    url: `${scheme}://${authority}`,
+    authority,
+    options: tls === undefined ? {} : { ...secure, servername },
+  };
+}
+
+function tlsOptions(tls: BackendTls): SecureClientSessionOptions {
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    servername: tls.serverName,
+    ALPNProtocols: ['h2'],
+  };
 }

@@ -173,7 +173,7 @@ export class Http2ProxiedCall {
     const { options, pool } = this.context;
     const incoming = this.incoming;
     try {
-      const { session, authority } = pool.get(target.target);
+      const { session, authority } = pool.get(target.target, target.tls);
       const host = route.callOptions?.host ?? authority;
       const headers = backendRequestHeaders(
         route,
