@@ -173,8 +173,8 @@ export class Http2ProxiedCall {
     const { options, pool } = this.context;
     const incoming = this.incoming;
     try {
-      const { session, authority } = pool.get(target.target, target.tls);
-      const host = route.callOptions?.host ?? authority;
+      const pooled = pool.get(target.target, target.tls);
+      const host = route.callOptions?.host ?? pooled.authority;
       const headers = backendRequestHeaders(
         route,
         incoming,
@@ -182,7 +182,7 @@ export class Http2ProxiedCall {
         host,
         this.deadlineMs(),
       );
-      const backend = session.request(headers);
+      const backend = pooled.request(headers);
       const forwarding = new Forwarding(
         this.stream,
         backend,

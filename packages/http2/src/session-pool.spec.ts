@@ -66,3 +66,53 @@ describe('backend sessions', () => {
     expect(sessions).toHaveLength(3);
   });
 });
+
+describe('a backend that limits concurrent streams', () => {
+  it('gets a new session when every session has SETTINGS_MAX_CONCURRENT_STREAMS streams', async () => {
+    const CALLS = 5;
+    const sessions = new Set<Http2Session>();
+    const waiting: Array<() => void> = [];
+    let firstArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    // Holds every stream until all the calls are in, then answers them all: with sessions that
+    // took no more than 2 streams each, that needs 3 sessions.
+    const backend = await startRawBackend(
+      (stream) => {
+        sessions.add(stream.session!);
+        stream.resume();
+        waiting.push(() => {
+          stream.respond(
+            { ':status': 200, 'content-type': 'application/grpc' },
+            { waitForTrailers: true },
+          );
+          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+          stream.end(encodeMessage(Buffer.from('ok')));
+        });
+        firstArrived();
+        if (waiting.length === CALLS) for (const send of waiting) send();
+      },
+      { maxConcurrentStreams: 2 },
+    );
+    const proxy = await startHttp2Proxy(() => ({ backend: { target: backend.target } }));
+    const client = new Client(proxy.address, credentials.createInsecure());
+    try {
+      // The first call alone, so that the backend's SETTINGS are known before the burst.
+      const first = callRawUnary(client, METHOD, Buffer.from('x'), {
+        options: { deadline: Date.now() + 5000 },
+      });
+      await arrived;
+      const rest = Array.from({ length: CALLS - 1 }, () =>
+        callRawUnary(client, METHOD, Buffer.from('x'), {
+          options: { deadline: Date.now() + 5000 },
+        }),
+      );
+      const outcomes = await Promise.all([first, ...rest]);
+      expect(outcomes.map((o) => o.status.code)).toEqual(Array(CALLS).fill(status.OK));
+      expect(sessions.size).toBe(3);
+    } finally {
+      client.close();
+      await proxy.close();
+      await backend.close();
+    }
+  });
+});

@@ -1,20 +1,63 @@
-import { connect, type ClientHttp2Session, type Settings } from 'node:http2';
+import {
+  connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type OutgoingHttpHeaders,
+  type Settings,
+} from 'node:http2';
 import type { BackendTls } from '@grpc-proxy/handler';
 import { connectSpec } from './backend-target';
 
-/** One pooled session and the `:authority` its calls carry. */
-export interface PooledSession {
-  readonly session: ClientHttp2Session;
-  readonly authority: string;
+const POOLED = Symbol('pooled session');
+
+type PooledStream = ClientHttp2Stream & { [POOLED]?: PooledSession };
+
+/** Shared by every stream (no closure per call): gives the stream's slot back to its session. */
+function onPooledStreamClose(this: PooledStream): void {
+  const pooled = this[POOLED];
+  if (pooled !== undefined) pooled.streams--;
+}
+
+/** One session of the pool, the `:authority` its calls carry, and how many streams it runs. */
+export class PooledSession {
+  /** Streams opened and not yet closed. */
+  streams = 0;
+
+  constructor(
+    readonly session: ClientHttp2Session,
+    readonly authority: string,
+    /**
+     * The backend's `SETTINGS_MAX_CONCURRENT_STREAMS`: until its SETTINGS arrive, what the
+     * target's other sessions were told (a burst on a new session would otherwise overshoot it).
+     */
+    public limit: number,
+  ) {}
+
+  /** Whether a new stream may go on this session now. */
+  get usable(): boolean {
+    return this.streams < this.limit && !this.session.closed && !this.session.destroyed;
+  }
+
+  /** Opens a stream on this session. Throws as `session.request` does. */
+  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    const stream: PooledStream = this.session.request(headers);
+    this.streams++;
+    stream[POOLED] = this;
+    stream.once('close', onPooledStreamClose);
+    return stream;
+  }
 }
 
 /**
- * One HTTP/2 session per backend target, shared by every call to it. A session that received
- * GOAWAY, failed or closed is dropped from the pool at once, so no new stream is opened on it
- * (its running streams finish on it); the next call opens a fresh one.
+ * HTTP/2 sessions per backend target (and TLS options), shared by every call to it: a call goes
+ * on the first session below the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, and a new session
+ * opens when all are full. A session that received GOAWAY, failed or closed leaves the pool at
+ * once, so no new stream is opened on it (its running streams finish on it).
  */
 export class SessionPool {
-  private readonly sessions = new Map<string, PooledSession>();
+  private readonly groups = new Map<string, PooledSession[]>();
+  /** The last `SETTINGS_MAX_CONCURRENT_STREAMS` each target announced. */
+  private readonly limits = new Map<string, number>();
   /** A number per TLS options object: sessions are shared only by calls with the same one. */
   private readonly tlsIds = new WeakMap<BackendTls, number>();
   private nextTlsId = 1;
@@ -24,25 +67,31 @@ export class SessionPool {
   constructor(private readonly settings: Settings) {}
 
   /**
-   * The live session to `target` (over TLS with `tls`), connecting one when there is none.
+   * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
+   * one when every session is full. Call its `request` before anything else may use the pool.
    * Throws after {@link close}.
    */
   get(target: string, tls: BackendTls | undefined): PooledSession {
     const key = tls === undefined ? target : `${this.tlsId(tls)} ${target}`;
-    const pooled = this.sessions.get(key);
-    if (pooled !== undefined && !pooled.session.closed && !pooled.session.destroyed) return pooled;
-    if (this.closed) throw new Error('the proxy is shut down');
-    return this.open(key, target, tls);
+    const group = this.groups.get(key);
+    let pooled = group?.find((candidate) => candidate.usable);
+    if (pooled === undefined) {
+      if (this.closed) throw new Error('the proxy is shut down');
+      pooled = this.open(key, target, tls);
+    }
+    return pooled;
   }
 
   /** Closes every session: gracefully, or at once with `destroy`. */
   close(destroy = false): void {
     this.closed = true;
-    for (const { session } of this.sessions.values()) {
-      if (destroy) session.destroy();
-      else session.close();
+    for (const group of this.groups.values()) {
+      for (const { session } of group) {
+        if (destroy) session.destroy();
+        else session.close();
+      }
     }
-    if (destroy) this.sessions.clear();
+    if (destroy) this.groups.clear();
   }
 
   private tlsId(tls: BackendTls): number {
@@ -57,10 +106,20 @@ export class SessionPool {
   private open(key: string, target: string, tls: BackendTls | undefined): PooledSession {
     const spec = connectSpec(target, tls);
     const session = connect(spec.url, { ...spec.options, settings: this.settings });
-    const pooled: PooledSession = { session, authority: spec.authority };
-    this.sessions.set(key, pooled);
+    const pooled = new PooledSession(session, spec.authority, this.limits.get(key) ?? Infinity);
+    session.on('remoteSettings', (settings: Settings) => {
+      pooled.limit = settings.maxConcurrentStreams ?? Infinity;
+      this.limits.set(key, pooled.limit);
+    });
+    const group = this.groups.get(key);
+    if (group === undefined) this.groups.set(key, [pooled]);
+    else group.push(pooled);
     const forget = (): void => {
-      if (this.sessions.get(key) === pooled) this.sessions.delete(key);
+      const members = this.groups.get(key);
+      const index = members?.indexOf(pooled) ?? -1;
+      if (index === -1) return;
+      members!.splice(index, 1);
+      if (members!.length === 0) this.groups.delete(key);
     };
     session.on('goaway', forget);
     session.on('close', forget);

@@ -11,6 +11,7 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
+  type Settings,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
@@ -24,8 +25,9 @@ export interface RawBackend {
 
 export async function startRawBackend(
   answer: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void,
+  settings: Settings = {},
 ): Promise<RawBackend> {
-  const server: Http2Server = createServer();
+  const server: Http2Server = createServer({ settings });
   const streams: ServerHttp2Stream[] = [];
   const sessions = new Set<import('node:http2').Http2Session>();
   server.on('session', (session) => {
