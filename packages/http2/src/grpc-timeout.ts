@@ -41,3 +41,14 @@ export function formatGrpcTimeout(remainingMs: number): string {
   }
   return '99999999H';
 }
+
+/** Longest delay `setTimeout` keeps (about 24.8 days); a later deadline needs no timer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timer calling `onDeadline` in `remainingMs` (at once when past); none beyond the longest delay. */
+export function deadlineTimer(
+  onDeadline: () => void,
+  remainingMs: number,
+): NodeJS.Timeout | undefined {
+  return remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onDeadline, Math.max(0, remainingMs));
+}

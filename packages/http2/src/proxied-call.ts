@@ -19,6 +19,7 @@ import {
 import { resolveTarget, type Http2Target } from './backend-target';
 import type { CallSet } from './call-set';
 import { Forwarding } from './forwarding';
+import { deadlineTimer } from './grpc-timeout';
 import { backendRequestHeaders, trailerCode, trailerMessage } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
 import type { ResolvedHttp2Options } from './options';
@@ -36,13 +37,6 @@ export interface CallContext {
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
-/** Longest delay `setTimeout` keeps (about 24.8 days); a later deadline needs no timer. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function deadlineTimer(onDeadline: () => void, remainingMs: number): NodeJS.Timeout | undefined {
-  return remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onDeadline, Math.max(0, remainingMs));
-}
-
 /** The state of one proxied call. */
 export class Http2ProxiedCall {
   private phase: Phase = 'choosing';
@@ -52,7 +46,11 @@ export class Http2ProxiedCall {
   private forwarding: Forwarding | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly sender: StatusSender;
-  /** The status the call ended with, once it has. */
+  // How the call ended; its StatusObject is built only for whoever asks (observer, release).
+  private endCode: status = status.OK;
+  private endDetails = '';
+  private endMetadata: Metadata | undefined = undefined;
+  private endTrailers: IncomingHttpHeaders | undefined = undefined;
   private final: StatusObject | undefined = undefined;
 
   constructor(
@@ -100,7 +98,7 @@ export class Http2ProxiedCall {
   private readonly onRoute = (route: Route): void => {
     if (this.phase === 'ended') {
       // The client left (or the director timed out) before the route arrived.
-      if (route && this.final !== undefined) this.release(route, this.final);
+      if (route) this.release(route);
       return;
     }
     if (route === null || typeof route !== 'object') {
@@ -212,12 +210,8 @@ export class Http2ProxiedCall {
   finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void {
     if (!this.settle(false)) return;
     this.sender.sendBackendStatus(trailers, trailersOnly);
-    const code = trailerCode(trailers);
-    this.report(
-      this.statusOf(code, trailerMessage(trailers), undefined, trailers),
-      false,
-      undefined,
-    );
+    this.endTrailers = trailers;
+    this.report(trailerCode(trailers), trailerMessage(trailers), undefined, false, undefined);
   }
 
   /** Sends the status (as trailers after forwarded headers, else trailers-only) and reports. */
@@ -230,7 +224,7 @@ export class Http2ProxiedCall {
   ): void {
     if (!this.settle(true)) return;
     this.sender.sendStatus(code, details, metadata);
-    this.report(this.statusOf(code, details, metadata), proxyError, error);
+    this.report(code, details, metadata, proxyError, error);
   }
 
   /** Enters `ended` (false when already there), stopping timers and the backend stream. */
@@ -247,10 +241,10 @@ export class Http2ProxiedCall {
   /** Closed before we sent a status: the client reset the stream, or its connection went. */
   private readonly onClientClose = (): void => {
     if (this.phase === 'ended') return;
-    const final = clientLeftStatus(this.incoming.deadline);
+    const { code, details, metadata } = clientLeftStatus(this.incoming.deadline);
     this.settle(true);
     this.incoming.clientGone();
-    this.report(final, false, undefined);
+    this.report(code, details, metadata, false, undefined);
   };
 
   private readonly onClientError = (): void => {
@@ -264,30 +258,38 @@ export class Http2ProxiedCall {
     }
   }
 
-  private statusOf(
+  /** The status the call ended with, built on first use. */
+  private finalStatus(): StatusObject {
+    if (this.final === undefined) {
+      const trailers = this.endTrailers;
+      const metadata =
+        this.endMetadata ??
+        (trailers
+          ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), this.context.options.policy)
+          : new Metadata());
+      this.final = { code: this.endCode, details: this.endDetails, metadata };
+    }
+    return this.final;
+  }
+
+  private release(route: Route): void {
+    if (typeof route.release !== 'function') return;
+    const final = this.finalStatus();
+    safely('route.release', () => route.release?.(final));
+  }
+
+  private report(
     code: status,
     details: string,
     metadata: Metadata | undefined,
-    trailers?: IncomingHttpHeaders,
-  ): StatusObject {
-    // Built only for a route that listens: the observer needs code and details alone.
-    const wanted = typeof this.route?.release === 'function';
-    const md =
-      metadata ??
-      (wanted && trailers
-        ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), this.context.options.policy)
-        : new Metadata());
-    return { code, details, metadata: md };
-  }
-
-  private release(route: Route, final: StatusObject): void {
-    if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
-  }
-
-  private report(final: StatusObject, proxyError: boolean, error: unknown): void {
-    this.final = final;
+    proxyError: boolean,
+    error: unknown,
+  ): void {
+    this.endCode = code;
+    this.endDetails = details;
+    this.endMetadata = metadata;
     this.context.calls.delete(this);
-    if (this.route !== undefined) this.release(this.route, final);
-    this.recorder?.ended(final, proxyError, this.backendName, error);
+    if (this.route !== undefined) this.release(this.route);
+    this.recorder?.ended(this.finalStatus(), proxyError, this.backendName, error);
   }
 }
