@@ -15,8 +15,13 @@ import {
 import { status } from '@grpc/grpc-js';
 import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
+import type { BackendRequest } from './backend-request';
 import { PrefixScanner, ScanResult, type MessageCounter } from './prefix-scanner';
+import { Replay } from './replay';
 import { grpcCodeOfHttpStatus, grpcCodeOfRstCode, rstCodeName } from './status-map';
+
+/** How many times a stream the backend refused unprocessed is sent again. */
+const MAX_RETRIES = 2;
 
 /** How the forwarding ends the call it belongs to. */
 export interface ForwardingOwner {
@@ -55,10 +60,14 @@ export class Forwarding {
   private trailers: IncomingHttpHeaders | undefined = undefined;
   private backendError: Error | undefined = undefined;
   private stopped = false;
+  /** The request so far, while the backend has not answered and it is small enough to resend. */
+  private replay: Replay | undefined = new Replay();
+  private retries = 0;
 
   constructor(
     private readonly client: ServerHttp2Stream,
-    private readonly backend: ClientHttp2Stream,
+    private backend: ClientHttp2Stream,
+    private readonly request: BackendRequest,
     private readonly owner: ForwardingOwner,
     limits: LegLimits,
     recorder: CallRecorder | undefined,
@@ -76,6 +85,14 @@ export class Forwarding {
 
   /** Starts listening to both streams. */
   begin(): void {
+    this.listenToBackend();
+    const client = this.client;
+    client.on('data', this.onClientData);
+    client.on('end', this.onClientEnd);
+    client.on('drain', this.onClientDrain);
+  }
+
+  private listenToBackend(): void {
     const backend = this.backend;
     backend.on('response', this.onBackendResponse);
     backend.on('trailers', this.onBackendTrailers);
@@ -84,10 +101,6 @@ export class Forwarding {
     backend.on('close', this.onBackendClose);
     backend.on('error', this.onBackendError);
     backend.on('drain', this.onBackendDrain);
-    const client = this.client;
-    client.on('data', this.onClientData);
-    client.on('end', this.onClientEnd);
-    client.on('drain', this.onClientDrain);
   }
 
   /** The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset (CANCEL). */
@@ -103,6 +116,7 @@ export class Forwarding {
       this.failScan(result, this.fromClient, 'client', 'maxReceiveMessageLength');
       return;
     }
+    if (this.replay !== undefined && !this.replay.record(chunk)) this.replay = undefined;
     if (!this.backend.write(chunk)) this.client.pause();
   };
 
@@ -116,11 +130,13 @@ export class Forwarding {
       this.owner.fail(status.INTERNAL, 'the client ended its stream inside a message');
       return;
     }
+    this.replay?.end();
     this.backend.end();
   };
 
   private readonly onBackendResponse = (headers: IncomingHttpHeaders, flags: number): void => {
     if (this.stopped) return;
+    this.replay = undefined; // answered: processed, never sent again
     const httpStatus = Number(headers[':status']);
     if (httpStatus !== 200 || !isGrpcContentType(headers['content-type'])) {
       // Not a gRPC answer: held back and mapped to a status once the backend is done.
@@ -179,6 +195,7 @@ export class Forwarding {
     }
     const error = this.backendError;
     const rstCode = this.backend.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.retryRefused()) return;
     if (error !== undefined && (error as { code?: string }).code !== 'ERR_HTTP2_STREAM_ERROR') {
       // The session failed (connection refused, lost): Node wraps the reason as `cause`.
       const cause = error.cause as { message?: unknown } | undefined;
@@ -204,6 +221,25 @@ export class Forwarding {
   private readonly onBackendError = (error: Error): void => {
     this.backendError ??= error;
   };
+
+  /**
+   * The backend refused the stream before processing it (REFUSED_STREAM, also what a stream
+   * beyond a GOAWAY's last stream gets): sends the request again on a stream of a session that
+   * takes it, at most {@link MAX_RETRIES} times, unless too much of it went to keep.
+   */
+  private retryRefused(): boolean {
+    const replay = this.replay;
+    if (replay === undefined || this.retries >= MAX_RETRIES) return false;
+    const next = this.request.reopen();
+    if (next === undefined) return false;
+    this.retries++;
+    this.backend = next;
+    this.backendError = undefined;
+    this.listenToBackend();
+    replay.writeTo(next);
+    this.client.resume();
+    return true;
+  }
 
   private failHttp(): void {
     const code = grpcCodeOfHttpStatus(this.httpFailure);

@@ -15,7 +15,6 @@ import {
   type CompiledMetadataPolicy,
   type ForwardingInfo,
 } from '@grpc-proxy/handler/engine';
-import { formatGrpcTimeout } from './grpc-timeout';
 
 /**
  * Transport headers the engine passes itself: the backend gets the client's content type and
@@ -29,11 +28,7 @@ export function isGrpcContentType(value: string | string[] | undefined): boolean
 }
 
 /** The pseudo and transport headers of the backend request, before any metadata. */
-function callDefinition(
-  incoming: IncomingHttpHeaders,
-  authority: string,
-  deadlineMs: number,
-): OutgoingHttpHeaders {
+function callDefinition(incoming: IncomingHttpHeaders, authority: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ':method': 'POST',
     ':scheme': 'http',
@@ -45,8 +40,6 @@ function callDefinition(
     const value: string | string[] | undefined = incoming[key];
     if (value !== undefined) headers[key as string] = value;
   }
-  // Recomputed, so that the time the proxy spent (director, connecting) is not given twice.
-  if (deadlineMs !== Infinity) headers['grpc-timeout'] = formatGrpcTimeout(deadlineMs - Date.now());
   return headers;
 }
 
@@ -59,9 +52,8 @@ export function requestHeaders(
   policy: CompiledMetadataPolicy,
   info: ForwardingInfo,
   authority: string,
-  deadlineMs: number,
 ): OutgoingHttpHeaders {
-  const headers = callDefinition(incoming, authority, deadlineMs);
+  const headers = callDefinition(incoming, authority);
   for (const key in incoming) {
     if (key.charCodeAt(0) !== 0x3a /* ':' */ && isForwardedRequestKey(policy, key)) {
       headers[key] = incoming[key];
@@ -86,9 +78,8 @@ export function requestHeadersFromMetadata(
   incoming: IncomingHttpHeaders,
   metadata: Metadata,
   authority: string,
-  deadlineMs: number,
 ): OutgoingHttpHeaders {
-  return Object.assign(callDefinition(incoming, authority, deadlineMs), metadata.toHttp2Headers());
+  return Object.assign(callDefinition(incoming, authority), metadata.toHttp2Headers());
 }
 
 /** The incoming call as the backend request needs it. */
@@ -108,17 +99,16 @@ export function backendRequestHeaders(
   incoming: RequestSource,
   policy: CompiledMetadataPolicy,
   authority: string,
-  deadlineMs: number,
 ): OutgoingHttpHeaders {
   if (route.metadata) {
     const metadata = sanitizeRouteMetadata(route.metadata);
-    return requestHeadersFromMetadata(incoming.headers, metadata, authority, deadlineMs);
+    return requestHeadersFromMetadata(incoming.headers, metadata, authority);
   }
   if (incoming.metadataTouched) {
     const metadata = finishOutgoingMetadata(incoming.metadata, policy, incoming);
-    return requestHeadersFromMetadata(incoming.headers, metadata, authority, deadlineMs);
+    return requestHeadersFromMetadata(incoming.headers, metadata, authority);
   }
-  return requestHeaders(incoming.headers, policy, incoming, authority, deadlineMs);
+  return requestHeaders(incoming.headers, policy, incoming, authority);
 }
 
 /** Removes connection-specific fields from a response block from the backend, in place. */

@@ -3,7 +3,7 @@
  * flow both ways (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`), sending
  * the client a status unless it is gone, resetting a backend stream still open, and reporting.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import type { Route, RouteBackend, StreamDirector } from '@grpc-proxy/handler';
 import {
@@ -16,11 +16,12 @@ import {
   safely,
   warnUnexpected,
 } from '@grpc-proxy/handler/engine';
+import { BackendRequest } from './backend-request';
 import { resolveTarget, type Http2Target } from './backend-target';
 import type { CallSet } from './call-set';
 import { Forwarding } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
-import { backendRequestHeaders, trailerCode, trailerMessage } from './headers';
+import { trailerCode, trailerMessage } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
 import type { ResolvedHttp2Options } from './options';
 import type { SessionPool } from './session-pool';
@@ -169,37 +170,35 @@ export class Http2ProxiedCall {
 
   private openBackend(route: Route, target: Http2Target): void {
     const { options, pool } = this.context;
-    const incoming = this.incoming;
+    const request = new BackendRequest(
+      pool,
+      route,
+      target,
+      this.incoming,
+      options.policy,
+      this.deadlineMs(),
+    );
+    let backend: ClientHttp2Stream;
     try {
-      const pooled = pool.get(target.target, target.tls);
-      const host = route.callOptions?.host ?? pooled.authority;
-      const headers = backendRequestHeaders(
-        route,
-        incoming,
-        options.policy,
-        host,
-        this.deadlineMs(),
-      );
-      const backend = pooled.request(headers);
-      const forwarding = new Forwarding(
-        this.stream,
-        backend,
-        this,
-        options,
-        this.recorder,
-        target.name,
-      );
-      this.forwarding = forwarding;
-      this.phase = 'forwarding';
-      forwarding.begin();
+      backend = request.open();
     } catch (error) {
       // A session that is closing or failed, or headers Node refuses.
-      this.fail(
-        status.UNAVAILABLE,
-        `backend ${target.name} unavailable: ${describeError(error)}`,
-        error,
-      );
+      const details = `backend ${target.name} unavailable: ${describeError(error)}`;
+      this.fail(status.UNAVAILABLE, details, error);
+      return;
     }
+    const forwarding = new Forwarding(
+      this.stream,
+      backend,
+      request,
+      this,
+      options,
+      this.recorder,
+      target.name,
+    );
+    this.forwarding = forwarding;
+    this.phase = 'forwarding';
+    forwarding.begin();
   }
 
   /** Ends the call with a failure of the proxy itself; the message names the proxy. */
