@@ -5,6 +5,9 @@ import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/
 /** 30 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+/** 300 000 ms (5 min): how long a backend session may stay idle before it is closed by default. */
+export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 300_000;
+
 /** TLS of the proxy's listening side, as PEM; the proxy then speaks HTTP/2 over TLS (ALPN `h2`). */
 export interface Http2ProxyTls {
   /** The proxy's certificate chain, PEM. */
@@ -30,8 +33,13 @@ export interface Http2ProxyOptions extends Omit<ProxyHandlerOptions, 'backendCon
   tls?: Http2ProxyTls;
   /** HTTP/2 settings the proxy announces to its clients. Default: Node's defaults. */
   serverSettings?: Settings;
-  /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's defaults. */
+  /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's, push disabled. */
   backendSettings?: Settings;
+  /**
+   * Milliseconds without any traffic after which a session to a backend is closed (gracefully;
+   * the next call opens a new one). `0`: never. Default: 300 000 (5 minutes).
+   */
+  backendIdleTimeoutMs?: number;
 }
 
 /** The options after defaults; computed once per proxy. */
@@ -39,6 +47,8 @@ export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
   readonly tls: Http2ProxyTls | undefined;
   readonly serverSettings: Settings;
   readonly backendSettings: Settings;
+  /** Milliseconds; `0` for never. */
+  readonly backendIdleTimeoutMs: number;
 }
 
 /** Applies the defaults; throws a `RangeError` naming a bad option, a `TypeError` without a director. */
@@ -51,5 +61,14 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
     tls: options.tls,
     serverSettings: { ...options.serverSettings },
     backendSettings: { enablePush: false, ...options.backendSettings },
+    backendIdleTimeoutMs: idleTimeout(options.backendIdleTimeoutMs),
   };
+}
+
+function idleTimeout(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_BACKEND_IDLE_TIMEOUT_MS;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`backendIdleTimeoutMs must be an integer >= 0, got ${value}`);
+  }
+  return value;
 }

@@ -70,7 +70,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   const context: CallContext = {
     director: options.director,
     options: resolved,
-    pool: new SessionPool(resolved.backendSettings),
+    pool: new SessionPool(resolved.backendSettings, resolved.backendIdleTimeoutMs),
     calls: new CallSet(),
   };
   const sessions = new Set<Http2Session>();

@@ -58,6 +58,23 @@ describe('backend sessions', () => {
     expect(sessions).toHaveLength(1);
   });
 
+  it('closes a session idle for backendIdleTimeoutMs; the next call opens a new one', async () => {
+    const idle = await startHttp2Proxy(
+      () => ({ backend: { name: 'raw', target: backend.target } }),
+      { backendIdleTimeoutMs: 100 },
+    );
+    const idleClient = new Client(idle.address, credentials.createInsecure());
+    try {
+      const call = () => callRawUnary(idleClient, METHOD, Buffer.from('x'));
+      expect((await call()).responses[0].toString()).toBe('session 0');
+      await new Promise((resolve) => sessions[0].once('close', resolve));
+      expect((await call()).responses[0].toString()).toBe('session 1');
+    } finally {
+      idleClient.close();
+      await idle.close();
+    }
+  });
+
   it('opens a new session after the backend sent GOAWAY, and none on the old one', async () => {
     goawayAfterAnswer = true;
     expect(await answer()).toBe('session 0');

@@ -63,8 +63,14 @@ export class SessionPool {
   private nextTlsId = 1;
   private closed = false;
 
-  /** @param settings HTTP/2 settings of the backend sessions. */
-  constructor(private readonly settings: Settings) {}
+  /**
+   * @param settings HTTP/2 settings of the backend sessions.
+   * @param idleTimeoutMs a session without traffic for this long is closed; `0`: never.
+   */
+  constructor(
+    private readonly settings: Settings,
+    private readonly idleTimeoutMs: number,
+  ) {}
 
   /**
    * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
@@ -121,6 +127,8 @@ export class SessionPool {
       members!.splice(index, 1);
       if (members!.length === 0) this.groups.delete(key);
     };
+    // Node's session timeout counts time without traffic on the connection.
+    if (this.idleTimeoutMs > 0) session.setTimeout(this.idleTimeoutMs, () => session.close());
     session.on('goaway', forget);
     session.on('close', forget);
     // The calls on it hear of the failure through their streams; the pool only lets it go.
