@@ -25,8 +25,11 @@ export interface Http2ProxyTls {
 /**
  * Options of {@link createHttp2Proxy}: the handler's options (limits, metadata policy, observer,
  * director timeout, proxy name; same meaning and defaults in both engines) and the HTTP/2 ones.
+ * `backendConnectTimeoutMs` (default 1 000 ms) is how long a call waits for the next connection
+ * attempt to a target whose last attempt failed (attempts 100 ms to 500 ms apart), instead of
+ * failing at once; `0`: never wait.
  */
-export interface Http2ProxyOptions extends Omit<ProxyHandlerOptions, 'backendConnectTimeoutMs'> {
+export interface Http2ProxyOptions extends ProxyHandlerOptions {
   /** Picks the backend of each call; see `StreamDirector` in `@grpc-proxy/handler`. */
   director: StreamDirector;
   /** TLS (or mutual TLS) for clients, as PEM. Default: none, plaintext HTTP/2 (h2c). */

@@ -1,7 +1,9 @@
 /**
- * One call through the http2 engine, in phases: the director chooses a route (`choosing`), bytes
- * flow both ways (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`), sending
- * the client a status unless it is gone, resetting a backend stream still open, and reporting.
+ * One call through the http2 engine, in phases: the director chooses a route (`choosing`), the
+ * backend stream opens (at once, or after waiting for a reconnection, ./backend-opening.ts),
+ * bytes flow both ways (`forwarding`, ./forwarding.ts), and the call ends once (`ended`),
+ * sending the client a status unless it is gone, resetting a backend stream still open, and
+ * reporting.
  */
 import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
@@ -16,10 +18,11 @@ import {
   safely,
   warnUnexpected,
 } from '@grpc-proxy/handler/engine';
+import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
 import { resolveTarget, type Http2Target } from './backend-target';
 import type { CallSet } from './call-set';
-import { Forwarding } from './forwarding';
+import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
@@ -39,11 +42,12 @@ export interface CallContext {
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
 /** The state of one proxied call. */
-export class Http2ProxiedCall {
+export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner {
   private phase: Phase = 'choosing';
   private readonly recorder: CallRecorder | undefined;
   private route: Route | undefined = undefined;
   private backendName: string | undefined = undefined;
+  private opening: BackendOpening | undefined = undefined;
   private forwarding: Forwarding | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly sender: StatusSender;
@@ -170,23 +174,22 @@ export class Http2ProxiedCall {
 
   private openBackend(route: Route, target: Http2Target): void {
     const { options, pool } = this.context;
+    const deadlineMs = this.deadlineMs();
     const request = new BackendRequest(
       pool,
       route,
       target,
       this.incoming,
       options.policy,
-      this.deadlineMs(),
+      deadlineMs,
     );
-    let backend: ClientHttp2Stream;
-    try {
-      backend = request.open();
-    } catch (error) {
-      // A session that is closing or failed, or headers Node refuses.
-      const details = `backend ${target.name} unavailable: ${describeError(error)}`;
-      this.fail(status.UNAVAILABLE, details, error);
-      return;
-    }
+    this.opening = new BackendOpening(request, this, options.backendConnectTimeoutMs, deadlineMs);
+    this.opening.start();
+  }
+
+  onBackendOpen(backend: ClientHttp2Stream, request: BackendRequest): void {
+    const { options } = this.context;
+    const name = request.target.name;
     const forwarding = new Forwarding(
       this.stream,
       backend,
@@ -194,7 +197,7 @@ export class Http2ProxiedCall {
       this,
       options,
       this.recorder,
-      target.name,
+      name,
     );
     this.forwarding = forwarding;
     this.phase = 'forwarding';
@@ -231,6 +234,7 @@ export class Http2ProxiedCall {
     if (this.phase === 'ended') return false;
     this.phase = 'ended';
     this.clearTimer();
+    this.opening?.cancel();
     this.forwarding?.stop(cancelBackend);
     // A director still at work has nothing left to decide.
     if (this.route === undefined) this.incoming.clientGone();

@@ -10,6 +10,41 @@ import { connectSpec } from './backend-target';
 
 const POOLED = Symbol('pooled session');
 
+/** 100 ms: the wait before connecting again after a failed attempt (as grpc-js backend channels). */
+const INITIAL_RECONNECT_BACKOFF_MS = 100;
+/** 500 ms: the longest wait between two attempts: a backend that is back is used within it. */
+const MAX_RECONNECT_BACKOFF_MS = 500;
+
+/** Thrown by {@link SessionPool.get} while a target is between connection attempts. */
+export class ReconnectBackoff extends Error {
+  override readonly name = 'ReconnectBackoff';
+
+  constructor(
+    /** When the next attempt may start (epoch ms). */
+    readonly retryAt: number,
+    /** Why the last attempt failed. */
+    readonly lastError: Error,
+  ) {
+    super(`not connecting again before ${retryAt - Date.now()} ms: ${lastError.message}`);
+  }
+}
+
+/** Consecutive failed connection attempts to one target, and when the next may start. */
+interface Failures {
+  count: number;
+  retryAt: number;
+  lastError: Error;
+}
+
+/** 100, 200, 400, 500, 500... ms, each ± 20 % so that many proxies do not try in step. */
+function backoffMs(failures: number): number {
+  const base = Math.min(
+    INITIAL_RECONNECT_BACKOFF_MS * 2 ** (failures - 1),
+    MAX_RECONNECT_BACKOFF_MS,
+  );
+  return base * (0.8 + 0.4 * Math.random());
+}
+
 type PooledStream = ClientHttp2Stream & { [POOLED]?: PooledSession };
 
 /** Shared by every stream (no closure per call): gives the stream's slot back to its session. */
@@ -58,6 +93,8 @@ export class SessionPool {
   private readonly groups = new Map<string, PooledSession[]>();
   /** The last `SETTINGS_MAX_CONCURRENT_STREAMS` each target announced. */
   private readonly limits = new Map<string, number>();
+  /** Targets whose last connection attempt failed. */
+  private readonly failures = new Map<string, Failures>();
   /** A number per TLS options object: sessions are shared only by calls with the same one. */
   private readonly tlsIds = new WeakMap<BackendTls, number>();
   private nextTlsId = 1;
@@ -75,7 +112,8 @@ export class SessionPool {
   /**
    * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
    * one when every session is full. Call its `request` before anything else may use the pool.
-   * Throws after {@link close}.
+   * Throws a {@link ReconnectBackoff} while the target's last attempt failed less than the backoff
+   * ago, and an `Error` after {@link close}.
    */
   get(target: string, tls: BackendTls | undefined): PooledSession {
     const key = tls === undefined ? target : `${this.tlsId(tls)} ${target}`;
@@ -83,6 +121,10 @@ export class SessionPool {
     let pooled = group?.find((candidate) => candidate.usable);
     if (pooled === undefined) {
       if (this.closed) throw new Error('the proxy is shut down');
+      const failed = this.failures.get(key);
+      if (failed !== undefined && Date.now() < failed.retryAt) {
+        throw new ReconnectBackoff(failed.retryAt, failed.lastError);
+      }
       pooled = this.open(key, target, tls);
     }
     return pooled;
@@ -98,6 +140,11 @@ export class SessionPool {
       }
     }
     if (destroy) this.groups.clear();
+  }
+
+  private connectFailed(key: string, error: Error): void {
+    const count = (this.failures.get(key)?.count ?? 0) + 1;
+    this.failures.set(key, { count, retryAt: Date.now() + backoffMs(count), lastError: error });
   }
 
   private tlsId(tls: BackendTls): number {
@@ -131,8 +178,13 @@ export class SessionPool {
     if (this.idleTimeoutMs > 0) session.setTimeout(this.idleTimeoutMs, () => session.close());
     session.on('goaway', forget);
     session.on('close', forget);
-    // The calls on it hear of the failure through their streams; the pool only lets it go.
-    session.on('error', forget);
+    session.once('connect', () => this.failures.delete(key));
+    // The calls on it hear of the failure through their streams; the pool lets it go, and
+    // remembers a failed connection attempt for the backoff.
+    session.on('error', (error: Error) => {
+      forget();
+      if (session.connecting) this.connectFailed(key, error);
+    });
     return pooled;
   }
 }

@@ -26,6 +26,7 @@ export interface RawBackend {
 export async function startRawBackend(
   answer: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void,
   settings: Settings = {},
+  port = 0,
 ): Promise<RawBackend> {
   const server: Http2Server = createServer({ settings });
   const streams: ServerHttp2Stream[] = [];
@@ -39,10 +40,10 @@ export async function startRawBackend(
     stream.on('error', () => undefined);
     answer(stream, headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    target: `127.0.0.1:${port}`,
+    target: `127.0.0.1:${bound}`,
     streams,
     close: () =>
       new Promise((resolve) => {
