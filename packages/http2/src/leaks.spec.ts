@@ -61,10 +61,12 @@ describe('no leaks', () => {
   }
 
   it(`after ${CALLS} calls of every kind and outcome`, async () => {
+    let routes = 0;
     h.director = (call) => {
       if (call.metadata.get('x-kind')[0] === 'director-error') {
         throw new ProxyStatusError(status.FAILED_PRECONDITION, 'rejected');
       }
+      routes++;
       return h.route();
     };
     await callEcho(h.echo, echoRequest()); // connections up before counting timers
@@ -73,10 +75,12 @@ describe('no leaks', () => {
     const kinds = Array.from({ length: CALLS }, (_, i) => KINDS[i % KINDS.length]);
     const codes = await Promise.all(kinds.map(oneCall));
     expect(codes).toEqual(kinds.map((kind) => CLIENT_CODE[kind]));
-    const reports = await h.reported(CALLS + 1);
-    expect(reports).toHaveLength(CALLS + 1);
-    const routed = kinds.filter((kind) => kind !== 'director-error').length + 1;
-    expect(h.releases).toHaveLength(routed);
+    // Every call the proxy saw start (under load, a deadline call may expire in the client
+    // before it is sent, or reach the proxy already expired and end before its director).
+    expect(h.started.count).toBeGreaterThan(CALLS * 0.9);
+    const reports = await h.reported(h.started.count);
+    expect(reports).toHaveLength(h.started.count);
+    expect(h.releases).toHaveLength(routes);
     expect(h.proxy.proxy.activeCalls).toBe(0);
     expect(timers()).toBeLessThanOrEqual(timersBefore);
   });

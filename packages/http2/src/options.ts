@@ -8,6 +8,9 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** 300 000 ms (5 min): how long a backend session may stay idle before it is closed by default. */
 export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 300_000;
 
+/** 20 000 ms: how long a keepalive ping may wait for its answer by default (as in gRPC). */
+export const DEFAULT_BACKEND_KEEPALIVE_TIMEOUT_MS = 20_000;
+
 /** TLS of the proxy's listening side, as PEM; the proxy then speaks HTTP/2 over TLS (ALPN `h2`). */
 export interface Http2ProxyTls {
   /** The proxy's certificate chain, PEM. */
@@ -43,6 +46,16 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions {
    * the next call opens a new one). `0`: never. Default: 300 000 (5 minutes).
    */
   backendIdleTimeoutMs?: number;
+  /**
+   * Milliseconds between keepalive pings on a backend session that runs calls (none on an idle
+   * one, which servers count as abuse); a ping unanswered for `backendKeepaliveTimeoutMs` ends
+   * the session and its calls (`UNAVAILABLE`) instead of leaving them on a dead connection until
+   * their deadline. Mind the backend's ping policy (gRPC servers accept one every 5 minutes by
+   * default). `0`: no pings. Default: 0.
+   */
+  backendKeepaliveMs?: number;
+  /** Milliseconds a keepalive ping may wait for its answer. Default: 20 000. */
+  backendKeepaliveTimeoutMs?: number;
 }
 
 /** The options after defaults; computed once per proxy. */
@@ -52,6 +65,10 @@ export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
   readonly backendSettings: Settings;
   /** Milliseconds; `0` for never. */
   readonly backendIdleTimeoutMs: number;
+  /** Milliseconds; `0` for no pings. */
+  readonly backendKeepaliveMs: number;
+  /** Milliseconds. */
+  readonly backendKeepaliveTimeoutMs: number;
 }
 
 /** Applies the defaults; throws a `RangeError` naming a bad option, a `TypeError` without a director. */
@@ -64,14 +81,21 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
     tls: options.tls,
     serverSettings: { ...options.serverSettings },
     backendSettings: { enablePush: false, ...options.backendSettings },
-    backendIdleTimeoutMs: idleTimeout(options.backendIdleTimeoutMs),
+    backendIdleTimeoutMs: milliseconds(
+      'backendIdleTimeoutMs',
+      options.backendIdleTimeoutMs ?? DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
+    ),
+    backendKeepaliveMs: milliseconds('backendKeepaliveMs', options.backendKeepaliveMs ?? 0),
+    backendKeepaliveTimeoutMs: milliseconds(
+      'backendKeepaliveTimeoutMs',
+      options.backendKeepaliveTimeoutMs ?? DEFAULT_BACKEND_KEEPALIVE_TIMEOUT_MS,
+    ),
   };
 }
 
-function idleTimeout(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_BACKEND_IDLE_TIMEOUT_MS;
+function milliseconds(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) {
-    throw new RangeError(`backendIdleTimeoutMs must be an integer >= 0, got ${value}`);
+    throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
   }
   return value;
 }

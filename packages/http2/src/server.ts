@@ -70,7 +70,12 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   const context: CallContext = {
     director: options.director,
     options: resolved,
-    pool: new SessionPool(resolved.backendSettings, resolved.backendIdleTimeoutMs),
+    pool: new SessionPool({
+      settings: resolved.backendSettings,
+      idleTimeoutMs: resolved.backendIdleTimeoutMs,
+      keepaliveMs: resolved.backendKeepaliveMs,
+      keepaliveTimeoutMs: resolved.backendKeepaliveTimeoutMs,
+    }),
     calls: new CallSet(),
   };
   const sessions = new Set<Http2Session>();

@@ -2,9 +2,17 @@
 import type { Http2Session } from 'node:http2';
 import { Client, credentials, status } from '@grpc/grpc-js';
 import { encodeMessage } from '@grpc-proxy/codec';
-import { callRawUnary } from '@grpc-proxy/testing';
+import {
+  callEcho,
+  callRawUnary,
+  createEchoClient,
+  echoRequest,
+  openBidi,
+  startEchoServer,
+} from '@grpc-proxy/testing';
 import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
 import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { startRelay } from './test-support/relay';
 
 const METHOD = '/acme.v1.Svc/Do';
 
@@ -130,6 +138,39 @@ describe('a backend that limits concurrent streams', () => {
       client.close();
       await proxy.close();
       await backend.close();
+    }
+  });
+});
+
+describe('keepalive pings towards backends', () => {
+  it('ends the calls of a session whose pings go unanswered, and reconnects', async () => {
+    const backend = await startEchoServer({ name: 'echo-backend' });
+    const relay = await startRelay(backend.address);
+    const proxy = await startHttp2Proxy(
+      () => ({ backend: { name: 'relayed', target: relay.target } }),
+      {
+        backendKeepaliveMs: 50,
+        backendKeepaliveTimeoutMs: 100,
+      },
+    );
+    const client = createEchoClient(proxy.address);
+    try {
+      const session = openBidi(client);
+      session.call.write(echoRequest({ payload: Buffer.from('held'), holdUntilCancelled: true }));
+      await session.nextResponse();
+      relay.freeze(); // the connection is open but dead: no ping is answered
+      const outcome = await session.outcome;
+      expect([outcome.status.code, outcome.status.details]).toEqual([
+        status.UNAVAILABLE,
+        'grpc-proxy: backend relayed unavailable: keepalive ping not answered within 100 ms',
+      ]);
+      // A new connection through the relay, which passes bytes again.
+      expect((await callEcho(client, echoRequest())).status.code).toBe(status.OK);
+    } finally {
+      client.close();
+      await proxy.close();
+      await relay.close();
+      backend.forceClose();
     }
   });
 });

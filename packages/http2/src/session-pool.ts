@@ -29,6 +29,36 @@ export class ReconnectBackoff extends Error {
   }
 }
 
+/** How the pool's sessions are set up. */
+export interface SessionOptions {
+  /** HTTP/2 settings of the backend sessions. */
+  readonly settings: Settings;
+  /** A session without traffic for this long is closed; `0`: never. */
+  readonly idleTimeoutMs: number;
+  /** Milliseconds between pings on a session that runs streams; `0`: none. */
+  readonly keepaliveMs: number;
+  /** A ping unanswered for this long destroys the session. */
+  readonly keepaliveTimeoutMs: number;
+}
+
+/**
+ * Pings `pooled` every `intervalMs` while it runs streams; destroys it when a ping is not
+ * answered within `timeoutMs` (its streams then fail), so calls do not sit on a dead connection.
+ */
+function keepAlive(pooled: PooledSession, intervalMs: number, timeoutMs: number): void {
+  const session = pooled.session;
+  const interval = setInterval(() => {
+    if (pooled.streams === 0 || session.closed || session.destroyed) return;
+    const timer = setTimeout(() => {
+      session.destroy(new Error(`keepalive ping not answered within ${timeoutMs} ms`));
+    }, timeoutMs);
+    // A ping that cannot be sent (session closing) is no sign of a dead peer.
+    if (!session.ping(() => clearTimeout(timer))) clearTimeout(timer);
+  }, intervalMs);
+  interval.unref();
+  session.once('close', () => clearInterval(interval));
+}
+
 /** Consecutive failed connection attempts to one target, and when the next may start. */
 interface Failures {
   count: number;
@@ -100,14 +130,8 @@ export class SessionPool {
   private nextTlsId = 1;
   private closed = false;
 
-  /**
-   * @param settings HTTP/2 settings of the backend sessions.
-   * @param idleTimeoutMs a session without traffic for this long is closed; `0`: never.
-   */
-  constructor(
-    private readonly settings: Settings,
-    private readonly idleTimeoutMs: number,
-  ) {}
+  /** @param options the settings, idle timeout and keepalive of the backend sessions. */
+  constructor(private readonly options: SessionOptions) {}
 
   /**
    * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
@@ -158,7 +182,8 @@ export class SessionPool {
 
   private open(key: string, target: string, tls: BackendTls | undefined): PooledSession {
     const spec = connectSpec(target, tls);
-    const session = connect(spec.url, { ...spec.options, settings: this.settings });
+    const { settings, idleTimeoutMs, keepaliveMs } = this.options;
+    const session = connect(spec.url, { ...spec.options, settings });
     const pooled = new PooledSession(session, spec.authority, this.limits.get(key) ?? Infinity);
     session.on('remoteSettings', (settings: Settings) => {
       pooled.limit = settings.maxConcurrentStreams ?? Infinity;
@@ -175,7 +200,8 @@ export class SessionPool {
       if (members!.length === 0) this.groups.delete(key);
     };
     // Node's session timeout counts time without traffic on the connection.
-    if (this.idleTimeoutMs > 0) session.setTimeout(this.idleTimeoutMs, () => session.close());
+    if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => session.close());
+    if (keepaliveMs > 0) keepAlive(pooled, keepaliveMs, this.options.keepaliveTimeoutMs);
     session.on('goaway', forget);
     session.on('close', forget);
     session.once('connect', () => this.failures.delete(key));

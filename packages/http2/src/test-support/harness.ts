@@ -26,6 +26,8 @@ export interface Harness {
   /** A route to the echo backend that records its release. */
   route(): Route;
   readonly reports: CallReport[];
+  /** Calls the observer heard start. */
+  readonly started: { count: number };
   readonly releases: StatusObject[];
   /** Resolves once `count` calls have been reported. */
   reported(count: number): Promise<CallReport[]>;
@@ -40,6 +42,7 @@ export function useHarness(
   beforeEach(async () => {
     const backend = await startEchoServer({ name: 'echo-backend' });
     const reports: CallReport[] = [];
+    const started = { count: 0 };
     const releases: StatusObject[] = [];
     const route = (): Route => ({
       backend: { name: 'echo-backend', target: backend.address },
@@ -48,6 +51,7 @@ export function useHarness(
     const proxy = await startHttp2Proxy((call) => h.director(call), {
       ...options,
       observer: {
+        onCallStart: () => started.count++,
         onCallEnd: (report) => {
           reports.push(report);
           for (const wake of waiters) wake();
@@ -58,6 +62,7 @@ export function useHarness(
       backend,
       proxy,
       reports,
+      started,
       releases,
       route,
       director: route,
