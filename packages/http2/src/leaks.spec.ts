@@ -82,6 +82,8 @@ describe('no leaks', () => {
     expect(reports).toHaveLength(h.started.count);
     expect(h.releases).toHaveLength(routes);
     expect(h.proxy.proxy.activeCalls).toBe(0);
-    expect(timers()).toBeLessThanOrEqual(timersBefore);
+    // grpc-js (client and backend, same process) may hold a few timers of its own at any
+    // moment; a timer left per call would add about a hundred.
+    expect(timers()).toBeLessThan(timersBefore + 10);
   });
 });
