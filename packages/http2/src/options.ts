@@ -2,8 +2,8 @@ import type { Settings } from 'node:http2';
 import type { ProxyHandlerOptions, StreamDirector } from '@grpc-proxy/handler';
 import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/handler/engine';
 
-/** 30 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** 10 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default (as the command's `shutdown.drainTimeoutMs`). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** 300 000 ms (5 min): how long a backend session may stay idle before it is closed by default. */
 export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 300_000;

@@ -45,7 +45,7 @@ export interface Http2Proxy {
    * Stops graceful: no new connections, GOAWAY to every client, running calls finish; those still
    * running after `drainTimeoutMs` end with `UNAVAILABLE` `<proxyName>: shutting down`. Then every
    * connection (clients' and backends') is closed. Resolves once the server is closed.
-   * @param drainTimeoutMs default 30 000 ms; 0 ends running calls at once.
+   * @param drainTimeoutMs default 10 000 ms; 0 ends running calls at once.
    */
   close(drainTimeoutMs?: number): Promise<void>;
 }
