@@ -5,35 +5,19 @@ import { createProxyServer, type StreamDirector } from '@grpc-proxy/handler';
 import {
   callEcho,
   createEchoClient,
-  createTestPki,
   echoRequest,
   startEchoServer,
-  type CertFiles,
   type EchoServerHandle,
   type EchoServiceClient,
-  type TestPki,
 } from '@grpc-proxy/testing';
+import { useTestCerts } from './test-support/certs';
 import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
 
 describe('TLS towards backends', () => {
-  let pki: TestPki;
-  let ca: CertFiles;
-  let otherCa: CertFiles;
-  let backendCert: CertFiles;
-  let clientCert: CertFiles;
+  const certs = useTestCerts();
   let backend: EchoServerHandle;
   let proxy: RunningProxy | undefined;
   const clients: EchoServiceClient[] = [];
-
-  beforeAll(() => {
-    pki = createTestPki();
-    ca = pki.ca('ca');
-    otherCa = pki.ca('other-ca');
-    backendCert = pki.leaf('backend', ca, 'serverAuth');
-    clientCert = pki.leaf('proxy-client', ca, 'clientAuth');
-  });
-
-  afterAll(() => pki.remove());
 
   afterEach(async () => {
     for (const client of clients.splice(0)) client.close();
@@ -43,10 +27,10 @@ describe('TLS towards backends', () => {
   });
 
   async function startBackend(mutual: boolean): Promise<void> {
-    const pair = [{ cert_chain: backendCert.cert, private_key: backendCert.key }];
+    const pair = [{ cert_chain: certs.server.cert, private_key: certs.server.key }];
     backend = await startEchoServer({
       name: 'tls-backend',
-      credentials: ServerCredentials.createSsl(mutual ? ca.cert : null, pair, mutual),
+      credentials: ServerCredentials.createSsl(mutual ? certs.ca.cert : null, pair, mutual),
     });
   }
 
@@ -62,11 +46,11 @@ describe('TLS towards backends', () => {
   it('connects over TLS, checking the certificate against the target IP or serverName', async () => {
     await startBackend(false);
     const byIp = await callThrough(() => ({
-      backend: { target: backend.address, tls: { ca: ca.cert } },
+      backend: { target: backend.address, tls: { ca: certs.ca.cert } },
     }));
     expect([byIp.status.code, byIp.responses[0]?.serverName]).toEqual([status.OK, 'tls-backend']);
     await proxy?.close();
-    const tls = { ca: ca.cert, serverName: 'localhost' };
+    const tls = { ca: certs.ca.cert, serverName: 'localhost' };
     const byName = await callThrough(() => ({ backend: { target: backend.address, tls } }));
     expect(byName.status.code).toBe(status.OK);
   });
@@ -74,7 +58,7 @@ describe('TLS towards backends', () => {
   it('refuses a backend whose certificate another CA signed, as UNAVAILABLE naming it', async () => {
     await startBackend(false);
     const outcome = await callThrough(() => ({
-      backend: { name: 'b', target: backend.address, tls: { ca: otherCa.cert } },
+      backend: { name: 'b', target: backend.address, tls: { ca: certs.otherCa.cert } },
     }));
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
     expect(outcome.status.details).toMatch(/^grpc-proxy: backend b unavailable: /);
@@ -82,7 +66,7 @@ describe('TLS towards backends', () => {
 
   it('presents a client certificate to a backend under mutual TLS', async () => {
     await startBackend(true);
-    const tls = { ca: ca.cert, cert: clientCert.cert, key: clientCert.key };
+    const tls = { ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key };
     const outcome = await callThrough(() => ({ backend: { target: backend.address, tls } }));
     expect(outcome.status.code).toBe(status.OK);
   });
@@ -92,7 +76,7 @@ describe('TLS towards backends', () => {
     const director = roundRobin([
       createBackend(backend.address, {
         name: 'secured',
-        tls: { ca: ca.cert, serverName: 'localhost' },
+        tls: { ca: certs.ca.cert, serverName: 'localhost' },
       }),
     ]);
     const grpcJs: Server = createProxyServer({ director });

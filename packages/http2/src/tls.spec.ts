@@ -3,37 +3,20 @@ import { credentials, status } from '@grpc/grpc-js';
 import {
   callEcho,
   createEchoClient,
-  createTestPki,
   echoRequest,
   startEchoServer,
   type CertFiles,
   type EchoServerHandle,
   type EchoServiceClient,
-  type TestPki,
 } from '@grpc-proxy/testing';
 import { createHttp2Proxy, type Http2Proxy } from './server';
+import { useTestCerts } from './test-support/certs';
 
 describe('TLS towards clients', () => {
-  let pki: TestPki;
-  let ca: CertFiles;
-  let otherCa: CertFiles;
-  let serverCert: CertFiles;
-  let clientCert: CertFiles;
-  let strangerCert: CertFiles;
+  const certs = useTestCerts();
   let backend: EchoServerHandle;
   let proxy: Http2Proxy | undefined;
   const clients: EchoServiceClient[] = [];
-
-  beforeAll(() => {
-    pki = createTestPki();
-    ca = pki.ca('ca');
-    otherCa = pki.ca('other-ca');
-    serverCert = pki.leaf('proxy', ca, 'serverAuth');
-    clientCert = pki.leaf('client', ca, 'clientAuth');
-    strangerCert = pki.leaf('stranger', otherCa, 'clientAuth');
-  });
-
-  afterAll(() => pki.remove());
 
   beforeEach(async () => {
     backend = await startEchoServer({ name: 'echo-backend' });
@@ -49,14 +32,14 @@ describe('TLS towards clients', () => {
   async function start(clientCa?: Buffer): Promise<string> {
     proxy = createHttp2Proxy({
       director: () => ({ backend: { target: backend.address } }),
-      tls: { cert: serverCert.cert, key: serverCert.key, clientCa },
+      tls: { cert: certs.server.cert, key: certs.server.key, clientCa },
     });
     return proxy.listen('127.0.0.1:0');
   }
 
   async function call(address: string, cert?: CertFiles) {
     const client = createEchoClient(address, {
-      credentials: credentials.createSsl(ca.cert, cert?.key, cert?.cert),
+      credentials: credentials.createSsl(certs.ca.cert, cert?.key, cert?.cert),
       // The certificate's name: Node 26 refuses an IP address as TLS server name.
       channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
@@ -73,13 +56,13 @@ describe('TLS towards clients', () => {
   });
 
   it('serves a client whose certificate the client CA signed, under mutual TLS', async () => {
-    const outcome = await call(await start(ca.cert), clientCert);
+    const outcome = await call(await start(certs.ca.cert), certs.client);
     expect(outcome.status.code).toBe(status.OK);
   });
 
   it('refuses clients without a certificate, or with one another CA signed, under mutual TLS', async () => {
-    const address = await start(ca.cert);
-    const [without, stranger] = await Promise.all([call(address), call(address, strangerCert)]);
+    const address = await start(certs.ca.cert);
+    const [without, stranger] = await Promise.all([call(address), call(address, certs.stranger)]);
     expect([without.status.code, stranger.status.code]).toEqual([
       status.UNAVAILABLE,
       status.UNAVAILABLE,
