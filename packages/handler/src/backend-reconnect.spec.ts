@@ -140,6 +140,31 @@ describe('a backend channel that failed to connect', () => {
     expect(reports[0].code).toBe(status.DEADLINE_EXCEEDED);
   });
 
+  it("ends DEADLINE_EXCEEDED naming the proxy when the route's deadline ends the wait", async () => {
+    const director = (): Route => {
+      routesGiven++;
+      return { backend: h.backendClient, callOptions: { deadline: Date.now() + 300 } };
+    };
+    const observer = { onCallEnd: (report: CallReport) => reports.push(report) };
+    ({ client } = await h.serve(
+      createProxyServer({ director, observer, backendConnectTimeoutMs: 60_000 }),
+    ));
+    await h.backend.close();
+    await channelState(h.backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
+
+    // The proxy ends it: opening the backend call at the deadline would leave the status to a
+    // race between grpc-js's deadline timer and its failing pick.
+    const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
+    const details = `grpc-proxy: backend dns:127.0.0.1:${port} failed: not connected within 300 ms: Deadline exceeded`;
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.DEADLINE_EXCEEDED,
+      details,
+    ]);
+    await eventually(() => reports.length === 1, 'observer heard the end');
+    expect(reports[0]).toMatchObject({ code: status.DEADLINE_EXCEEDED, details, proxyError: true });
+    expect(routesGiven).toBe(1);
+  });
+
   it('stops waiting when the client cancels, and never calls the backend', async () => {
     await startProxyToDownBackend({ backendConnectTimeoutMs: 60_000 });
     const { call, outcome } = openRawBidi(client, `${ECHO}/Bidi`);

@@ -18,8 +18,12 @@ export interface ConnectionWaitListener {
    * (grpc-js then fails the call at once with the channel's last connection error).
    */
   onBackendConnectable(expired: boolean): void;
-  /** The wait ran out with the channel between attempts, in `state`. */
-  onBackendNotConnected(state: connectivityState): void;
+  /**
+   * The wait ran out with the channel between attempts, in `state`; or, when `atDeadline`, at
+   * `notAfter` (a deadline of the call, nearer than `timeoutMs`) in whatever state: the call is
+   * past its deadline, and opening the backend call would not help.
+   */
+  onBackendNotConnected(state: connectivityState, atDeadline: boolean): void;
 }
 
 /**
@@ -32,6 +36,8 @@ export class ConnectionWait {
   /** How long the wait may last, in whole milliseconds. */
   readonly limitMs: number;
   private readonly deadline: number;
+  /** True when `notAfter`, not `timeoutMs`, ends the wait. */
+  private readonly endsAtNotAfter: boolean;
   private waiting = true;
 
   constructor(
@@ -42,6 +48,7 @@ export class ConnectionWait {
   ) {
     const now = Date.now();
     this.deadline = Math.min(now + timeoutMs, notAfter);
+    this.endsAtNotAfter = notAfter <= now + timeoutMs;
     this.limitMs = Math.max(0, Math.round(this.deadline - now));
   }
 
@@ -81,8 +88,13 @@ export class ConnectionWait {
       this.watch(state);
     } else {
       this.waiting = false;
-      if (state === connectivityState.TRANSIENT_FAILURE) this.listener.onBackendConnectable(true);
-      else this.listener.onBackendNotConnected(state);
+      // At a deadline the backend call is not opened: Node timers may fire a millisecond before
+      // Date.now() reaches it, and grpc-js would then fail the call UNAVAILABLE at once.
+      if (state === connectivityState.TRANSIENT_FAILURE && !this.endsAtNotAfter) {
+        this.listener.onBackendConnectable(true);
+      } else {
+        this.listener.onBackendNotConnected(state, this.endsAtNotAfter);
+      }
     }
   };
 }

@@ -11,8 +11,13 @@ export function clientLeftStatus(deadline: Deadline): StatusObject {
   // deadline is the deadline, not a cancellation.
   const expired = deadline !== Infinity && +deadline - Date.now() <= DEADLINE_SLACK_MS;
   return expired
-    ? { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }
+    ? deadlineExceededStatus()
     : { code: status.CANCELLED, details: 'Cancelled by client', metadata: new Metadata() };
+}
+
+/** The status of a call whose own deadline passed: what grpc-js servers send then. */
+export function deadlineExceededStatus(): StatusObject {
+  return { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() };
 }
 
 /**

@@ -42,7 +42,8 @@ export interface ProxyHandlerOptions {
    * the reconnect backoff of `proxyChannelOptions` (at most 500 ms apart by default, well
    * inside this window). Still not connected after that time: the call ends with `UNAVAILABLE`
    * `grpc-proxy: backend <name> unavailable: not connected within <n> ms: <grpc-js's last
-   * error>`. Never beyond the call's own deadline. A channel that is `READY`, `IDLE` or
+   * error>`. Never beyond the call's deadline (or the route's): reaching it ends the call
+   * `DEADLINE_EXCEEDED`. A channel that is `READY`, `IDLE` or
    * `CONNECTING` is not waited for (grpc-js queues the call during a connection attempt and
    * fails it at once if that attempt fails). `0`: never wait. Default: 1 000 ms.
    */

@@ -10,7 +10,7 @@ import { CallRecorder } from './call-recorder';
 import { ConnectionWait, inTransientFailure, type ConnectionWaitListener } from './connection-wait';
 import type { Route, StreamDirector } from './contracts';
 import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
-import { clientLeftStatus, endingError } from './final-status';
+import { clientLeftStatus, deadlineExceededStatus, endingError } from './final-status';
 import { IncomingCall } from './incoming-call';
 import { finishOutgoingMetadata, sanitizeRouteMetadata } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
@@ -176,13 +176,21 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     this.openBackendCall(phase.route, phase.backend, expired ? phase.wait.limitMs : undefined);
   }
 
-  onBackendNotConnected(state: connectivityState): void {
+  onBackendNotConnected(state: connectivityState, atDeadline: boolean): void {
     const phase = this.phase;
     if (phase.name !== 'connecting') return;
-    this.fail(
-      status.UNAVAILABLE,
-      `backend ${phase.backend.name} unavailable: not connected within ${phase.wait.limitMs} ms (channel ${connectivityState[state]})`,
-    );
+    const notConnected = `not connected within ${phase.wait.limitMs} ms`;
+    const backendName = phase.backend.name;
+    if (!atDeadline) {
+      const details = `${notConnected} (channel ${connectivityState[state]})`;
+      this.fail(status.UNAVAILABLE, `backend ${backendName} unavailable: ${details}`);
+    } else if (+this.incoming.deadline <= +(phase.route.callOptions?.deadline ?? Infinity)) {
+      // The client's own deadline ends the call as grpc-js's deadline timer does when it is first.
+      this.finish(deadlineExceededStatus(), false);
+    } else {
+      const details = `${notConnected}: Deadline exceeded`;
+      this.fail(status.DEADLINE_EXCEEDED, `backend ${backendName} failed: ${details}`);
+    }
   }
 
   private openBackendCall(
