@@ -37,6 +37,13 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions {
   director: StreamDirector;
   /** TLS (or mutual TLS) for clients, as PEM. Default: none, plaintext HTTP/2 (h2c). */
   tls?: Http2ProxyTls;
+  /**
+   * The connection-level receive window of every session, client and backend side, in bytes
+   * (HTTP/2 starts it at 65 535 whatever the settings say; stream windows are
+   * `initialWindowSize` in the settings). Larger lets large messages of many calls flow without
+   * waiting for WINDOW_UPDATEs, at the price of memory per connection. Default: 65 535 (Node's).
+   */
+  connectionWindowSize?: number;
   /** HTTP/2 settings the proxy announces to its clients. Default: Node's defaults. */
   serverSettings?: Settings;
   /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's, push disabled. */
@@ -61,6 +68,8 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions {
 /** The options after defaults; computed once per proxy. */
 export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
   readonly tls: Http2ProxyTls | undefined;
+  /** Bytes; 65 535 leaves Node's window as it is. */
+  readonly connectionWindowSize: number;
   readonly serverSettings: Settings;
   readonly backendSettings: Settings;
   /** Milliseconds; `0` for never. */
@@ -79,6 +88,7 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
   return {
     ...resolveHandlerOptions(options),
     tls: options.tls,
+    connectionWindowSize: windowSize(options.connectionWindowSize),
     serverSettings: { ...options.serverSettings },
     backendSettings: { enablePush: false, ...options.backendSettings },
     backendIdleTimeoutMs: milliseconds(
@@ -96,6 +106,19 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
 function milliseconds(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) {
     throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
+  }
+  return value;
+}
+
+/** 65 535: the connection window every HTTP/2 session starts with. */
+const INITIAL_CONNECTION_WINDOW = 65_535;
+
+function windowSize(value: number | undefined): number {
+  if (value === undefined) return INITIAL_CONNECTION_WINDOW;
+  if (!Number.isInteger(value) || value < INITIAL_CONNECTION_WINDOW || value > 2 ** 31 - 1) {
+    throw new RangeError(
+      `connectionWindowSize must be an integer from 65535 to 2147483647, got ${value}`,
+    );
   }
   return value;
 }

@@ -25,7 +25,7 @@ import {
   type ResolvedHttp2Options,
 } from './options';
 import { Http2ProxiedCall, type CallContext } from './proxied-call';
-import { SessionPool } from './session-pool';
+import { SessionPool, widenConnectionWindow } from './session-pool';
 import { CallSet } from './call-set';
 
 type Listener = Http2Server | Http2SecureServer;
@@ -75,6 +75,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
       idleTimeoutMs: resolved.backendIdleTimeoutMs,
       keepaliveMs: resolved.backendKeepaliveMs,
       keepaliveTimeoutMs: resolved.backendKeepaliveTimeoutMs,
+      connectionWindowSize: resolved.connectionWindowSize,
     }),
     calls: new CallSet(),
   };
@@ -82,6 +83,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   const server = createListener(resolved);
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
+    widenConnectionWindow(session, resolved.connectionWindowSize);
     session.on('close', () => sessions.delete(session));
     // A broken client connection ends its streams (and their calls) by itself.
     session.on('error', () => undefined);

@@ -11,7 +11,8 @@ import {
   startEchoServer,
 } from '@grpc-proxy/testing';
 import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
-import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { rawRequest, rawSession, startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { createHttp2Proxy } from './server';
 import { startRelay } from './test-support/relay';
 
 const METHOD = '/acme.v1.Svc/Do';
@@ -172,5 +173,50 @@ describe('keepalive pings towards backends', () => {
       await relay.close();
       backend.forceClose();
     }
+  });
+});
+
+describe('connectionWindowSize', () => {
+  it('widens the connection window of the sessions on both sides', async () => {
+    const WINDOW = 4 * 1024 * 1024;
+    let backendSees = 0;
+    const backend = await startRawBackend((stream) => {
+      // What the backend may send before a WINDOW_UPDATE: the proxy's connection window.
+      backendSees = stream.session!.state.remoteWindowSize ?? 0;
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' },
+        {
+          endStream: true,
+        },
+      );
+    });
+    const proxy = await startHttp2Proxy(() => ({ backend: { target: backend.target } }), {
+      connectionWindowSize: WINDOW,
+    });
+    const session = rawSession(proxy.address);
+    try {
+      const answer = await rawRequest(
+        session,
+        { ':method': 'POST', ':path': METHOD, 'content-type': 'application/grpc' },
+        encodeMessage(Buffer.from('x')),
+      );
+      expect(answer.headers['grpc-status']).toBe('0');
+      expect(backendSees).toBe(WINDOW);
+      // Less the request's bytes, not yet given back.
+      expect(session.state.remoteWindowSize).toBe(WINDOW - 6);
+    } finally {
+      session.destroy();
+      await proxy.close();
+      await backend.close();
+    }
+  });
+
+  it('refuses a window below the HTTP/2 initial one', () => {
+    expect(() =>
+      createHttp2Proxy({
+        director: () => ({ backend: { target: 'x:1' } }),
+        connectionWindowSize: 1000,
+      }),
+    ).toThrow('connectionWindowSize must be an integer from 65535 to 2147483647, got 1000');
   });
 });

@@ -2,6 +2,7 @@ import {
   connect,
   type ClientHttp2Session,
   type ClientHttp2Stream,
+  type Http2Session,
   type OutgoingHttpHeaders,
   type Settings,
 } from 'node:http2';
@@ -39,6 +40,16 @@ export interface SessionOptions {
   readonly keepaliveMs: number;
   /** A ping unanswered for this long destroys the session. */
   readonly keepaliveTimeoutMs: number;
+  /** The connection-level receive window, in bytes. */
+  readonly connectionWindowSize: number;
+}
+
+/** Grows `session`'s connection-level receive window to `size` once it is connected. */
+export function widenConnectionWindow(session: Http2Session, size: number): void {
+  if (size <= 65_535) return;
+  const widen = (): void => session.setLocalWindowSize(size);
+  if (session.connecting) session.once('connect', widen);
+  else widen();
 }
 
 /**
@@ -202,6 +213,7 @@ export class SessionPool {
     // Node's session timeout counts time without traffic on the connection.
     if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => session.close());
     if (keepaliveMs > 0) keepAlive(pooled, keepaliveMs, this.options.keepaliveTimeoutMs);
+    widenConnectionWindow(session, this.options.connectionWindowSize);
     session.on('goaway', forget);
     session.on('close', forget);
     session.once('connect', () => this.failures.delete(key));
