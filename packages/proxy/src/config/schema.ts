@@ -47,7 +47,8 @@ const backendTls = {
     },
     serverName: {
       ...nonEmptyString,
-      description: 'name checked in the backend certificate (and sent as SNI)',
+      description:
+        'name checked in the backend certificate (and sent as SNI); needed for an IP-address target on Node 26',
     },
   },
 } as const;

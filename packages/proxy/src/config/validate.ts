@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { proxyConfigSchema } from './schema';
+import { ipServerNameIssues } from './tls-server-name';
 import type { ProxyConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
@@ -135,7 +136,8 @@ function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
 }
 
 /**
- * Checks a parsed config document against the schema and the cross-field rules.
+ * Checks a parsed config document against the schema, the cross-field rules, and what the
+ * running Node can do (TLS to an IP-address target needs `tls.serverName` on Node 26).
  *
  * @param document - the parsed YAML or JSON value
  * @param source - where it came from, for the error message
@@ -149,7 +151,7 @@ export function validateConfig(document: unknown, source: string): ProxyConfig {
       .filter((i): i is ConfigIssue => !!i);
     throw new ConfigError(source, issues);
   }
-  const issues = crossFieldIssues(document);
+  const issues = [...crossFieldIssues(document), ...ipServerNameIssues(document)];
   if (issues.length > 0) throw new ConfigError(source, issues);
   return document;
 }

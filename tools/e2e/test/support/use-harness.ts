@@ -25,7 +25,9 @@ export interface Harness {
   mirror(): Promise<HeaderMirror>;
   /**
    * A raw-bytes client of the probe service with a connection of its own (local subchannel
-   * pool), so that its credentials or a broken connection never affect another client.
+   * pool), so that its credentials or a broken connection never affect another client. Over TLS
+   * it checks for `localhost`, the name in the test kit's certificates (Node 26 refuses an IP
+   * address as TLS server name, which grpc-js would send for a `127.0.0.1` target).
    */
   probeClient(address: string, channelCredentials?: ChannelCredentials): Client;
   /** A typed client of the echo service. */
@@ -59,7 +61,10 @@ export function useHarness(): Harness {
     mirror: async () => own(await HeaderMirror.start(), (mirror) => mirror.close()),
     probeClient: (address, channelCredentials) =>
       own(
-        probeClient(address, channelCredentials, { 'grpc.use_local_subchannel_pool': 1 }),
+        probeClient(address, channelCredentials, {
+          'grpc.use_local_subchannel_pool': 1,
+          'grpc.ssl_target_name_override': 'localhost',
+        }),
         (client) => client.close(),
       ),
     echoClient: (address) => own(createEchoClient(address), (client) => client.close()),
