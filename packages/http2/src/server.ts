@@ -116,10 +116,13 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
 /** A plaintext (h2c) server, or with `tls` a TLS one offering only HTTP/2 (ALPN `h2`). */
 function createListener(options: ResolvedHttp2Options): Listener {
   const tls = options.tls;
-  if (tls === undefined) return createServer({ settings: options.serverSettings });
+  // No cap on a session's memory (as grpc-js): past Node's 10 MB, Node refuses new streams with
+  // ENHANCE_YOUR_CALM, while the flow-control windows already bound what a session holds.
+  const base = { settings: options.serverSettings, maxSessionMemory: Number.MAX_SAFE_INTEGER };
+  if (tls === undefined) return createServer(base);
   const mutual = tls.clientCa !== undefined;
   return createSecureServer({
-    settings: options.serverSettings,
+    ...base,
     cert: tls.cert,
     key: tls.key,
     ca: tls.clientCa,

@@ -194,7 +194,12 @@ export class SessionPool {
   private open(key: string, target: string, tls: BackendTls | undefined): PooledSession {
     const spec = connectSpec(target, tls);
     const { settings, idleTimeoutMs, keepaliveMs } = this.options;
-    const session = connect(spec.url, { ...spec.options, settings });
+    // Uncapped as on the listening side (see server.ts): the windows bound it.
+    const session = connect(spec.url, {
+      ...spec.options,
+      settings,
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+    });
     const pooled = new PooledSession(session, spec.authority, this.limits.get(key) ?? Infinity);
     session.on('remoteSettings', (settings: Settings) => {
       pooled.limit = settings.maxConcurrentStreams ?? Infinity;
