@@ -1,7 +1,7 @@
 import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ClientSessionOptions, SecureClientSessionOptions } from 'node:http2';
-import type { BackendTls, RouteBackend } from '@grpc-proxy/handler';
+import type { BackendTls, Route, RouteBackend } from '@grpc-proxy/handler';
 
 /** Where the engine sends a route's calls. */
 export interface Http2Target {
@@ -22,6 +22,18 @@ export interface ConnectSpec {
 
 const WHAT_TO_PASS =
   'give the http2 engine { name, target } or a backend of createBackend from @grpc-proxy/director (it has a target)';
+
+/**
+ * Refuses route options the engine cannot honour, rather than ignore them: grpc-js call
+ * credentials (per-call auth metadata) would otherwise be dropped silently.
+ */
+export function checkRouteOptions(route: Route): void {
+  if (route.callOptions?.credentials !== undefined) {
+    throw new TypeError(
+      'route.callOptions.credentials is not supported by the http2 engine: give the metadata in route.metadata',
+    );
+  }
+}
 
 /**
  * The target of a route's backend. Throws a `TypeError` naming what to pass instead for a grpc-js

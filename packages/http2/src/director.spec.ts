@@ -110,6 +110,19 @@ describe('director rejections and invalid routes (same rules as the grpc-js engi
     }
   });
 
+  it('refuses grpc-js call credentials on a route rather than drop them', async () => {
+    const callCredentials = credentials.createFromMetadataGenerator((_options, callback) =>
+      callback(null, new Metadata()),
+    );
+    h.director = () => ({ ...h.route(), callOptions: { credentials: callCredentials } });
+    const outcome = await callRawUnary(h.client, ECHO, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned an invalid route: route.callOptions.credentials is not supported by the http2 engine: give the metadata in route.metadata',
+    ]);
+    expect((await h.backend.callCounts()).started).toBe(0);
+  });
+
   it('ends a call whose director never settles after directorTimeoutMs, with UNAVAILABLE', async () => {
     let signal: AbortSignal | undefined;
     h.director = (call) => {

@@ -20,7 +20,7 @@ import {
 } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
-import { resolveTarget, type Http2Target } from './backend-target';
+import { checkRouteOptions, resolveTarget, type Http2Target } from './backend-target';
 import type { CallSet } from './call-set';
 import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
@@ -114,6 +114,7 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.armDeadline();
     let target: Http2Target;
     try {
+      checkRouteOptions(route);
       target = resolveTarget(route.backend as RouteBackend);
     } catch (error) {
       this.failInvalidRoute(error);
