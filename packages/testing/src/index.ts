@@ -42,6 +42,8 @@ export type {
   ProxyConformanceOptions,
   StartedProxy,
 } from './conformance';
+export { describeBackpressure } from './backpressure';
+export type { BackpressureOptions } from './backpressure';
 export { createTestPki, type CertFiles, type TestPki } from './test-pki';
 export { resolveBin, runNodeProcess, startNodeProcess } from './node-process';
 export type {

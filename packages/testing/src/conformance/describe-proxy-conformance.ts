@@ -1,4 +1,5 @@
 import { startEchoServer } from '../echo-server';
+import { testGlobals } from '../jest-globals';
 import type { EchoServerHandle, EchoServerOptions } from '../echo-server';
 import { conformanceCases } from './cases';
 import type { ConformanceCase, ConformanceOptions } from './types';
@@ -26,26 +27,6 @@ export interface ProxyConformanceOptions extends ConformanceOptions {
   backend?: EchoServerOptions;
   /** Time allowed to start or stop the proxy and backend. Default: 30000 ms. */
   setupTimeoutMs?: number;
-}
-
-/** The jest (or jest-compatible) globals the adapter uses. */
-interface TestGlobals {
-  describe(name: string, body: () => void): void;
-  it(name: string, body: () => Promise<void>, timeoutMs?: number): void;
-  beforeAll(body: () => Promise<void>, timeoutMs?: number): void;
-  afterAll(body: () => Promise<void>, timeoutMs?: number): void;
-}
-
-function testGlobals(): TestGlobals {
-  const globals = globalThis as Partial<TestGlobals>;
-  const { describe, it, beforeAll, afterAll } = globals;
-  if (!describe || !it || !beforeAll || !afterAll) {
-    throw new Error(
-      'describeProxyConformance needs the jest globals describe, it, beforeAll and afterAll: ' +
-        'call it at the top level of a test file; elsewhere run conformanceCases yourself',
-    );
-  }
-  return { describe, it, beforeAll, afterAll };
 }
 
 /** The cases `options` selects, failing on unknown names so typos do not skip silently. */
@@ -79,7 +60,11 @@ export function selectCases(
  * });
  */
 export function describeProxyConformance(name: string, options: ProxyConformanceOptions): void {
-  const { describe, it, beforeAll, afterAll } = testGlobals();
+  const { describe, it, beforeAll, afterAll } = testGlobals(
+    'describeProxyConformance',
+    ['describe', 'it', 'beforeAll', 'afterAll'],
+    'call it at the top level of a test file; elsewhere run conformanceCases yourself',
+  );
   const cases = selectCases(options);
   const setupTimeoutMs = options.setupTimeoutMs ?? 30_000;
   describe(name, () => {

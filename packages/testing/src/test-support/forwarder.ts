@@ -1,12 +1,6 @@
-import {
-  Client,
-  Metadata,
-  Server,
-  ServerCredentials,
-  credentials,
-  status as Status,
-} from '@grpc/grpc-js';
+import { Client, Metadata, Server, credentials, status as Status } from '@grpc/grpc-js';
 import type { CallOptions, ServerDuplexStream, StatusObject } from '@grpc/grpc-js';
+import { bindLocal } from '../bind-local';
 import { EchoServiceService } from '../gen/grpc_proxy/testing/v1/echo';
 
 /**
@@ -89,11 +83,7 @@ export async function startForwarder(
       'bidi',
     );
   }
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
+  const port = await bindLocal(server);
   return {
     address: `127.0.0.1:${port}`,
     close: async () => {
