@@ -43,6 +43,8 @@ export type {
   StartedProxy,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
+export { directorRejectionCases, rejectionSeen } from './director-rejections';
+export type { DirectorRejectionCase, DirectorRejectionOutcome } from './director-rejections';
 export type { BackpressureOptions } from './backpressure';
 export { createTestPki, type CertFiles, type TestPki } from './test-pki';
 export { resolveBin, runNodeProcess, startNodeProcess } from './node-process';
