@@ -9,14 +9,11 @@ import { eventually } from './test-support/grpc-fixtures';
 import { useBackend, useHarness, useWarnings } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
-const statusError = (code: status, details: string, trailers: Metadata): ProxyStatusError =>
-  new ProxyStatusError(code, details, trailers);
-
 describe('director errors and proxy failures', () => {
   const h = useHarness({ directorTimeoutMs: 200 });
   const warnings = useWarnings();
 
-  it.each(directorRejectionCases(statusError))('$name', async ({ director, expected }) => {
+  it.each(directorRejectionCases(ProxyStatusError))('$name', async ({ director, expected }) => {
     h.director = director as StreamDirector;
     const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     await eventually(() => h.reports.length === 1, 'observer heard the end');

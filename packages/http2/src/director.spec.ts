@@ -12,14 +12,11 @@ const ECHO = '/grpc_proxy.testing.v1.EchoService/Echo';
 const WHAT_TO_PASS =
   'give the http2 engine { name, target } or a backend of createBackend from @grpc-proxy/director (it has a target)';
 
-const statusError = (code: status, details: string, trailers: Metadata): ProxyStatusError =>
-  new ProxyStatusError(code, details, trailers);
-
 describe('director rejections and invalid routes (same rules as the grpc-js engine)', () => {
   const h = useHarness({ directorTimeoutMs: 200 });
   const warnings = useWarnings();
 
-  it.each(directorRejectionCases(statusError))('$name', async ({ director, expected }) => {
+  it.each(directorRejectionCases(ProxyStatusError))('$name', async ({ director, expected }) => {
     h.director = director as StreamDirector;
     const outcome = await callRawUnary(h.client, ECHO, Buffer.from('x'));
     const [report] = await h.reported(1);

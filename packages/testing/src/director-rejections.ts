@@ -28,12 +28,15 @@ export interface DirectorRejectionCase {
   expected(method: string): DirectorRejectionOutcome;
 }
 
-/**
- * A status error such as grpc-js's `ServiceError`: an `Error` with `code`, `details` and
- * `metadata` (the trailers).
- */
-function serviceError(code: status, details: string, trailers: Metadata): Error {
-  return Object.assign(new Error(details), { code, details, metadata: trailers });
+/** A status error shaped as grpc-js's `ServiceError`: `code`, `details` and `metadata` (trailers). */
+class ServiceStatusError extends Error {
+  constructor(
+    readonly code: status,
+    readonly details: string,
+    readonly metadata: Metadata,
+  ) {
+    super(details);
+  }
 }
 
 /**
@@ -45,16 +48,20 @@ function serviceError(code: status, details: string, trailers: Metadata): Error 
  * reports a proxy error with no backend and the director's error (or `undefined`), and no backend
  * sees a call. Fresh errors on every call of this function; each case is meant for one test.
  *
- * @param statusError builds the status error the first case throws, e.g. your proxy's own status
- *   error class. Default: an `Error` with `code`, `details` and `metadata`, as grpc-js's
- *   `ServiceError`.
+ * @param StatusError the class of the status error the first case throws (constructed with code,
+ *   message and trailers), e.g. your proxy's own. Default: an `Error` with `code`, `details` and
+ *   `metadata`, as grpc-js's `ServiceError`.
  */
 export function directorRejectionCases(
-  statusError: (code: status, details: string, trailers: Metadata) => unknown = serviceError,
+  StatusError: new (
+    code: status,
+    details: string,
+    trailers: Metadata,
+  ) => unknown = ServiceStatusError,
 ): DirectorRejectionCase[] {
   const trailers = new Metadata();
   trailers.set('x-why', 'no-route');
-  const rejection = statusError(status.PERMISSION_DENIED, 'not for you: ünïcode %20', trailers);
+  const rejection = new StatusError(status.PERMISSION_DENIED, 'not for you: ünïcode %20', trailers);
   const quota = { code: status.RESOURCE_EXHAUSTED, details: 'quota' };
   const boom = new Error('boom');
   const failed = (

@@ -43,6 +43,7 @@ export type {
   StartedProxy,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
+export { cutOff, messageBoundaries, splitAt } from './chunking';
 export { directorRejectionCases, rejectionSeen } from './director-rejections';
 export type { DirectorRejectionCase, DirectorRejectionOutcome } from './director-rejections';
 export type { BackpressureOptions } from './backpressure';

@@ -6,17 +6,3 @@ export function chunksOf(bytes: Buffer, size: number): Buffer[] {
   }
   return chunks;
 }
-
-/** Fresh copies of the pieces of `bytes` cut at the given offsets (any order, duplicates allowed). */
-export function splitAt(bytes: Buffer, offsets: number[]): Buffer[] {
-  const cuts = [...new Set(offsets.map((offset) => Math.min(offset, bytes.length)))].sort(
-    (a, b) => a - b,
-  );
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    pieces.push(Buffer.from(bytes.subarray(start, cut)));
-    start = cut;
-  }
-  return pieces;
-}
