@@ -1,9 +1,18 @@
-import { Metadata, status } from '@grpc/grpc-js';
-import { callRawBidi, callRawUnary, openRawBidi, type CallOutcome } from '@grpc-proxy/testing';
+import { status } from '@grpc/grpc-js';
+import {
+  MIXED_CALL_CODES,
+  MIXED_CALL_INDEX_KEY,
+  MIXED_CALL_KIND_KEY,
+  createEchoClient,
+  mixedCallKind,
+  runMixedCall,
+  startEchoServer,
+  type EchoServiceClient,
+  type MixedCallKind,
+} from '@grpc-proxy/testing';
 import { ProxyStatusError } from './status-error';
 import { eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
-import { ECHO } from './test-support/test-backend';
 
 /**
  * Active handles and requests by type (sockets, timers, ...), as Node counts them. Immediates
@@ -26,75 +35,40 @@ function grown(before: Record<string, number>): Record<string, string> {
   return result;
 }
 
-const KINDS = ['unary', 'bidi', 'backend-error', 'director-error', 'cancel', 'deadline'] as const;
-type Kind = (typeof KINDS)[number];
-const kindOf = (index: number): Kind => KINDS[index % KINDS.length];
-
-const CLIENT_CODE: Record<Kind, number> = {
-  unary: status.OK,
-  bidi: status.OK,
-  'backend-error': status.ABORTED,
-  'director-error': status.FAILED_PRECONDITION,
-  cancel: status.CANCELLED,
-  deadline: status.DEADLINE_EXCEEDED,
-};
-
 describe('no leaks', () => {
-  const h = useHarness();
+  const h = useHarness({
+    startBackend: async () => {
+      const echo = await startEchoServer({ name: 'leaks-backend' });
+      return { echo, target: echo.address, close: async () => echo.forceClose() };
+    },
+  });
+  let client: EchoServiceClient;
+  beforeEach(() => (client = createEchoClient(h.proxy.target)));
+  afterEach(() => client.close());
   /** Indexes of the calls the proxy's director saw (a call whose deadline expired before it reached the proxy's handler never does). */
   const reached = new Set<number>();
-
-  function oneCall(index: number): Promise<CallOutcome<Buffer>> {
-    const kind = kindOf(index);
-    const payload = Buffer.from([index & 255, index >> 8]);
-    const md = new Metadata();
-    md.set('x-index', String(index));
-    if (kind === 'backend-error') md.set('x-fail-code', String(status.ABORTED));
-    if (kind === 'director-error') md.set('x-reject', 'yes');
-    switch (kind) {
-      case 'unary':
-      case 'backend-error':
-      case 'director-error':
-        return callRawUnary(h.client, `${ECHO}/Unary`, payload, { metadata: md });
-      case 'bidi':
-        return callRawBidi(h.client, `${ECHO}/Bidi`, [payload, payload], { metadata: md });
-      case 'cancel': {
-        // Cancelled mid-call, once the echo proved the backend call is open.
-        const { call, outcome } = openRawBidi(h.client, `${ECHO}/Bidi`, { metadata: md });
-        call.once('data', () => call.cancel());
-        call.write(payload);
-        return outcome;
-      }
-      case 'deadline': {
-        const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, {
-          metadata: md,
-          options: { deadline: Date.now() + 100 },
-        });
-        call.write(payload);
-        return outcome;
-      }
-    }
-  }
 
   async function run(from: number, to: number): Promise<void> {
     const BATCH = 100;
     for (let start = from; start < to; start += BATCH) {
       const indexes = Array.from({ length: Math.min(BATCH, to - start) }, (_, j) => start + j);
-      const outcomes = await Promise.all(indexes.map(oneCall));
-      const codes = outcomes.map((outcome, j) => [indexes[j], outcome.status.code]);
-      expect(codes).toEqual(indexes.map((index) => [index, CLIENT_CODE[kindOf(index)]]));
+      const outcomes = await Promise.all(indexes.map((index) => runMixedCall(client, index)));
+      const codes = outcomes.map((code, j) => [indexes[j], code]);
+      expect(codes).toEqual(
+        indexes.map((index) => [index, MIXED_CALL_CODES[mixedCallKind(index)]]),
+      );
     }
   }
 
-  function countReached(predicate: (kind: Kind) => boolean): number {
-    return [...reached].filter((index) => predicate(kindOf(index))).length;
+  function countReached(predicate: (kind: MixedCallKind) => boolean): number {
+    return [...reached].filter((index) => predicate(mixedCallKind(index))).length;
   }
 
   it('leaves no handles, timers, listeners or backend calls behind after 1000 mixed calls', async () => {
     reached.clear();
     h.director = (call) => {
-      reached.add(Number(call.metadata.get('x-index')[0]));
-      if (call.metadata.get('x-reject').length > 0)
+      reached.add(Number(call.metadata.get(MIXED_CALL_INDEX_KEY)[0]));
+      if (call.metadata.get(MIXED_CALL_KIND_KEY)[0] === 'director-error')
         throw new ProxyStatusError(status.FAILED_PRECONDITION, 'no');
       return h.route();
     };
@@ -115,7 +89,7 @@ describe('no leaks', () => {
       'every route released once',
     );
     await eventually(
-      () => h.backend.seen.every((call) => call.ended || call.cancelled),
+      () => h.backend.echo.calls.every((call) => call.ended),
       'every backend call ended or cancelled',
     );
     // Wait for the counts to settle; the expect then shows what grew if they never do. (The

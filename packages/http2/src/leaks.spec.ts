@@ -2,23 +2,19 @@
  * Nothing is left behind: after calls of every kind and outcome, the proxy runs no call, has
  * reported and released each one exactly once, and holds no extra timer.
  */
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { ProxyStatusError } from '@grpc-proxy/handler';
-import { callBidi, callEcho, echoRequest, openBidi } from '@grpc-proxy/testing';
+import {
+  MIXED_CALL_CODES,
+  MIXED_CALL_KIND_KEY,
+  callEcho,
+  echoRequest,
+  mixedCallKind,
+  runMixedCall,
+} from '@grpc-proxy/testing';
 import { useHarness } from './test-support/harness';
 
-const KINDS = ['unary', 'bidi', 'backend-error', 'director-error', 'cancel', 'deadline'] as const;
-type Kind = (typeof KINDS)[number];
 const CALLS = 120;
-
-const CLIENT_CODE: Record<Kind, number> = {
-  unary: status.OK,
-  bidi: status.OK,
-  'backend-error': status.ABORTED,
-  'director-error': status.FAILED_PRECONDITION,
-  cancel: status.CANCELLED,
-  deadline: status.DEADLINE_EXCEEDED,
-};
 
 function timers(): number {
   return process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
@@ -27,43 +23,10 @@ function timers(): number {
 describe('no leaks', () => {
   const h = useHarness();
 
-  async function oneCall(kind: Kind): Promise<number> {
-    const metadata = new Metadata();
-    metadata.set('x-kind', kind);
-    // A deadline on every call, so that a deadline timer left running would show.
-    const options = { deadline: Date.now() + 60_000 };
-    switch (kind) {
-      case 'unary':
-      case 'director-error':
-        return (await callEcho(h.echo, echoRequest(), { metadata, options })).status.code;
-      case 'backend-error':
-        return (
-          await callEcho(h.echo, echoRequest({ statusCode: status.ABORTED }), { metadata, options })
-        ).status.code;
-      case 'bidi':
-        return (await callBidi(h.echo, [echoRequest(), echoRequest()], { metadata, options }))
-          .status.code;
-      case 'deadline':
-        return (
-          await callEcho(h.echo, echoRequest({ delayMs: 5000 }), {
-            metadata,
-            options: { deadline: Date.now() + 100 },
-          })
-        ).status.code;
-      case 'cancel': {
-        const session = openBidi(h.echo, { metadata, options });
-        session.call.write(echoRequest({ holdUntilCancelled: true }));
-        await session.nextResponse();
-        session.call.cancel();
-        return (await session.outcome).status.code;
-      }
-    }
-  }
-
   it(`after ${CALLS} calls of every kind and outcome`, async () => {
     let routes = 0;
     h.director = (call) => {
-      if (call.metadata.get('x-kind')[0] === 'director-error') {
+      if (call.metadata.get(MIXED_CALL_KIND_KEY)[0] === 'director-error') {
         throw new ProxyStatusError(status.FAILED_PRECONDITION, 'rejected');
       }
       routes++;
@@ -72,9 +35,9 @@ describe('no leaks', () => {
     await callEcho(h.echo, echoRequest()); // connections up before counting timers
     await h.reported(1);
     const timersBefore = timers();
-    const kinds = Array.from({ length: CALLS }, (_, i) => KINDS[i % KINDS.length]);
-    const codes = await Promise.all(kinds.map(oneCall));
-    expect(codes).toEqual(kinds.map((kind) => CLIENT_CODE[kind]));
+    const indexes = Array.from({ length: CALLS }, (_, i) => i);
+    const codes = await Promise.all(indexes.map((index) => runMixedCall(h.echo, index)));
+    expect(codes).toEqual(indexes.map((index) => MIXED_CALL_CODES[mixedCallKind(index)]));
     // Every call the proxy saw start (under load, a deadline call may expire in the client
     // before it is sent, or reach the proxy already expired and end before its director).
     expect(h.started.count).toBeGreaterThan(CALLS * 0.9);

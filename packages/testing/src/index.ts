@@ -43,6 +43,14 @@ export type {
   StartedProxy,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
+export {
+  MIXED_CALL_CODES,
+  MIXED_CALL_INDEX_KEY,
+  MIXED_CALL_KIND_KEY,
+  mixedCallKind,
+  runMixedCall,
+} from './mixed-calls';
+export type { MixedCallKind } from './mixed-calls';
 export { cutOff, messageBoundaries, splitAt } from './chunking';
 export { directorRejectionCases, rejectionSeen } from './director-rejections';
 export type { DirectorRejectionCase, DirectorRejectionOutcome } from './director-rejections';
