@@ -1,21 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeReadmeExamples } from '@grpc-proxy/testing';
 import { codecWithParentExample } from '../examples/codec-with-parent';
 import { framingExample } from '../examples/framing';
 import { rawMethodExample } from '../examples/raw-method';
 
 const packageDir = join(__dirname, '..');
 
-describe('README examples', () => {
-  it.each(['raw-method.ts', 'codec-with-parent.ts', 'framing.ts'])(
-    'README.md shows examples/%s verbatim',
-    (file) => {
-      const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-      const source = readFileSync(join(packageDir, 'examples', file), 'utf8');
-      expect(readme).toContain(`From [\`examples/${file}\`](examples/${file}):`);
-      expect(readme).toContain('```ts\n' + source + '```');
-    },
-  );
+const EXAMPLES = ['raw-method.ts', 'codec-with-parent.ts', 'framing.ts'];
+
+describeReadmeExamples(
+  packageDir,
+  EXAMPLES.map((file) => `examples/${file}`),
+);
+
+describe('the README examples', () => {
+  it.each(EXAMPLES)('README.md links examples/%s', (file) => {
+    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+    expect(readme).toContain(`From [\`examples/${file}\`](examples/${file}):`);
+  });
 
   it('raw-method: a grpc-js server and client exchange raw bytes', async () => {
     await expect(rawMethodExample()).resolves.toBe('RAW BYTES');

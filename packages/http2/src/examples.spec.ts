@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
   callEcho,
   callRawUnary,
   createEchoClient,
+  describeReadmeExamples,
   echoRequest,
   startEchoServer,
   type EchoServerHandle,
@@ -12,6 +12,8 @@ import {
 } from '@grpc-proxy/testing';
 // The README's example is this file, run here.
 import { startHttp2Example } from '../examples/http2-proxy.example';
+
+describeReadmeExamples(join(__dirname, '..'), ['examples/http2-proxy.example.ts']);
 
 describe('README example: the http2 engine with directors of @grpc-proxy/director', () => {
   let a: EchoServerHandle;
@@ -31,15 +33,6 @@ describe('README example: the http2 engine with directors of @grpc-proxy/directo
     await proxy.close();
     a.forceClose();
     b.forceClose();
-  });
-
-  it('is shown verbatim in the README', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const example = readFileSync(
-      join(__dirname, '..', 'examples', 'http2-proxy.example.ts'),
-      'utf8',
-    );
-    expect(readme).toContain(example);
   });
 
   it('rotates the echo service over both backends and adds x-forwarded-for', async () => {

@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeReadmeExamples } from './readme-examples';
 
 // The README's examples are these files, run as tests here.
 import '../examples/echo-server.example';
 import '../examples/conformance.example';
 
-describe('README', () => {
-  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-
-  it.each(['echo-server.example.ts', 'conformance.example.ts'])('shows %s verbatim', (file) => {
-    const source = readFileSync(join(__dirname, '..', 'examples', file), 'utf8');
-    expect(readme).toContain(source);
-  });
-});
+describeReadmeExamples(join(__dirname, '..'), [
+  'examples/echo-server.example.ts',
+  'examples/conformance.example.ts',
+]);

@@ -43,6 +43,7 @@ export type {
   StartedProxy,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
+export { describeReadmeExamples } from './readme-examples';
 export {
   MIXED_CALL_CODES,
   MIXED_CALL_INDEX_KEY,
