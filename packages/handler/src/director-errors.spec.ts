@@ -1,17 +1,22 @@
 import { Metadata, Server, status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { callRawUnary, directorRejectionCases, rejectionSeen } from '@grpc-proxy/testing';
+import {
+  callRawUnary,
+  directorRejectionCases,
+  rejectionSeen,
+  useProcessWarnings,
+} from '@grpc-proxy/testing';
 import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
 import { createBackendClient } from './backend-client';
 import type { StreamDirector } from './contracts';
 import { transparentHandler } from './handler';
 import { ProxyStatusError } from './status-error';
 import { eventually } from './test-support/grpc-fixtures';
-import { useBackend, useHarness, useWarnings } from './test-support/harness';
+import { useBackend, useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
 describe('director errors and proxy failures', () => {
   const h = useHarness({ directorTimeoutMs: 200 });
-  const warnings = useWarnings();
+  const warnings = useProcessWarnings();
 
   it.each(directorRejectionCases(ProxyStatusError))('$name', async ({ director, expected }) => {
     h.director = director as StreamDirector;
@@ -117,7 +122,7 @@ describe('director errors and proxy failures', () => {
 
 describe('the error the proxy ends a call with', () => {
   const h = useBackend();
-  const warnings = useWarnings();
+  const warnings = useProcessWarnings();
 
   it("keeps the director's error as its cause", async () => {
     const boom = new Error('boom');

@@ -1,15 +1,15 @@
 import { status, type Channel } from '@grpc/grpc-js';
-import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
+import { callRawUnary, openRawBidi, useProcessWarnings } from '@grpc-proxy/testing';
 import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
 import { ProxyStatusError } from './status-error';
 import { entries, eventually } from './test-support/grpc-fixtures';
-import { useHarness, useWarnings } from './test-support/harness';
+import { useHarness } from './test-support/harness';
 import { ECHO } from './test-support/test-backend';
 
 describe('routes', () => {
   const h = useHarness();
-  const warnings = useWarnings();
+  const warnings = useProcessWarnings();
 
   it('accepts a Backend object and reports its name', async () => {
     const backend: Backend = { name: 'pool-a', client: () => h.backendClient };

@@ -5,8 +5,9 @@ import {
   directorRejectionCases,
   entriesFromMetadata,
   rejectionSeen,
+  useProcessWarnings,
 } from '@grpc-proxy/testing';
-import { useHarness, useWarnings } from './test-support/harness';
+import { useHarness } from './test-support/harness';
 
 const ECHO = '/grpc_proxy.testing.v1.EchoService/Echo';
 const WHAT_TO_PASS =
@@ -14,7 +15,7 @@ const WHAT_TO_PASS =
 
 describe('director rejections and invalid routes (same rules as the grpc-js engine)', () => {
   const h = useHarness({ directorTimeoutMs: 200 });
-  const warnings = useWarnings();
+  const warnings = useProcessWarnings();
 
   it.each(directorRejectionCases(ProxyStatusError))('$name', async ({ director, expected }) => {
     h.director = director as StreamDirector;

@@ -44,6 +44,7 @@ export type {
 } from './conformance';
 export { describeBackpressure } from './backpressure';
 export { describeReadmeExamples } from './readme-examples';
+export { useProcessWarnings } from './process-warnings';
 export {
   MIXED_CALL_CODES,
   MIXED_CALL_INDEX_KEY,

@@ -115,17 +115,3 @@ export function useHarness(options: HarnessOptions<Listening> = {}): Harness<Lis
 
   return harness;
 }
-
-/** The process warnings emitted during each test (`process.emitWarning`, not printed). */
-export function useWarnings(): string[] {
-  const warnings: string[] = [];
-  let spy: jest.SpyInstance | undefined;
-  beforeEach(() => {
-    warnings.length = 0;
-    spy = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
-      warnings.push(typeof warning === 'string' ? warning : warning.message);
-    });
-  });
-  afterEach(() => spy?.mockRestore());
-  return warnings;
-}

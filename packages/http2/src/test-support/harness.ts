@@ -89,17 +89,3 @@ export function useHarness(
   });
   return h;
 }
-
-/** Collects the GrpcProxyWarning messages emitted during each test. */
-export function useWarnings(): string[] {
-  const warnings: string[] = [];
-  let spy: jest.SpyInstance | undefined;
-  beforeEach(() => {
-    warnings.length = 0;
-    spy = jest.spyOn(process, 'emitWarning').mockImplementation(((warning: string | Error) => {
-      warnings.push(String(warning));
-    }) as typeof process.emitWarning);
-  });
-  afterEach(() => spy?.mockRestore());
-  return warnings;
-}
