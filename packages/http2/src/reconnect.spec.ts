@@ -4,10 +4,9 @@
  * instead of failing on the strength of the last one.
  */
 import { Client, credentials, status } from '@grpc/grpc-js';
-import { encodeMessage } from '@grpc-proxy/codec';
 import { callRawUnary } from '@grpc-proxy/testing';
 import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
-import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { answerGrpc, startRawBackend, type RawBackend } from './test-support/raw-h2';
 
 const METHOD = '/acme.v1.Svc/Do';
 
@@ -61,14 +60,7 @@ describe('reconnecting to a backend', () => {
     backend = await startRawBackend(
       (stream) => {
         stream.resume();
-        stream.on('end', () => {
-          stream.respond(
-            { ':status': 200, 'content-type': 'application/grpc' },
-            { waitForTrailers: true },
-          );
-          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-          stream.end(encodeMessage(Buffer.from('back')));
-        });
+        stream.on('end', () => answerGrpc(stream, Buffer.from('back')));
       },
       {},
       Number(target.split(':')[1]),

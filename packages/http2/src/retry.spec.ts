@@ -5,46 +5,30 @@
  * with the same REFUSED_STREAM code; that race cannot be staged deterministically here.)
  */
 import { constants, type ServerHttp2Stream } from 'node:http2';
-import { Client, credentials, status } from '@grpc/grpc-js';
-import { encodeMessage } from '@grpc-proxy/codec';
+import { status, type Client } from '@grpc/grpc-js';
 import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import { REPLAY_LIMIT_BYTES } from './replay';
-import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
-import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { answerGrpc } from './test-support/raw-h2';
+import { useRawProxy } from './test-support/raw-proxy';
 
 const METHOD = '/acme.v1.Svc/Do';
 
-/** Answers with the request body it received, as one message, and OK. */
-function echoBody(stream: ServerHttp2Stream, body: Buffer): void {
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-  stream.end(encodeMessage(body.subarray(5)));
-}
-
 describe('transparent retry of refused streams', () => {
-  let backend: RawBackend;
-  let proxy: RunningProxy;
+  const raw = useRawProxy();
   let client: Client;
   let streams: number;
 
   async function start(refuse: (stream: ServerHttp2Stream, index: number) => boolean) {
     streams = 0;
-    backend = await startRawBackend((stream) => {
+    ({ client } = await raw.start((stream) => {
       const index = streams++;
       if (refuse(stream, index)) return;
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => echoBody(stream, Buffer.concat(chunks)));
-    });
-    proxy = await startHttp2Proxy(() => ({ backend: { name: 'raw', target: backend.target } }));
-    client = new Client(proxy.address, credentials.createInsecure());
+      // The request body it received, as one message.
+      stream.on('end', () => answerGrpc(stream, Buffer.concat(chunks).subarray(5)));
+    }));
   }
-
-  afterEach(async () => {
-    client.close();
-    await proxy.close();
-    await backend.close();
-  });
 
   it('sends a request the backend refused with REFUSED_STREAM again, and it succeeds', async () => {
     await start((stream, index) => {

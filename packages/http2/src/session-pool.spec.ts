@@ -10,16 +10,23 @@ import {
   openBidi,
   startEchoServer,
 } from '@grpc-proxy/testing';
-import { startHttp2Proxy, type RunningProxy } from './test-support/proxy';
-import { rawRequest, rawSession, startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { startHttp2Proxy } from './test-support/proxy';
+import {
+  answerGrpc,
+  rawRequest,
+  rawSession,
+  startRawBackend,
+  type RawBackend,
+} from './test-support/raw-h2';
+import { useRawProxy } from './test-support/raw-proxy';
 import { createHttp2Proxy } from './server';
 import { startRelay } from './test-support/relay';
 
 const METHOD = '/acme.v1.Svc/Do';
 
 describe('backend sessions', () => {
+  const raw = useRawProxy();
   let backend: RawBackend;
-  let proxy: RunningProxy;
   let client: Client;
   let sessions: Http2Session[];
   let goawayAfterAnswer = false;
@@ -27,31 +34,17 @@ describe('backend sessions', () => {
   beforeEach(async () => {
     sessions = [];
     goawayAfterAnswer = false;
-    backend = await startRawBackend((stream) => {
+    ({ backend, client } = await raw.start((stream) => {
       const session = stream.session!;
       if (!sessions.includes(session)) sessions.push(session);
       stream.resume();
-      stream.on('end', () => {
-        stream.respond(
-          { ':status': 200, 'content-type': 'application/grpc' },
-          { waitForTrailers: true },
-        );
-        stream.on('wantTrailers', () => {
-          stream.sendTrailers({ 'grpc-status': '0' });
+      stream.on('end', () =>
+        answerGrpc(stream, Buffer.from(`session ${sessions.indexOf(session)}`), () => {
           // Like a backend that is shutting down: no new streams on this connection.
           if (goawayAfterAnswer) session.goaway();
-        });
-        stream.end(encodeMessage(Buffer.from(`session ${sessions.indexOf(session)}`)));
-      });
-    });
-    proxy = await startHttp2Proxy(() => ({ backend: { name: 'raw', target: backend.target } }));
-    client = new Client(proxy.address, credentials.createInsecure());
-  });
-
-  afterEach(async () => {
-    client.close();
-    await proxy.close();
-    await backend.close();
+        }),
+      );
+    }));
   });
 
   async function answer(): Promise<string> {
@@ -106,14 +99,7 @@ describe('a backend that limits concurrent streams', () => {
       (stream) => {
         sessions.add(stream.session!);
         stream.resume();
-        waiting.push(() => {
-          stream.respond(
-            { ':status': 200, 'content-type': 'application/grpc' },
-            { waitForTrailers: true },
-          );
-          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-          stream.end(encodeMessage(Buffer.from('ok')));
-        });
+        waiting.push(() => answerGrpc(stream, Buffer.from('ok')));
         firstArrived();
         if (waiting.length === CALLS) for (const send of waiting) send();
       },

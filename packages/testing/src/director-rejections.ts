@@ -13,7 +13,7 @@ export interface DirectorRejectionOutcome {
    */
   trailers: Record<string, unknown[]>;
   /** What the proxy's observer reports for the call (`CallReport` fields). */
-  report: { code: status; proxyError: boolean; backend: string | undefined; error: unknown };
+  report: { code: status; proxyError: boolean; backend?: string; error?: unknown };
   /** The process warnings emitted during the call, as strings. */
   warnings: string[];
 }

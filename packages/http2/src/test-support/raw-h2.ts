@@ -14,6 +14,7 @@ import {
   type Settings,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { encodeMessage } from '@grpc-proxy/codec';
 
 /** A raw HTTP/2 server on 127.0.0.1:0 answering every stream with `answer`. */
 export interface RawBackend {
@@ -93,4 +94,21 @@ export function rawSession(address: string): ClientHttp2Session {
   const session = connect(`http://${address}`);
   session.on('error', () => undefined);
   return session;
+}
+
+/**
+ * Answers `stream` as a gRPC backend: headers, `payload` as one message, then trailers with
+ * status OK; `afterTrailers` runs once they are sent.
+ */
+export function answerGrpc(
+  stream: ServerHttp2Stream,
+  payload: Uint8Array,
+  afterTrailers: () => void = () => undefined,
+): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => {
+    stream.sendTrailers({ 'grpc-status': '0' });
+    afterTrailers();
+  });
+  stream.end(encodeMessage(payload));
 }
