@@ -22,8 +22,8 @@ export function ipServerNameRefused(): boolean {
     try {
       connect({ socket, servername: '127.0.0.1' }).destroy();
       refusedByThisNode = false;
-    } catch {
-      refusedByThisNode = true;
+    } catch (error) {
+      refusedByThisNode = (error as { code?: unknown }).code === 'ERR_INVALID_ARG_VALUE';
     } finally {
       socket.destroy();
     }
