@@ -96,7 +96,9 @@ export class Forwarding {
     const backend = this.backend;
     backend.on('response', this.onBackendResponse);
     backend.on('trailers', this.onBackendTrailers);
-    backend.on('data', this.onBackendData);
+    // 'data' is listened to only once the response headers are in: Node 22 can emit a DATA
+    // chunk that arrived in the same read as the headers before 'response', and writing it to
+    // the client first would make Node send default response headers of its own.
     backend.on('end', this.onBackendEnd);
     backend.on('close', this.onBackendClose);
     backend.on('error', this.onBackendError);
@@ -141,6 +143,7 @@ export class Forwarding {
     if (httpStatus !== 200 || !isGrpcContentType(headers['content-type'])) {
       // Not a gRPC answer: held back and mapped to a status once the backend is done.
       this.httpFailure = httpStatus;
+      this.backend.on('data', this.onBackendData);
       return;
     }
     if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
@@ -148,6 +151,7 @@ export class Forwarding {
       return;
     }
     this.client.respond(dropHopByHop(headers), { waitForTrailers: true });
+    this.backend.on('data', this.onBackendData);
   };
 
   private readonly onBackendTrailers = (trailers: IncomingHttpHeaders): void => {
