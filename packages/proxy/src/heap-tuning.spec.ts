@@ -18,7 +18,8 @@ new PerformanceObserver((list) => {
 const live = Array.from({ length: 20000 }, (_, i) => new Array(50).fill(i));
 const ring = new Array(100000);
 for (let i = 0; i < 2000000; i++) ring[i % ring.length] = { a: new Array(30).fill(i) };
-setTimeout(() => console.log(majors, live.length), 200);
+// Written as plain text: console.log colours numbers when FORCE_COLOR is set (nx sets it).
+setTimeout(() => process.stdout.write(majors + ' ' + live.length + '\\n'), 200);
 `;
 
 function markCompactsWith(percent: number): number {
