@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { describeReadmeExamples } from '@grpc-proxy/testing';
 import { codecWithParentExample } from '../examples/codec-with-parent';
 import { framingExample } from '../examples/framing';
+import { prefixScannerExample } from '../examples/prefix-scanner';
 import { rawMethodExample } from '../examples/raw-method';
 
 const packageDir = join(__dirname, '..');
 
-const EXAMPLES = ['raw-method.ts', 'codec-with-parent.ts', 'framing.ts'];
+const EXAMPLES = ['raw-method.ts', 'codec-with-parent.ts', 'framing.ts', 'prefix-scanner.ts'];
 
 describeReadmeExamples(
   packageDir,
@@ -38,6 +39,14 @@ describe('the README examples', () => {
       'first',
       'second (compressed)',
       'TRUNCATED_MESSAGE: stream ended inside a gRPC message: got 2 of 9 payload bytes',
+    ]);
+  });
+
+  it('prefix-scanner: forwards chunks untouched, counts messages, stops at the limit', () => {
+    expect(prefixScannerExample()).toEqual([
+      'forwarded 3 chunks, messages of 5 and 0 bytes',
+      'TOO_LARGE: 12 bytes announced, limit 8',
+      'ended mid-message: true',
     ]);
   });
 });

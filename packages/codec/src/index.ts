@@ -8,6 +8,8 @@ export { encodeMessage, encodeMessagePrefix } from './message-encoder';
 export type { EncodeMessageOptions } from './message-encoder';
 export { MessageDecoder } from './message-decoder';
 export type { DecodedMessage, MessageDecoderOptions } from './message-decoder';
+export { PrefixScanner, ScanResult } from './prefix-scanner';
+export type { MessageCounter } from './prefix-scanner';
 export { MessageFramingError } from './framing-error';
 export type { MessageFramingErrorCode } from './framing-error';
 export {

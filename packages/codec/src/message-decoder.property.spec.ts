@@ -2,21 +2,7 @@ import fc from 'fast-check';
 import { cutOff, splitAt } from '@grpc-proxy/testing';
 import { MessageFramingError } from './framing-error';
 import { MessageDecoder } from './message-decoder';
-import { encodeMessage } from './message-encoder';
-
-const message = fc.record({
-  payload: fc.uint8Array({ minLength: 0, maxLength: 300 }),
-  compressed: fc.boolean(),
-});
-const messages = fc.array(message, { maxLength: 20 });
-const someMessages = fc.array(message, { minLength: 1, maxLength: 10 });
-const cuts = fc.array(fc.nat({ max: 8000 }), { maxLength: 30 });
-
-function encodeAll(list: Array<{ payload: Uint8Array; compressed: boolean }>): Buffer {
-  return Buffer.concat(
-    list.map(({ payload, compressed }) => encodeMessage(payload, { compressed })),
-  );
-}
+import { cuts, encodeAll, messages, someMessages } from './test-support/framing-arbitraries';
 
 describe('MessageDecoder properties', () => {
   it('decodes any list of messages, split at any points, to the same list with the same flags', () => {

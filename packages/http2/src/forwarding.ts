@@ -13,10 +13,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { status } from '@grpc/grpc-js';
+import { PrefixScanner, ScanResult, type MessageCounter } from '@grpc-proxy/codec';
 import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
 import type { BackendRequest } from './backend-request';
-import { PrefixScanner, ScanResult, type MessageCounter } from './prefix-scanner';
 import { Replay } from './replay';
 import { grpcCodeOfHttpStatus, grpcCodeOfRstCode, rstCodeName } from './status-map';
 

@@ -1,7 +1,8 @@
-import { MESSAGE_PREFIX_LENGTH } from '@grpc-proxy/codec';
+import { MESSAGE_PREFIX_LENGTH } from './limits';
 
-/** What a {@link PrefixScanner} found wrong with a stream; `OK` while it is well formed. */
+/** What a {@link PrefixScanner} found wrong with a stream. */
 export enum ScanResult {
+  /** Well formed so far: the stream may go on. */
   OK = 0,
   /** A prefix announced a message longer than the limit ({@link PrefixScanner.tooLong} says how long). */
   TOO_LARGE = 1,
@@ -11,14 +12,16 @@ export enum ScanResult {
 
 /** Hears each message a {@link PrefixScanner} sees complete. */
 export interface MessageCounter {
-  /** One whole message of `bytes` payload bytes went through. */
+  /** One whole message of `bytes` payload bytes went through (called once its last byte is scanned). */
   count(bytes: number): void;
 }
 
 /**
  * Follows the 5-byte prefixes of a stream of gRPC length-prefixed messages without keeping any
- * of its bytes: chunks may split prefixes and payloads anywhere. It enforces a size limit before
- * the payload is forwarded, counts messages, and tells whether the stream stopped inside one.
+ * of its bytes, for code that forwards the chunks untouched: chunks may split prefixes and
+ * payloads anywhere. It enforces a size limit as soon as a prefix announces a message (before
+ * any of its payload is forwarded), counts messages, and tells whether the stream stopped inside
+ * one. (`MessageDecoder` checks the same while also handing out the payloads.)
  *
  * No allocation per chunk or per message: the prefix is accumulated in number fields.
  */
@@ -29,24 +32,29 @@ export class PrefixScanner {
   private length = 0;
   /** Payload bytes still to pass before the next prefix. */
   private payloadMissing = 0;
-  /** The announced length that broke the limit (valid after `TOO_LARGE`). */
+  /** The announced length that broke the limit, once `scan` returned `TOO_LARGE`; 0 before. */
   tooLong = 0;
 
   /**
-   * @param limit largest payload accepted, in bytes (`Infinity`: no limit).
+   * @param limit largest payload accepted, in bytes; required (`Infinity` or
+   * `MAX_WIRE_MESSAGE_LENGTH`: no limit).
    * @param counter told about each completed message. Default: none.
    */
   constructor(
+    /** The largest payload accepted, in bytes, as given to the constructor. */
     readonly limit: number,
     private readonly counter: MessageCounter | undefined = undefined,
   ) {}
 
-  /** True when the bytes so far end inside a prefix or a payload. */
+  /** True when the bytes so far end inside a prefix or a payload; false on a fresh scanner. */
   get midMessage(): boolean {
     return this.prefixMissing !== MESSAGE_PREFIX_LENGTH || this.payloadMissing !== 0;
   }
 
-  /** Follows `chunk`; a result other than `OK` means the stream is broken and must stop. */
+  /**
+   * Follows `chunk` (read, never kept or changed). A result other than `OK` means the stream is
+   * broken: stop forwarding it, and do not scan it further.
+   */
   scan(chunk: Uint8Array): ScanResult {
     const end = chunk.length;
     let offset = 0;

@@ -1,23 +1,8 @@
 import fc from 'fast-check';
-import { MessageDecoder, encodeMessage } from '@grpc-proxy/codec';
 import { cutOff, splitAt } from '@grpc-proxy/testing';
+import { MessageDecoder } from './message-decoder';
 import { PrefixScanner, ScanResult, type MessageCounter } from './prefix-scanner';
-
-const message = fc.record({
-  payload: fc.uint8Array({ minLength: 0, maxLength: 300 }),
-  compressed: fc.boolean(),
-});
-const messages = fc.array(message, { maxLength: 20 });
-const someMessages = fc.array(message, { minLength: 1, maxLength: 10 });
-const cuts = fc.array(fc.nat({ max: 8000 }), { maxLength: 30 });
-
-type Message = { payload: Uint8Array; compressed: boolean };
-
-function encodeAll(list: Message[]): Buffer {
-  return Buffer.concat(
-    list.map(({ payload, compressed }) => encodeMessage(payload, { compressed })),
-  );
-}
+import { cuts, encodeAll, messages, someMessages } from './test-support/framing-arbitraries';
 
 class Lengths implements MessageCounter {
   readonly seen: number[] = [];
