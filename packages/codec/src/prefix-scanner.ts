@@ -32,8 +32,7 @@ export class PrefixScanner {
   private length = 0;
   /** Payload bytes still to pass before the next prefix. */
   private payloadMissing = 0;
-  /** The announced length that broke the limit, once `scan` returned `TOO_LARGE`; 0 before. */
-  tooLong = 0;
+  private overLimit = 0;
 
   /**
    * @param limit largest payload accepted, in bytes; required (`Infinity` or
@@ -45,6 +44,11 @@ export class PrefixScanner {
     readonly limit: number,
     private readonly counter: MessageCounter | undefined = undefined,
   ) {}
+
+  /** The announced length that broke the limit, once `scan` returned `TOO_LARGE`; 0 before. */
+  get tooLong(): number {
+    return this.overLimit;
+  }
 
   /** True when the bytes so far end inside a prefix or a payload; false on a fresh scanner. */
   get midMessage(): boolean {
@@ -85,7 +89,7 @@ export class PrefixScanner {
   private startPayload(): ScanResult {
     this.prefixMissing = MESSAGE_PREFIX_LENGTH;
     if (this.length > this.limit) {
-      this.tooLong = this.length;
+      this.overLimit = this.length;
       return ScanResult.TOO_LARGE;
     }
     if (this.length === 0) this.counter?.count(0);
