@@ -18,8 +18,10 @@ export {
   MESSAGE_PREFIX_LENGTH,
   MessageDecoder,
   MessageFramingError,
+  PrefixScanner,
   RawFrame,
   rawMethod,
+  ScanResult,
   serializeRaw,
 } from '@grpc-proxy/codec';
 export type {
@@ -28,6 +30,7 @@ export type {
   DecodedMessage,
   EncodeMessageOptions,
   FrameDecoder,
+  MessageCounter,
   MessageDecoderOptions,
   MessageFramingErrorCode,
   RawMethodDefinition,
@@ -49,8 +52,10 @@ export {
 } from '@grpc-proxy/handler';
 export type {
   Backend,
+  BackendAddress,
   BackendChannelOptions,
   BackendClientOptions,
+  BackendTls,
   CallObserver,
   CallReport,
   CallStartInfo,
