@@ -9,7 +9,7 @@ import {
 } from '@grpc-proxy/director';
 import type { BackendChannelOptions } from '@grpc-proxy/handler';
 import type { ResolvedBackend } from './config/types';
-import { backendCredentials } from './tls';
+import { backendTlsPem } from './tls';
 
 /** A health change of one target of a backend. */
 export interface TargetHealthChange {
@@ -45,7 +45,7 @@ export function memberName(backend: string, target: string): string {
 
 /**
  * Builds one backend group from its config: a `createBackend` per target (with the backend's
- * TLS and the given channel options), `healthChecked` when health checking is on, and
+ * TLS as PEM, which both engines use, and the given channel options), `healthChecked` when health checking is on, and
  * `roundRobin` (or `failover`, for `first_healthy`) balancing over them.
  */
 export function createBackendGroup(
@@ -53,14 +53,13 @@ export function createBackendGroup(
   channel: BackendChannelOptions,
   onHealthChange: (change: TargetHealthChange) => void,
 ): BackendGroup {
-  const tls = backendCredentials(config.tls);
+  const tls = backendTlsPem(config.tls);
   const targetOf = new Map<OwnedBackend, string>();
   const members = config.targets.map((target) => {
     const member = createBackend(target, {
       ...channel,
       name: memberName(config.name, target),
-      credentials: tls.credentials,
-      channelOptions: { ...channel.channelOptions, ...tls.channelOptions },
+      ...(tls && { tls }),
     });
     targetOf.set(member, target);
     return member;

@@ -1,22 +1,27 @@
 import { describeProxyConformance } from '@grpc-proxy/testing';
 import { startListening } from './test-support/command-run';
 
-// The test kit's conformance suite, through the grpc-proxy command (flags to config to proxy).
-describeProxyConformance('grpc-proxy command (in-process)', {
-  startProxy: async (backendAddress) => {
-    const { run, addresses } = await startListening([
-      '--listen',
-      '127.0.0.1:0',
-      '--backend',
-      backendAddress,
-    ]);
-    return {
-      address: addresses[0],
-      close: async () => {
-        run.signal('SIGTERM');
-        const code = await run.exitCode;
-        if (code !== 0) throw new Error(`grpc-proxy exited with ${code}: ${run.stderr()}`);
-      },
-    };
-  },
+// The test kit's conformance suite, through the grpc-proxy command (flags to config to proxy), on
+// each engine.
+describe.each(['grpc-js', 'http2'])('engine %s', (engine) => {
+  describeProxyConformance(`grpc-proxy command --engine ${engine} (in-process)`, {
+    startProxy: async (backendAddress) => {
+      const { run, addresses } = await startListening([
+        '--engine',
+        engine,
+        '--listen',
+        '127.0.0.1:0',
+        '--backend',
+        backendAddress,
+      ]);
+      return {
+        address: addresses[0],
+        close: async () => {
+          run.signal('SIGTERM');
+          const code = await run.exitCode;
+          if (code !== 0) throw new Error(`grpc-proxy exited with ${code}: ${run.stderr()}`);
+        },
+      };
+    },
+  });
 });

@@ -1,13 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import {
-  callEcho,
-  echoRequest,
-  openBidi,
-  startEchoServer,
-  type EchoServerHandle,
-} from '@grpc-proxy/testing';
+import { startEchoServer, type EchoServerHandle } from '@grpc-proxy/testing';
 import { startCommand, startListening, stopCommands } from './test-support/command-run';
-import { echoClients } from './test-support/echo-clients';
+import { echoClients, expectDrainingCalls, openRunningStream } from './test-support/echo-clients';
 
 describe('grpc-proxy command: graceful drain on SIGTERM/SIGINT (in-process)', () => {
   let backend: EchoServerHandle | undefined;
@@ -31,9 +25,7 @@ describe('grpc-proxy command: graceful drain on SIGTERM/SIGINT (in-process)', ()
       '--drain-timeout',
       String(drainTimeoutMs),
     ]);
-    const session = openBidi(clients.connect(addresses[0]));
-    session.call.write(echoRequest({ payload: Buffer.from('before') }));
-    expect((await session.nextResponse()).payload.toString()).toBe('before');
+    const session = await openRunningStream(clients.connect(addresses[0]));
     return { run, address: addresses[0], session };
   }
 
@@ -44,15 +36,7 @@ describe('grpc-proxy command: graceful drain on SIGTERM/SIGINT (in-process)', ()
     await run.waitForLog((line) => line.msg === 'draining: no new calls', 'the drain');
     expect(run.logs.find((line) => line.msg === 'shutting down')?.signal).toBe('SIGTERM');
 
-    const refused = await callEcho(clients.connect(address), echoRequest());
-    expect(refused.status.code).toBe(status.UNAVAILABLE);
-    expect(refused.responses).toEqual([]);
-
-    session.call.write(echoRequest({ payload: Buffer.from('during') }));
-    expect((await session.nextResponse()).payload.toString()).toBe('during');
-    session.call.end();
-    const outcome = await session.outcome;
-    expect([outcome.status.code, outcome.responses.length]).toEqual([status.OK, 2]);
+    await expectDrainingCalls(clients.connect(address), session);
 
     expect(await run.exitCode).toBe(0);
     expect(run.stderr()).toBe('');

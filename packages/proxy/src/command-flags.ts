@@ -5,6 +5,7 @@ import type { ResolvedProxyConfig } from './config/types';
 /** The flags of the root command, as commander parses them. */
 export interface ProxyFlags {
   config?: string;
+  engine?: string;
   listen?: string[];
   backend?: string[];
   healthCheck?: boolean;
@@ -71,6 +72,7 @@ export function applyFlags(document: unknown, flags: ProxyFlags): unknown {
   }
   if (!isPlainObject(document)) return document;
   const result: Record<string, unknown> = { ...document };
+  if (flags.engine !== undefined) result.engine = flags.engine;
   if (flags.listen) result.listen = flags.listen;
   if (flags.backend) {
     result.backends = [

@@ -8,7 +8,7 @@ import { prettyFactory } from 'pino-pretty';
 import { collect, configFromFlags, integer, UsageError, type ProxyFlags } from './command-flags';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load';
-import { LOG_LEVELS, type ResolvedProxyConfig } from './config/types';
+import { ENGINES, LOG_LEVELS, type ResolvedProxyConfig } from './config/types';
 import { createLogger } from './logging';
 import { startProxy, type ProxyHandle } from './proxy';
 
@@ -171,6 +171,11 @@ function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
     .exitOverride()
     .version(version(), '-V, --version')
     .option('-c, --config <file>', 'config file, YAML or JSON (see examples/grpc-proxy.yaml)')
+    .addOption(
+      new Option('--engine <name>', 'engine serving the calls (default grpc-js)').choices([
+        ...ENGINES,
+      ]),
+    )
     .option(
       '-l, --listen <address>',
       'address to accept gRPC on, host:port (repeatable; default 0.0.0.0:8080)',

@@ -105,6 +105,7 @@ export type {
   BackendConfig,
   BackendTlsConfig,
   BalancingPolicy,
+  Engine,
   HealthCheckConfig,
   KeepaliveConfig,
   LimitsConfig,

@@ -1,5 +1,4 @@
-import { Server } from '@grpc/grpc-js';
-import { createProxyServer, type StreamDirector } from '@grpc-proxy/handler';
+import type { StreamDirector } from '@grpc-proxy/handler';
 import type { Logger } from 'pino';
 import {
   createBackendGroup,
@@ -7,18 +6,16 @@ import {
   type BackendGroup,
   type TargetHealthChange,
 } from './backends';
-import { createCallTracker, type CallTracker } from './call-tracker';
 import { createConfigDirector } from './config-director';
 import type { ResolvedProxyConfig } from './config/types';
 import { startAdminServer, type AdminServer } from './admin';
+import { grpcJsServer, http2Server, type EngineServer } from './engine-server';
 import { limitOptions } from './limits';
 import { combineObservers, createCallLogger, createLogger } from './logging';
 import { createProxyMetrics, type ProxyMetrics } from './metrics';
 import { compileRoutes } from './routing';
-import { serverCredentials } from './tls';
 
-/** The status message of calls still running when the drain timeout ends them. */
-export const SHUTDOWN_MESSAGE = 'grpc-proxy: shutting down';
+export { SHUTDOWN_MESSAGE } from './engine-server';
 
 /** Options of {@link startProxy}. */
 export interface StartProxyOptions {
@@ -59,17 +56,11 @@ export interface ProxyHandle {
    * Idempotent: later calls return the first call's promise.
    */
   close(drainTimeoutMs?: number): Promise<DrainSummary>;
-  /** During a drain, ends the calls still running now instead of at the timeout. */
+  /**
+   * During a drain, ends the calls still running now instead of at the timeout. On the http2
+   * engine it has no effect: that engine's drain cannot be cut short, its calls end at the timeout.
+   */
   endRunningCalls(): void;
-}
-
-function bind(server: Server, address: string, config: ResolvedProxyConfig): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, serverCredentials(config.tls), (error, port) => {
-      if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`));
-      else resolve(address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`));
-    });
-  });
 }
 
 /** Waits for the first health answers of every group, for at most `limitMs`. */
@@ -99,8 +90,7 @@ function healthReporter(
 
 /** What a drain needs to stop. */
 interface Running {
-  readonly server: Server;
-  readonly tracker: CallTracker;
+  readonly server: EngineServer;
   readonly groups: readonly BackendGroup[];
   readonly admin: AdminServer | undefined;
   readonly logger: Logger;
@@ -115,19 +105,12 @@ async function drain(
   deadline: Promise<void>,
   timeoutMs: number,
 ): Promise<DrainSummary> {
-  const { server, tracker, logger } = running;
-  const inFlightAtStart = tracker.activeCalls;
+  const { server, logger } = running;
+  const inFlightAtStart = server.activeCalls;
   logger.info({ inFlight: inFlightAtStart, drainTimeoutMs: timeoutMs }, 'draining: no new calls');
-  const drained = new Promise<'drained'>((resolve) => server.tryShutdown(() => resolve('drained')));
-  let endedByProxy = 0;
-  if ((await Promise.race([drained, deadline])) !== 'drained') {
-    endedByProxy = tracker.endAll(SHUTDOWN_MESSAGE);
+  const endedByProxy = await server.drain(deadline, timeoutMs);
+  if (endedByProxy > 0) {
     logger.warn({ endedByProxy }, 'drain timeout: running calls ended with UNAVAILABLE');
-    // The statuses just sent need the connections a moment longer; tryShutdown resolves once
-    // they are flushed. forceShutdown is only the backstop for a peer that never reads.
-    const backstop = setTimeout(() => server.forceShutdown(), 2000);
-    await drained;
-    clearTimeout(backstop);
   }
   running.groups.forEach((group) => group.close());
   await running.admin?.close();
@@ -148,9 +131,9 @@ function drainDeadline(ms: number): { promise: Promise<void>; expireNow(): void;
 
 /**
  * Starts the proxy a resolved config describes (see `loadConfig`): backends with their
- * health checks and balancing, the routes, the gRPC listeners with TLS and limits, the admin
- * listener, metrics and logs. Resolves once every listener is bound (and the first health
- * answers are in, for at most the longest health-check timeout).
+ * health checks and balancing, the routes, the gRPC listeners on the config's `engine` with TLS
+ * and limits, the admin listener, metrics and logs. Resolves once every listener is bound (and
+ * the first health answers are in, for at most the longest health-check timeout).
  *
  * @throws Error when a listener cannot be bound; everything started is stopped first.
  */
@@ -180,16 +163,13 @@ export async function startProxy(
   const healthTimeouts = config.backends.map((backend) => backend.healthCheck?.timeoutMs ?? 0);
   await firstHealthAnswers(groups, Math.max(0, ...healthTimeouts));
 
-  const tracker = createCallTracker();
-  let server: Server;
+  let server: EngineServer;
   try {
-    server = createProxyServer({
+    const startEngine = config.engine === 'http2' ? http2Server : grpcJsServer;
+    server = startEngine({
+      config,
       director,
-      ...limits.messages,
-      metadata: { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor },
       observer: combineObservers(metrics.observer, createCallLogger(logger)),
-      // The tracker first, so that it sees every call (and can end it at the drain timeout).
-      serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },
     });
   } catch (error) {
     groups.forEach((group) => group.close());
@@ -205,7 +185,7 @@ export async function startProxy(
   let admin: AdminServer | undefined;
   const addresses: string[] = [];
   try {
-    for (const address of config.listen) addresses.push(await bind(server, address, config));
+    for (const address of config.listen) addresses.push(await server.listen(address));
     if (config.admin) {
       admin = await startAdminServer(config.admin.listen, {
         registry: metrics.registry,
@@ -213,7 +193,7 @@ export async function startProxy(
       });
     }
   } catch (error) {
-    server.forceShutdown();
+    server.abort();
     groups.forEach((group) => group.close());
     throw error;
   }
@@ -236,11 +216,9 @@ export async function startProxy(
         draining = true;
         deadline = drainDeadline(drainTimeoutMs);
         const stopped = deadline;
-        closing = drain(
-          { server, tracker, groups, admin, logger },
-          stopped.promise,
-          drainTimeoutMs,
-        ).finally(() => stopped.clear());
+        closing = drain({ server, groups, admin, logger }, stopped.promise, drainTimeoutMs).finally(
+          () => stopped.clear(),
+        );
       }
       return closing;
     },

@@ -1,35 +1,41 @@
 import { readFileSync } from 'node:fs';
-import {
-  ServerCredentials,
-  credentials,
-  type ChannelCredentials,
-  type ChannelOptions,
-} from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { BackendTls } from '@grpc-proxy/handler';
+import type { Http2ProxyTls } from '@grpc-proxy/http2';
 import type { BackendTlsConfig, ServerTlsConfig } from './config/types';
 
+/** The listeners' certificate, key and client CA read from their files, as PEM. */
+export function serverTlsPem(tls: ServerTlsConfig): Http2ProxyTls {
+  return {
+    cert: readFileSync(tls.cert),
+    key: readFileSync(tls.key),
+    ...(tls.clientCa !== undefined && { clientCa: readFileSync(tls.clientCa) }),
+  };
+}
+
 /**
- * Credentials for the proxy's listeners: plaintext without `tls`; TLS with the certificate and
- * key; mutual TLS when `clientCa` is given (clients without a certificate signed by it fail the
- * handshake, `checkClientCertificate` on).
+ * Credentials for the proxy's grpc-js listeners: plaintext without `tls`; TLS with the
+ * certificate and key; mutual TLS when `clientCa` is given (clients without a certificate signed
+ * by it fail the handshake, `checkClientCertificate` on).
  */
 export function serverCredentials(tls: ServerTlsConfig | undefined): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  const keyCertPairs = [{ private_key: readFileSync(tls.key), cert_chain: readFileSync(tls.cert) }];
-  if (tls.clientCa === undefined) return ServerCredentials.createSsl(null, keyCertPairs, false);
-  return ServerCredentials.createSsl(readFileSync(tls.clientCa), keyCertPairs, true);
+  const pem = serverTlsPem(tls);
+  const keyCertPairs = [{ private_key: pem.key as Buffer, cert_chain: pem.cert as Buffer }];
+  if (pem.clientCa === undefined) return ServerCredentials.createSsl(null, keyCertPairs, false);
+  return ServerCredentials.createSsl(pem.clientCa as Buffer, keyCertPairs, true);
 }
 
-/** Channel credentials and options for one backend: plaintext without `tls`. */
-export function backendCredentials(tls: BackendTlsConfig | undefined): {
-  credentials: ChannelCredentials;
-  channelOptions: ChannelOptions;
-} {
-  if (!tls) return { credentials: credentials.createInsecure(), channelOptions: {} };
-  const read = (file: string | undefined) => (file === undefined ? null : readFileSync(file));
+/**
+ * TLS towards one backend as PEM (what `createBackend` takes, for both engines); `undefined`:
+ * plaintext.
+ */
+export function backendTlsPem(tls: BackendTlsConfig | undefined): BackendTls | undefined {
+  if (!tls) return undefined;
   return {
-    credentials: credentials.createSsl(read(tls.ca), read(tls.key), read(tls.cert)),
-    // The name the backend certificate is checked against (and sent as SNI).
-    channelOptions:
-      tls.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': tls.serverName },
+    ...(tls.ca !== undefined && { ca: readFileSync(tls.ca) }),
+    ...(tls.cert !== undefined && { cert: readFileSync(tls.cert) }),
+    ...(tls.key !== undefined && { key: readFileSync(tls.key) }),
+    ...(tls.serverName !== undefined && { serverName: tls.serverName }),
   };
 }

@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       '/etc',
     );
     expect(config).toEqual({
+      engine: 'grpc-js',
       listen: ['0.0.0.0:8080'],
       backends: [{ name: 'echo', targets: ['127.0.0.1:50051'], balancing: 'round_robin' }],
       routes: [],
@@ -80,6 +81,14 @@ defaultBackend: a
     expect(config.routes).toEqual([
       { service: 'acme.B', metadata: { 'x-tenant': ['blue'] }, backend: 'b' },
       { method: '/acme.A/Get', metadata: { 'x-tenant': ['red', 'green'] }, backend: 'a' },
+    ]);
+  });
+
+  it('takes engine http2 and refuses an unknown engine by name', () => {
+    const backends = 'backends: [{ name: a, targets: [a:1] }]';
+    expect(parseConfig(`engine: http2\n${backends}`, 'x', '/etc').engine).toBe('http2');
+    expect(issuesOf(`engine: fast\n${backends}`)).toEqual([
+      'engine: must be one of grpc-js, http2, got string "fast"',
     ]);
   });
 

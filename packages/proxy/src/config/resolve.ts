@@ -9,6 +9,7 @@ import type * as Config from './types';
  * reference is checked against what `resolveConfig` produces.
  */
 const CONFIG_DEFAULTS = {
+  engine: 'grpc-js',
   listen: '0.0.0.0:8080',
   balancing: 'round_robin',
   healthCheck: {
@@ -72,6 +73,7 @@ export function resolveConfig(
   const onlyBackend = config.backends.length === 1 ? config.backends[0].name : undefined;
   const defaultBackend = config.defaultBackend ?? onlyBackend;
   const resolved: Config.ResolvedProxyConfig = {
+    engine: config.engine ?? CONFIG_DEFAULTS.engine,
     listen: ([] as string[]).concat(config.listen ?? CONFIG_DEFAULTS.listen),
     backends: config.backends.map((backend) => resolveBackend(backend, baseDir)),
     routes: (config.routes ?? []).map(resolveRoute),

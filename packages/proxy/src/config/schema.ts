@@ -1,4 +1,4 @@
-import { BALANCING_POLICIES, LOG_LEVELS } from './types';
+import { BALANCING_POLICIES, ENGINES, LOG_LEVELS } from './types';
 
 /** `host:port`, `[v6]:port` or `unix:/path`; port 0 asks the OS for a free port. */
 const LISTEN_ADDRESS = '^(unix:.+|(\\[[0-9A-Fa-f:.]+\\]|[^\\s:/\\[\\]]+):[0-9]{1,5})$';
@@ -164,6 +164,11 @@ export const proxyConfigSchema = {
   additionalProperties: false,
   required: ['backends'],
   properties: {
+    engine: {
+      enum: ENGINES,
+      description:
+        '`grpc-js`: calls served by grpc-js (`@grpc-proxy/handler`); `http2`: by node:http2, frames forwarded without decoding a message (`@grpc-proxy/http2`)',
+    },
     listen: {
       ...listenAddress,
       type: ['string', 'array'],

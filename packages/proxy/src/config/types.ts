@@ -12,6 +12,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** A pino log level name. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Engines accepted by `engine` and `--engine`. */
+export const ENGINES = ['grpc-js', 'http2'] as const;
+/** Which engine serves the calls: grpc-js (`@grpc-proxy/handler`) or node:http2 (`@grpc-proxy/http2`). */
+export type Engine = (typeof ENGINES)[number];
+
 /** Balancing policies accepted by `backends[].balancing`. */
 export const BALANCING_POLICIES = ['round_robin', 'first_healthy'] as const;
 /** How a backend spreads calls over its targets. */
@@ -58,6 +63,8 @@ export type ResolvedRoute = Omit<RouteConfig, 'metadata'> & {
 
 /** A config with every default applied and every file path absolute; what `startProxy` takes. */
 export interface ResolvedProxyConfig {
+  /** `engine`; default `grpc-js`. */
+  engine: Engine;
   /** `listen`, always a list. */
   listen: string[];
   /** `tls`, paths absolute; absent: plaintext. */

@@ -1,5 +1,9 @@
+import { status } from '@grpc/grpc-js';
 import {
+  callEcho,
   createEchoClient,
+  echoRequest,
+  openBidi,
   type EchoClientOptions,
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
@@ -18,4 +22,31 @@ export function echoClients() {
       open.splice(0).forEach((client) => client.close());
     },
   };
+}
+
+/** A bidi stream on `client` with one message echoed, so that the call is known to be running. */
+export async function openRunningStream(client: EchoServiceClient) {
+  const session = openBidi(client);
+  session.call.write(echoRequest({ payload: Buffer.from('before') }));
+  expect((await session.nextResponse()).payload.toString()).toBe('before');
+  return session;
+}
+
+/**
+ * During a drain: a new call on `fresh` is refused with `UNAVAILABLE`, while the running `session`
+ * (from {@link openRunningStream}) still echoes and then completes `OK`.
+ */
+export async function expectDrainingCalls(
+  fresh: EchoServiceClient,
+  session: Awaited<ReturnType<typeof openRunningStream>>,
+): Promise<void> {
+  const refused = await callEcho(fresh, echoRequest());
+  expect(refused.status.code).toBe(status.UNAVAILABLE);
+  expect(refused.responses).toEqual([]);
+
+  session.call.write(echoRequest({ payload: Buffer.from('during') }));
+  expect((await session.nextResponse()).payload.toString()).toBe('during');
+  session.call.end();
+  const outcome = await session.outcome;
+  expect([outcome.status.code, outcome.responses.length]).toEqual([status.OK, 2]);
 }

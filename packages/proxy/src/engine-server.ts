@@ -1,0 +1,135 @@
+import type { Server } from '@grpc/grpc-js';
+import { createProxyServer, type CallObserver, type StreamDirector } from '@grpc-proxy/handler';
+import { createHttp2Proxy, type Http2Proxy } from '@grpc-proxy/http2';
+import { createCallTracker } from './call-tracker';
+import type { ResolvedProxyConfig } from './config/types';
+import { limitOptions } from './limits';
+import { combineObservers } from './logging';
+import { serverCredentials, serverTlsPem } from './tls';
+
+/** The status message of calls still running when the drain timeout ends them. */
+export const SHUTDOWN_MESSAGE = 'grpc-proxy: shutting down';
+
+/** What both engines are started with. */
+export interface EngineParts {
+  readonly config: ResolvedProxyConfig;
+  readonly director: StreamDirector;
+  readonly observer: CallObserver;
+}
+
+/** The gRPC listeners of one engine, as `startProxy` drives them. */
+export interface EngineServer {
+  /** Starts listening on `address`; resolves with it, the real port filled in. */
+  listen(address: string): Promise<string>;
+  /** Calls running now. */
+  readonly activeCalls: number;
+  /**
+   * Stops accepting, lets running calls finish until `deadline` resolves (or `timeoutMs`), ends
+   * the rest with `UNAVAILABLE` {@link SHUTDOWN_MESSAGE}. Resolves with how many it ended.
+   */
+  drain(deadline: Promise<void>, timeoutMs: number): Promise<number>;
+  /** Closes at once (a failed start). */
+  abort(): void;
+}
+
+function metadataPolicy(config: ResolvedProxyConfig) {
+  return { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor };
+}
+
+function bind(server: Server, address: string, config: ResolvedProxyConfig): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, serverCredentials(config.tls), (error, port) => {
+      if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`));
+      else resolve(address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`));
+    });
+  });
+}
+
+/** The grpc-js engine: one `createProxyServer` bound to every address. */
+export function grpcJsServer({ config, director, observer }: EngineParts): EngineServer {
+  const limits = limitOptions(config.limits);
+  const tracker = createCallTracker();
+  const server = createProxyServer({
+    director,
+    ...limits.messages,
+    metadata: metadataPolicy(config),
+    observer,
+    // The tracker first, so that it sees every call (and can end it at the drain timeout).
+    serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },
+  });
+  return {
+    listen: (address) => bind(server, address, config),
+    get activeCalls() {
+      return tracker.activeCalls;
+    },
+    async drain(deadline) {
+      const drained = new Promise<'drained'>((resolve) =>
+        server.tryShutdown(() => resolve('drained')),
+      );
+      if ((await Promise.race([drained, deadline])) === 'drained') return 0;
+      const ended = tracker.endAll(SHUTDOWN_MESSAGE);
+      // The statuses just sent need the connections a moment longer; tryShutdown resolves once
+      // they are flushed. forceShutdown is only the backstop for a peer that never reads.
+      const backstop = setTimeout(() => server.forceShutdown(), 2000);
+      await drained;
+      clearTimeout(backstop);
+      return ended;
+    },
+    abort: () => server.forceShutdown(),
+  };
+}
+
+/**
+ * The http2 engine: one `createHttp2Proxy` per address (it listens once), all sharing the
+ * director and the observer. Client-side keepalive (`limits.keepalive` towards clients) has no
+ * http2-engine equivalent and is ignored; towards backends it becomes `backendKeepaliveMs` /
+ * `backendKeepaliveTimeoutMs`.
+ */
+export function http2Server({ config, director, observer }: EngineParts): EngineServer {
+  const { maxMessageBytes, maxConcurrentStreams, keepalive } = config.limits;
+  let draining = false;
+  let endedByProxy = 0;
+  // The engine ends the stragglers itself; the count comes from their reports.
+  const shutdowns: CallObserver = {
+    onCallEnd: (report) => {
+      if (draining && report.proxyError && report.details === SHUTDOWN_MESSAGE) endedByProxy += 1;
+    },
+  };
+  const options = {
+    director,
+    maxReceiveMessageLength: maxMessageBytes,
+    maxSendMessageLength: maxMessageBytes,
+    metadata: metadataPolicy(config),
+    observer: combineObservers(observer, shutdowns),
+    ...(config.tls && { tls: serverTlsPem(config.tls) }),
+    ...(maxConcurrentStreams !== undefined && { serverSettings: { maxConcurrentStreams } }),
+    ...(keepalive.timeMs !== undefined && { backendKeepaliveMs: keepalive.timeMs }),
+    ...(keepalive.timeoutMs !== undefined && { backendKeepaliveTimeoutMs: keepalive.timeoutMs }),
+  };
+  const proxies: Http2Proxy[] = [];
+  const closeAll = (timeoutMs: number) =>
+    Promise.all(proxies.map((proxy) => proxy.close(timeoutMs)));
+  return {
+    async listen(address) {
+      const proxy = createHttp2Proxy(options);
+      proxies.push(proxy);
+      try {
+        return await proxy.listen(address);
+      } catch (error) {
+        throw new Error(`cannot listen on ${address}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    },
+    get activeCalls() {
+      return proxies.reduce((sum, proxy) => sum + proxy.activeCalls, 0);
+    },
+    async drain(_deadline, timeoutMs) {
+      // The engine's close cannot be cut short once begun, so `endRunningCalls` does not reach it.
+      draining = true;
+      await closeAll(timeoutMs);
+      return endedByProxy;
+    },
+    abort: () => void closeAll(0),
+  };
+}
