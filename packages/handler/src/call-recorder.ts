@@ -12,6 +12,8 @@ export class CallRecorder {
   private messagesToClient = 0;
   private bytesFromClient = 0;
   private bytesToClient = 0;
+  /** Transparent retries; set by the engine before the call ends. */
+  retries = 0;
 
   constructor(
     private readonly observer: CallObserver,
@@ -62,6 +64,7 @@ export class CallRecorder {
       messagesToClient: this.messagesToClient,
       bytesFromClient: this.bytesFromClient,
       bytesToClient: this.bytesToClient,
+      retries: this.retries,
     };
     safely('observer.onCallEnd', () => observer.onCallEnd?.(report));
   }

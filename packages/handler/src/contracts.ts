@@ -82,6 +82,30 @@ export interface Backend {
    * `grpc-proxy: backend <name> unavailable: <message>`.
    */
   client(): Client;
+  /**
+   * False while the backend should get no calls: it is closed, or (passive health) its
+   * connections fail and no probe has connected since. Directors skip it (`roundRobin`,
+   * `healthChecked`); an engine routed to it anyway fails the attempt at once with `UNAVAILABLE`
+   * (no connect wait), which counts as not processed (see {@link CallReport.retries}).
+   * Default: always available.
+   */
+  isAvailable?(): boolean;
+  /**
+   * Why {@link Backend.isAvailable} says false, for the `UNAVAILABLE` message: the last
+   * connection error while out of rotation. Default: none.
+   */
+  readonly connectionError?: Error;
+  /** True once the backend is closed: engines stop probing it. Default: false. */
+  readonly closed?: boolean;
+  /**
+   * Passive health input from engines that open their own connections (`@grpc-proxy/http2`):
+   * called after each connection attempt to {@link Backend.target} with `undefined` when it
+   * connected, or the error when it failed. `createBackend` takes the backend out of rotation on
+   * a failure and back on a success; while it is out, the engine keeps probing it (connection
+   * attempts with capped backoff). Default: none (the grpc-js engine's backends watch their own
+   * channel instead).
+   */
+  reportConnection?(error: Error | undefined): void;
 }
 
 /**
@@ -114,14 +138,21 @@ export interface Route {
   /** Extra grpc-js call options for the backend call (the deadline and parent are set by the engine). */
   callOptions?: CallOptions;
   /**
-   * Called exactly once when the proxied call ends, whatever the outcome, with the status the
-   * client received. Directors use it for load accounting (in-flight counts, least-loaded).
+   * Called exactly once per route, whatever the outcome: when the proxied call ends, with the
+   * status the client received, or when the engine leaves this route for a transparent retry,
+   * with the `UNAVAILABLE` status of the attempt it gave up. Directors use it for load accounting
+   * (in-flight counts, least-loaded).
    */
   release?(status: StatusObject): void;
 }
 
 /**
  * Picks the backend for each call; the TypeScript form of Go's `StreamDirector`.
+ *
+ * Usually asked once per call; asked again (same `ProxyCall`) when an attempt was not processed
+ * by its backend and the engine retries it transparently (see {@link CallReport.retries}): a
+ * rotating director then gives the next target, and one that skips unavailable backends avoids
+ * the one that failed.
  *
  * To reject a call, throw an error with a numeric gRPC `code` (see {@link ProxyStatusError}):
  * the client receives exactly that code and message. Anything else thrown becomes an
@@ -167,6 +198,13 @@ export interface CallReport extends CallStartInfo {
   readonly bytesFromClient: number;
   /** Payload bytes (without framing) to the client. */
   readonly bytesToClient: number;
+  /**
+   * Transparent retries: how many times the call was sent again because an attempt was not
+   * processed by a backend (`REFUSED_STREAM`, a stream beyond a `GOAWAY`, a connection that
+   * failed before the request was written, a backend out of rotation). `backend` names the
+   * last one tried. Default: 0.
+   */
+  readonly retries: number;
 }
 
 /**

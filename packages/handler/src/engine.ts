@@ -25,3 +25,8 @@ export { CallRecorder } from './call-recorder';
 export { ProxyCallBase } from './proxy-call-base';
 export { clientLeftStatus } from './final-status';
 export { safely, warnUnexpected } from './warnings';
+export {
+  MAX_CALL_ATTEMPTS,
+  TRANSPARENT_RETRY_BUFFER_BYTES,
+  TransparentRetries,
+} from './transparent-retry';

@@ -28,6 +28,7 @@ const report = {
   messagesToClient: 1,
   bytesFromClient: 3,
   bytesToClient: 4,
+  retries: 0,
 };
 
 describe('createLogger and createCallLogger', () => {
@@ -54,6 +55,7 @@ describe('createLogger and createCallLogger', () => {
       durationMs: 1.235,
       bytesFromClient: 3,
       bytesToClient: 4,
+      retries: 0,
     });
     expect(failure).toMatchObject({
       level: 40,

@@ -16,6 +16,7 @@ function report(overrides: Partial<CallReport>): CallReport {
     messagesToClient: 1,
     bytesFromClient: 10,
     bytesToClient: 20,
+    retries: 0,
     ...overrides,
   };
 }

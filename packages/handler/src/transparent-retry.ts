@@ -1,0 +1,49 @@
+import type { RouteBackend } from './contracts';
+
+/**
+ * 64 KiB: the most request bytes a call keeps (by reference) so that an attempt a backend did not
+ * process can be sent again. A call that sent more before the backend answered is not retried.
+ */
+export const TRANSPARENT_RETRY_BUFFER_BYTES = 64 * 1024;
+
+/** 5: the most attempts one call makes, the first included. */
+export const MAX_CALL_ATTEMPTS = 5;
+
+/**
+ * The transparent retry budget of one call. An attempt that no backend processed (refused
+ * stream, stream beyond a GOAWAY, connection failed before the request was written, backend out
+ * of rotation) may be sent again — the director is asked again for the route — while:
+ * - no response byte has reached the client and the request is still held (the engine checks);
+ * - the call's deadline has not passed;
+ * - the new route's backend has been tried at most once on this call (a second try on the same
+ *   backend goes on a new connection: what a restarting backend needs);
+ * - fewer than {@link MAX_CALL_ATTEMPTS} attempts were made.
+ */
+export class TransparentRetries {
+  /** Retries made so far (what `CallReport.retries` reports). */
+  count = 0;
+  private readonly tried = new Map<RouteBackend, number>();
+
+  /** @param deadlineMs the call's deadline, epoch milliseconds (`Infinity`: none). */
+  constructor(private readonly deadlineMs: number) {}
+
+  /** Records an attempt on `backend` (the first included). */
+  attempted(backend: RouteBackend): void {
+    this.tried.set(backend, (this.tried.get(backend) ?? 0) + 1);
+  }
+
+  /** Whether another attempt may be made at all (attempts left, deadline not passed). */
+  mayRetry(): boolean {
+    return this.count + 1 < MAX_CALL_ATTEMPTS && Date.now() < this.deadlineMs;
+  }
+
+  /**
+   * Whether the retry may go to `backend` (the backend of the route the director gave for it);
+   * counts the retry when it may.
+   */
+  mayRetryOn(backend: RouteBackend): boolean {
+    if (!this.mayRetry() || (this.tried.get(backend) ?? 0) >= 2) return false;
+    this.count++;
+    return true;
+  }
+}
