@@ -155,13 +155,16 @@ describe('a backend channel that failed to connect', () => {
     // The proxy ends it: opening the backend call at the deadline would leave the status to a
     // race between grpc-js's deadline timer and its failing pick.
     const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
-    const details = `grpc-proxy: backend dns:127.0.0.1:${port} failed: not connected within 300 ms: Deadline exceeded`;
-    expect([outcome.status.code, outcome.status.details]).toEqual([
-      status.DEADLINE_EXCEEDED,
-      details,
-    ]);
+    // The wait's limit is what is left of the route's 300 ms when the wait starts: on a loaded
+    // machine a millisecond may pass between the director and the wait.
+    const details = new RegExp(
+      `^grpc-proxy: backend dns:127\\.0\\.0\\.1:${port} failed: not connected within (29\\d|300) ms: Deadline exceeded$`,
+    );
+    expect(outcome.status.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(outcome.status.details).toMatch(details);
     await eventually(() => reports.length === 1, 'observer heard the end');
-    expect(reports[0]).toMatchObject({ code: status.DEADLINE_EXCEEDED, details, proxyError: true });
+    expect(reports[0]).toMatchObject({ code: status.DEADLINE_EXCEEDED, proxyError: true });
+    expect(reports[0].details).toBe(outcome.status.details);
     expect(routesGiven).toBe(1);
   });
 

@@ -40,12 +40,16 @@ describe('call lifecycle', () => {
   });
 
   it('passes the deadline to the backend, which is cancelled when it expires', async () => {
-    const deadline = Date.now() + 300;
+    const deadline = Date.now() + 1500;
     const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, { options: { deadline } });
     call.write(Buffer.from('a'));
     await eventually(() => h.backend.seen.length === 1, 'backend call started');
-    // grpc-timeout travels in milliseconds-ish units; allow the transmission rounding.
-    expect(Math.abs(h.backend.seen[0].deadline - deadline)).toBeLessThan(150);
+    // grpc-timeout carries what is left at each hop, in milliseconds-ish units: the backend's
+    // deadline is never later than the client's (plus rounding), and earlier only by the time
+    // the call took to get there (generous: CI machines are loaded).
+    const seen = h.backend.seen[0].deadline;
+    expect(seen).toBeLessThanOrEqual(deadline + 50);
+    expect(seen).toBeGreaterThan(deadline - 1000);
     expect((await outcome).status.code).toBe(status.DEADLINE_EXCEEDED);
     await eventually(() => h.backend.seen[0].cancelled, 'backend call ended by the deadline');
     await eventually(() => h.reports.length === 1, 'observer heard the end');
