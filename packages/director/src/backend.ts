@@ -7,6 +7,9 @@ import {
 } from '@grpc/grpc-js';
 import type { Backend, BackendClientOptions, BackendTls } from '@grpc-proxy/handler';
 import { ProxyStatusError, proxyChannelOptions } from '@grpc-proxy/handler';
+import { watchChannelHealth } from './channel-health';
+import type { HealthChangeListener } from './passive-health';
+import { PassiveHealth } from './passive-health';
 
 /**
  * Options of {@link createBackend}: the handler's backend client options plus a name.
@@ -28,6 +31,13 @@ export interface BackendOptions extends BackendClientOptions {
    * channel credentials). Not together with `credentials`. Default: none (plaintext).
    */
   tls?: BackendTls;
+  /**
+   * Called on each passive-health transition (see {@link OwnedBackend.isAvailable}): with
+   * `false` and the connection error when the backend leaves the rotation, with `true` and
+   * `undefined` when it comes back. Not called on `close()`. What it throws is rethrown on its
+   * own, as an event listener's would be. Default: none.
+   */
+  onHealthChange?: HealthChangeListener;
 }
 
 function pem(value: string | Buffer | undefined): Buffer | null {
@@ -57,8 +67,31 @@ export interface OwnedBackend extends Backend {
    * Throws `ProxyStatusError(UNAVAILABLE)` after `close()`.
    */
   client(): Client;
-  /** False once closed: `roundRobin` skips a closed backend. */
+  /**
+   * Passive health: false once closed, and while the backend is down — from a failed
+   * connection attempt (its channel in `TRANSIENT_FAILURE`, or a failure given to
+   * {@link OwnedBackend.reportConnection}) until one connects again. Directors skip it
+   * (`roundRobin`, `healthChecked`). Starts true: nothing is known before the first attempt.
+   *
+   * With the grpc-js engine the backend watches its own channel once created: a lost connection
+   * (backend killed, `GOAWAY`) is followed by a connection attempt at once, so a dead target
+   * leaves the rotation within one attempt; while down, grpc-js keeps trying with its reconnect
+   * backoff (100 ms doubling to 500 ms, ± 20 %, from the handler's `proxyChannelOptions`), so a
+   * target that comes back is in rotation again within about half a second.
+   */
   isAvailable(): boolean;
+  /**
+   * The last connection error while down (passive health), e.g. `connection to 127.0.0.1:50051
+   * failed: connect ECONNREFUSED 127.0.0.1:50051`; `undefined` while up.
+   */
+  readonly connectionError: Error | undefined;
+  /**
+   * Passive-health input from engines that open their own connections (`@grpc-proxy/http2`):
+   * `undefined` when an attempt to {@link OwnedBackend.target} connected (up again), the error
+   * when it failed (down, the error kept as {@link OwnedBackend.connectionError}). Ignored once
+   * closed.
+   */
+  reportConnection(error: Error | undefined): void;
   /** Closes the channel (calls in flight finish). Idempotent. */
   close(): void;
 }
@@ -71,7 +104,10 @@ export interface OwnedBackend extends Backend {
  * `xds:///name` (with the xds package registered). To balance across the addresses a name
  * resolves to, pass `channelOptions: { 'grpc.service_config': '{"loadBalancingConfig":
  * [{"round_robin":{}}]}' }`: the backend then stays one backend to the directors, and grpc-js
- * follows the resolver.
+ * follows the resolver (passive health then sees the channel as a whole: down only while no
+ * address connects).
+ *
+ * Passive health: see {@link OwnedBackend.isAvailable} and {@link BackendOptions.onHealthChange}.
  *
  * @param target grpc-js target string.
  * @param options see {@link BackendOptions}; all optional.
@@ -92,7 +128,9 @@ export function createBackend(target: string, options: BackendOptions = {}): Own
     ...options,
     channelOptions: { ...serverNameOption(tls), ...options.channelOptions },
   });
+  const health = new PassiveHealth(options.onHealthChange);
   let client: Client | undefined;
+  let stopWatching: (() => void) | undefined;
   let closed = false;
   return {
     name,
@@ -101,18 +139,31 @@ export function createBackend(target: string, options: BackendOptions = {}): Own
     get closed() {
       return closed;
     },
+    get connectionError() {
+      return health.connectionError;
+    },
     client() {
       if (closed) {
         throw new ProxyStatusError(status.UNAVAILABLE, `backend ${name} is closed`);
       }
-      client ??= new Client(target, channelCredentials, channelOptions);
+      if (client === undefined) {
+        client = new Client(target, channelCredentials, channelOptions);
+        stopWatching = watchChannelHealth(client, target, health);
+      }
       return client;
     },
     isAvailable() {
-      return !closed;
+      return !closed && health.up;
+    },
+    reportConnection(error) {
+      if (error === undefined) health.connected();
+      else health.failed(error);
     },
     close() {
+      if (closed) return;
       closed = true;
+      health.close();
+      stopWatching?.();
       client?.close();
       client = undefined;
     },

@@ -6,7 +6,7 @@ import type { BackoffOptions } from './backoff';
 import type { HealthStatus } from './health-watcher';
 import { HealthWatcher } from './health-watcher';
 import type { BackendSet } from './route-target';
-import { closeTarget, describeTarget } from './route-target';
+import { closeTarget, describeTarget, isTargetAvailable, unavailableReason } from './route-target';
 
 /**
  * Defaults of {@link HealthCheckedOptions} for backends that do not implement `Watch` and are
@@ -44,7 +44,9 @@ export interface HealthCheckedEvents {
 
 /**
  * Backends whose grpc.health.v1 status is kept up to date; a backend takes calls only while
- * `SERVING`. Created by {@link healthChecked}.
+ * `SERVING` and available to passive health (see `createBackend`: a backend whose connection
+ * failed is left out at once, even if its last health answer was `SERVING`). Created by
+ * {@link healthChecked}.
  *
  * Use it in `roundRobin(set)` to rotate over the serving members, or in `failover(set)` (or
  * directly as a route target) to send each call to the first serving member, in the given order.
@@ -90,9 +92,15 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
     return watcher.status;
   }
 
-  /** True while `backend` is a member and `SERVING`. */
+  /**
+   * True while `backend` is a member, `SERVING`, and available to passive health (its
+   * `isAvailable()`, when it has one, says true: e.g. its connection did not fail since the
+   * last health answer).
+   */
   isServing(backend: Backend): boolean {
-    return !this.closed && this.watchers.get(backend)?.status === 'SERVING';
+    return (
+      !this.closed && this.watchers.get(backend)?.status === 'SERVING' && isTargetAvailable(backend)
+    );
   }
 
   /** True while at least one member is `SERVING`. */
@@ -134,13 +142,24 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
   /** The `UNAVAILABLE` error for a call that found no serving member. */
   private unavailable(method: string): ProxyStatusError {
     const statuses = this.backends
-      .map((backend) => `${describeTarget(backend)}: ${this.statusOf(backend)}`)
+      .map((backend) => `${describeTarget(backend)}: ${this.reasonOf(backend)}`)
       .join(', ');
     const reason = this.closed ? 'closed' : statuses;
     return new ProxyStatusError(
       grpcStatus.UNAVAILABLE,
       `no backend available for ${method} in ${this.name} (${reason})`,
     );
+  }
+
+  /**
+   * A member's health status; `connection failed` (or `closed`) instead when it answered
+   * `SERVING` (or nothing yet) but is not available to passive health: the health status says
+   * nothing useful then.
+   */
+  private reasonOf(backend: Backend): string {
+    const health = this.statusOf(backend);
+    if (health !== 'SERVING' && health !== 'UNKNOWN') return health;
+    return isTargetAvailable(backend) ? health : unavailableReason(backend);
   }
 
   private onStatus(backend: Backend, status: HealthStatus, previous: HealthStatus): void {

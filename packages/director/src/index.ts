@@ -9,5 +9,6 @@ export { failover } from './failover';
 export type { HealthCheckedEvents, HealthCheckedOptions } from './health-checked';
 export { HEALTH_CHECK_DEFAULTS, HealthCheckedSet, healthChecked } from './health-checked';
 export type { HealthStatus } from './health-watcher';
+export type { HealthChangeListener } from './passive-health';
 export { roundRobin } from './round-robin';
 export type { BackendSet, ComposedDirector, RouteTarget } from './route-target';

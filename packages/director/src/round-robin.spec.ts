@@ -74,7 +74,7 @@ describe('roundRobin', () => {
     expect(() => director(call())).toThrow(
       statusError(
         status.UNAVAILABLE,
-        'no backend available for /acme.v1.Echo/Unary in roundRobin(manual, roundRobin(manual))',
+        'no backend available for /acme.v1.Echo/Unary in roundRobin(manual, roundRobin(manual)) (manual: no serving member, roundRobin(manual): nothing available)',
       ),
     );
   });
@@ -94,7 +94,7 @@ describe('roundRobin', () => {
     expect(() => director(call())).toThrow(
       statusError(
         status.UNAVAILABLE,
-        'no backend available for /acme.v1.Echo/Unary in roundRobin(a, b)',
+        'no backend available for /acme.v1.Echo/Unary in roundRobin(a, b) (a: closed, b: closed)',
       ),
     );
   });

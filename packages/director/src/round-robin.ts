@@ -8,6 +8,7 @@ import {
   isBackendSet,
   isTargetAvailable,
   routeTo,
+  unavailableReason,
 } from './route-target';
 
 interface Candidate {
@@ -22,12 +23,16 @@ interface Candidate {
  *
  * `targets` is either
  * - a list of targets (backends, directors such as other helpers, backend sets): a target is
- *   skipped while its `isAvailable()` says false (a set with no serving member, a nested
- *   `roundRobin` whose members are all down); plain backends and functions are always tried;
+ *   skipped while its `isAvailable()` says false (a backend closed or out of rotation by
+ *   passive health, a set with no serving member, a nested `roundRobin` whose members are all
+ *   down); plain functions, clients and channels are always tried;
  * - or a backend set (e.g. `healthChecked([a, b])`): rotation over its members that are
  *   serving now.
  *
- * Nothing available: `UNAVAILABLE` at once, naming the method and the targets.
+ * Nothing available: `UNAVAILABLE` at once, naming the method and each target with why it is
+ * left out (`closed`, `connection failed` for a backend out of rotation by passive health,
+ * `no serving member` for a set, `nothing available` for a director), e.g. `no backend available for /acme.v1.Echo/Get in
+ * roundRobin(a, b) (a: connection failed, b: closed)`; a set names its members' statuses.
  * Owns its targets: `close()` closes them.
  */
 export function roundRobin(targets: readonly RouteTarget[] | BackendSet): ComposedDirector {
@@ -38,9 +43,12 @@ export function roundRobin(targets: readonly RouteTarget[] | BackendSet): Compos
   // A set's own UNAVAILABLE message names each member's status.
   const noneAvailable = (call: ProxyCall): Route => {
     if (set) return set.route(call);
+    const reasons = candidates
+      .map(({ target }) => `${describeTarget(target)}: ${unavailableReason(target)}`)
+      .join(', ');
     throw new ProxyStatusError(
       status.UNAVAILABLE,
-      `no backend available for ${call.method} in ${name}`,
+      `no backend available for ${call.method} in ${name} (${reasons})`,
     );
   };
   let next = 0;

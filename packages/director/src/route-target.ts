@@ -74,6 +74,17 @@ export function isTargetAvailable(target: RouteTarget): boolean {
   return typeof check === 'function' ? Boolean(check.call(target)) : true;
 }
 
+/**
+ * Why a target that is not available now is left out, for `UNAVAILABLE` messages: `closed`,
+ * `connection failed` (a backend out of rotation by passive health), `no serving member` (a
+ * set) or `nothing available` (a director).
+ */
+export function unavailableReason(target: RouteTarget): string {
+  if ((target as { closed?: unknown }).closed === true) return 'closed';
+  if (typeof target === 'function') return 'nothing available';
+  return isBackendSet(target) ? 'no serving member' : 'connection failed';
+}
+
 /** Closes a target when it can be closed (backends, clients, channels, sets, helpers). */
 export function closeTarget(target: RouteTarget): void {
   const close = (target as MaybeCloseable).close;
