@@ -3,6 +3,7 @@ import { unusedAddress } from './test-support/addresses';
 import type { HealthServer } from './test-support/health-server';
 import { startHealthServer } from './test-support/health-server';
 import { pickedName, proxyCall } from './test-support/calls';
+import { HealthLog } from './test-support/health-log';
 
 /** Counts of `process.getActiveResourcesInfo()` by kind (sockets, timers, handles...). */
 function activeResources(): Record<string, number> {
@@ -96,5 +97,24 @@ describe('resources', () => {
     expect(sets.map((set) => set.statusOf(set.backends[1]))).toEqual(Array(50).fill('UNREACHABLE'));
     for (const set of sets) set.close();
     expect(await settleTo(baseline)).toEqual(baseline);
+  });
+
+  it('backends out of rotation and probing leave no call or timer behind', async () => {
+    const baseline = await steadyResources();
+    const logs = Array.from({ length: 50 }, () => new HealthLog());
+    const backends = logs.map((log, index) =>
+      createBackend(deadAddress, {
+        name: `down-${index}`,
+        channelOptions: { 'test.leak-index': index },
+        onHealthChange: log.listener,
+      }),
+    );
+    // Connecting is enough: the channel's watch sees the refusal and reads its error.
+    for (const backend of backends) backend.client().getChannel().getConnectivityState(true);
+    await Promise.all(logs.map((log) => log.change(1)));
+    expect(backends.filter((backend) => backend.isAvailable())).toEqual([]);
+    for (const backend of backends) backend.close();
+    expect(await settleTo(baseline)).toEqual(baseline);
+    expect(logs.map((log) => log.changes.length)).toEqual(Array(50).fill(1));
   });
 });

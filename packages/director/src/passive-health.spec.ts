@@ -11,6 +11,7 @@ import { connectionError } from './channel-health';
 import type { OwnedBackend } from './index';
 import { createBackend } from './index';
 import { unusedAddress } from './test-support/addresses';
+import { killEchoServer } from './test-support/echo-backends';
 import { HealthLog } from './test-support/health-log';
 
 const ECHO = '/grpc_proxy.testing.v1.EchoService/Echo';
@@ -18,13 +19,6 @@ const ECHO = '/grpc_proxy.testing.v1.EchoService/Echo';
 /** The message grpc-js's refused connection becomes. */
 const refused = (address: string) =>
   `connection to ${address} failed: connect ECONNREFUSED ${address}`;
-
-/** Ends every call and connection at once, and resolves once the listener is closed. */
-async function kill(server: EchoServerHandle): Promise<void> {
-  const closed = server.close();
-  server.forceClose();
-  await closed;
-}
 
 describe('createBackend passive health', () => {
   const backends: OwnedBackend[] = [];
@@ -50,7 +44,7 @@ describe('createBackend passive health', () => {
 
   afterEach(async () => {
     for (const backend of backends.splice(0)) backend.close();
-    await Promise.all(servers.splice(0).map(kill));
+    await Promise.all(servers.splice(0).map(killEchoServer));
   });
 
   it('is available until told of a failed connection, and back once told of one that connected', () => {
@@ -101,7 +95,7 @@ describe('createBackend passive health', () => {
     expect(await echoOn(backend)).toBe('phoenix');
 
     const killedAt = performance.now();
-    await kill(server);
+    await killEchoServer(server);
     const down = await log.change(1);
     expect(down).toMatchObject({ available: false, message: refused(server.address) });
     // The lost connection is followed by an attempt at once, refused within milliseconds.

@@ -11,3 +11,10 @@ export async function startEchoBackends(
   const backends = servers.map((server) => createBackend(server.address, { name: server.name }));
   return { servers, backends };
 }
+
+/** Ends every call and connection at once, as a killed process would, and resolves once the listener is closed. */
+export async function killEchoServer(server: EchoServerHandle): Promise<void> {
+  const closed = server.close();
+  server.forceClose();
+  await closed;
+}
