@@ -9,9 +9,7 @@ import {
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
 import { grpcRequestHeaders, probeService, type BackendEvent, type BackendProcess } from '../src';
-import { useHarness } from './support/use-harness';
-
-const h = useHarness();
+import { ENGINES, useHarness, type Harness } from './support/use-harness';
 
 /** A unary echo of `payload`; resolves with the status code and the echoed payloads. */
 async function echo(client: EchoServiceClient, payload: string, deadlineMs = 10000) {
@@ -22,14 +20,14 @@ async function echo(client: EchoServiceClient, payload: string, deadlineMs = 100
 }
 
 /** grpc-proxy-echo in its own process with the proxy in front; a client of the proxy. */
-async function proxiedEchoCli() {
+async function proxiedEchoCli(h: Harness) {
   const echoServer = await h.echoCli();
   const proxy = await h.proxy({ backend: echoServer.address });
   return { echoServer, proxy, client: h.echoClient(proxy.address) };
 }
 
 /** A probe backend in its own process with the proxy in front. */
-async function proxiedBackend() {
+async function proxiedBackend(h: Harness) {
   const backend = await h.backend();
   return { backend, proxy: await h.proxy({ backend: backend.address }) };
 }
@@ -46,9 +44,11 @@ function cancellationOf(backend: BackendProcess, call: BackendEvent, timeoutMs: 
   );
 }
 
-describe('faults', () => {
+describe.each(ENGINES)('faults (%s engine)', (engine) => {
+  const h = useHarness({ engine });
+
   it('backend killed mid-stream: UNAVAILABLE within 2 s, proxy stays up, next call succeeds after restart', async () => {
-    const { echoServer, proxy, client } = await proxiedEchoCli();
+    const { echoServer, proxy, client } = await proxiedEchoCli(h);
     const session = openBidi(client);
     session.call.write(echoRequest({ payload: Buffer.from('one') }));
     expect((await session.nextResponse()).payload.toString()).toBe('one');
@@ -62,7 +62,7 @@ describe('faults', () => {
     expect(result.details).toMatch(/^grpc-proxy: backend default\/127\.0\.0\.1:\d+ unavailable: /);
     expect(msToUnavailable).toBeLessThan(2000);
     process.stdout.write(
-      `[e2e] backend killed mid-stream: client saw UNAVAILABLE after ${msToUnavailable.toFixed(0)} ms: ${result.details}\n`,
+      `[e2e] ${engine}: backend killed mid-stream: client saw UNAVAILABLE after ${msToUnavailable.toFixed(0)} ms: ${result.details}\n`,
     );
 
     expect(proxy.process.running).toBe(true);
@@ -73,7 +73,7 @@ describe('faults', () => {
   });
 
   it('backend down: calls fail fast with UNAVAILABLE, and the first call once it is back succeeds', async () => {
-    const { echoServer, client } = await proxiedEchoCli();
+    const { echoServer, client } = await proxiedEchoCli(h);
     expect((await echo(client, 'up')).status.code).toBe(status.OK);
 
     await echoServer.process.stop('SIGKILL');
@@ -86,7 +86,7 @@ describe('faults', () => {
     );
     expect(msToFail).toBeLessThan(2000);
     process.stdout.write(
-      `[e2e] call while backend down: UNAVAILABLE after ${msToFail.toFixed(0)} ms: ${down.status.details}\n`,
+      `[e2e] ${engine}: call while backend down: UNAVAILABLE after ${msToFail.toFixed(0)} ms: ${down.status.details}\n`,
     );
 
     // The proxy's backend channel failed to connect during the outage; a call arriving after the
@@ -97,7 +97,7 @@ describe('faults', () => {
   });
 
   it('backend that never answers: DEADLINE_EXCEEDED, and the backend call is cancelled', async () => {
-    const { backend, proxy } = await proxiedBackend();
+    const { backend, proxy } = await proxiedBackend(h);
     const client = h.probeClient(proxy.address);
 
     const startedAt = performance.now();
@@ -113,7 +113,7 @@ describe('faults', () => {
     const msToCancel = performance.now() - startedAt - msToDeadline;
     expect(proxy.process.running).toBe(true);
     process.stdout.write(
-      `[e2e] never-answering backend: DEADLINE_EXCEEDED after ${msToDeadline.toFixed(0)} ms, ` +
+      `[e2e] ${engine}: never-answering backend: DEADLINE_EXCEEDED after ${msToDeadline.toFixed(0)} ms, ` +
         `backend cancellation seen ${msToCancel.toFixed(0)} ms later\n`,
     );
   });
@@ -124,7 +124,7 @@ describe('faults', () => {
   ] as const)(
     'client socket %s mid-call: the backend call is cancelled within 1 s',
     async (_how, how) => {
-      const { backend, proxy } = await proxiedBackend();
+      const { backend, proxy } = await proxiedBackend(h);
       const session = h.h2Session(proxy.address);
 
       const closed = session.request(grpcRequestHeaders(probeService.Hang.path), (stream) =>
@@ -138,7 +138,7 @@ describe('faults', () => {
       expect((await closed).rstCode).not.toBe(http2.constants.NGHTTP2_NO_ERROR);
       expect(proxy.process.running).toBe(true);
       process.stdout.write(
-        `[e2e] client socket ${how}: backend cancelled after ${msToCancel.toFixed(0)} ms\n`,
+        `[e2e] ${engine}: client socket ${how}: backend cancelled after ${msToCancel.toFixed(0)} ms\n`,
       );
     },
   );

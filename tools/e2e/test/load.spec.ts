@@ -10,12 +10,10 @@ import {
   type FloodRequest,
   type ProcessStats,
 } from '../src';
-import { useHarness } from './support/use-harness';
+import { ENGINES, useHarness } from './support/use-harness';
 
-const h = useHarness();
-
-function report(line: string): void {
-  process.stdout.write(`[e2e] ${line}\n`);
+function report(engine: string, line: string): void {
+  process.stdout.write(`[e2e] ${engine}: ${line}\n`);
 }
 
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` at a time. */
@@ -54,7 +52,9 @@ function heapAndBuffers(stats: ProcessStats): number {
   return stats.heapUsed + stats.external;
 }
 
-describe('load', () => {
+describe.each(ENGINES)('load (%s engine)', (engine) => {
+  const h = useHarness({ engine });
+
   it('1 000 concurrent bidi streams through one proxy, 10 messages each, all echoed in order', async () => {
     const echoServer = await h.echoCli();
     const proxy = await h.proxy({ backend: echoServer.address });
@@ -92,6 +92,7 @@ describe('load', () => {
     );
     expect(wrong).toEqual([]);
     report(
+      engine,
       `1000 bidi x 10 messages: ${elapsed.toFixed(0)} ms, all ${STREAMS * MESSAGES} echoes right`,
     );
   });
@@ -175,6 +176,7 @@ describe('load', () => {
     const rssGrowth = peakRss - before.rss;
     const heapGrowth = peakHeap - heapAndBuffers(before);
     report(
+      engine,
       `slow consumer 256 MiB in ${elapsed.toFixed(0)} ms: proxy RSS ${mib(before.rss)} -> peak ${mib(peakRss)} ` +
         `(+${mib(rssGrowth)}), heap+external ${mib(heapAndBuffers(before))} -> peak ${mib(peakHeap)} ` +
         `(+${mib(heapGrowth)}), live peak ${mib(peakLive)}, after GC ${mib(heapAndBuffers(after))}; ` +
@@ -216,6 +218,7 @@ describe('load', () => {
     expect(baseline.gcAvailable).toBe(true);
     const heapGrowth = after.heapUsed - baseline.heapUsed;
     report(
+      engine,
       `100000 unary calls in ${elapsed.toFixed(0)} ms (${((100_000 / elapsed) * 1000).toFixed(0)}/s): ` +
         `handles ${JSON.stringify(baseline.activeResources)} -> ${JSON.stringify(after.activeResources)}; ` +
         `open fds ${baselineFds} -> ${afterFds}; ` +

@@ -1,14 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import { grpcMessageOf, grpcRequestHeaders, grpcStatusOf, probeService } from '../src';
 import { HELLO } from './support/messages';
-import { useHarness } from './support/use-harness';
+import { ENGINES, useHarness } from './support/use-harness';
 
 // A client sending grpc-status / grpc-message as request headers must neither change the status
 // it gets nor make the backend see them.
 
-const h = useHarness();
+describe.each(ENGINES)('a client cannot forge the status (%s engine)', (engine) => {
+  const h = useHarness({ engine });
 
-describe('a client cannot forge the status', () => {
   it('grpc-status / grpc-message sent as request metadata change nothing', async () => {
     const backend = await h.backend();
     const proxy = await h.proxy({ backend: backend.address });

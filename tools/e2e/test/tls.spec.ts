@@ -10,7 +10,7 @@ import {
   type TestPki,
 } from '@grpc-proxy/testing';
 import { probeService, splitAddress } from '../src';
-import { expectEcho, finish, useHarness } from './support/use-harness';
+import { ENGINES, expectEcho, finish, useHarness, type Harness } from './support/use-harness';
 
 /** Every certificate the cases need, from one throw-away PKI. */
 function issueCertificates(pki: TestPki) {
@@ -31,7 +31,6 @@ function issueCertificates(pki: TestPki) {
   };
 }
 
-const h = useHarness();
 let pki: TestPki | undefined;
 let certs: ReturnType<typeof issueCertificates>;
 
@@ -42,7 +41,7 @@ beforeAll(() => {
 afterAll(() => pki?.remove());
 
 /** A proxy serving TLS in front of `backendAddress`, asking for client certificates when `mutual`. */
-function tlsProxy(backendAddress: string, mutual: boolean) {
+function tlsProxy(h: Harness, backendAddress: string, mutual: boolean) {
   return h.proxy({
     config: {
       tls: {
@@ -64,6 +63,7 @@ function trusting(clientCert?: CertFiles): ChannelCredentials {
 
 /** A unary probe call of `text` through a fresh connection to `address`. */
 function unary(
+  h: Harness,
   address: string,
   text: string,
   channelCredentials?: ChannelCredentials,
@@ -77,30 +77,32 @@ function expectEchoed(outcome: CallOutcome<Buffer>, text: string): void {
   expect([outcome.status.code, outcome.responses.map(String)]).toEqual([status.OK, [text]]);
 }
 
-describe('TLS', () => {
+describe.each(ENGINES)('TLS (%s engine)', (engine) => {
+  const h = useHarness({ engine });
+
   it('serves TLS clients that trust its CA, and refuses plaintext clients', async () => {
     const backend = await h.backend();
-    const proxy = await tlsProxy(backend.address, false);
-    expectEchoed(await unary(proxy.address, 'tls', trusting()), 'tls');
-    const plain = await unary(proxy.address, 'plain');
+    const proxy = await tlsProxy(h, backend.address, false);
+    expectEchoed(await unary(h, proxy.address, 'tls', trusting()), 'tls');
+    const plain = await unary(h, proxy.address, 'plain');
     expect(plain.status.code).toBe(status.UNAVAILABLE);
   });
 
   it('mutual TLS: accepts a client certificate from its CA, refuses a missing or foreign one', async () => {
     const backend = await h.backend();
-    const proxy = await tlsProxy(backend.address, true);
-    expectEchoed(await unary(proxy.address, 'mtls', trusting(certs.client)), 'mtls');
+    const proxy = await tlsProxy(h, backend.address, true);
+    expectEchoed(await unary(h, proxy.address, 'mtls', trusting(certs.client)), 'mtls');
 
-    const missing = await unary(proxy.address, 'x', trusting());
+    const missing = await unary(h, proxy.address, 'x', trusting());
     expect(missing.status.code).toBe(status.UNAVAILABLE);
-    const rogue = await unary(proxy.address, 'x', trusting(certs.rogueClient));
+    const rogue = await unary(h, proxy.address, 'x', trusting(certs.rogueClient));
     expect(rogue.status.code).toBe(status.UNAVAILABLE);
     expect(backend.events().filter((event) => event.event === 'call')).toEqual([]);
   });
 
   it('a bad handshake disturbs no other connection', async () => {
     const backend = await h.backend();
-    const proxy = await tlsProxy(backend.address, true);
+    const proxy = await tlsProxy(h, backend.address, true);
     const healthy = h.own(
       openRawBidi(h.probeClient(proxy.address, trusting(certs.client)), probeService.Bidi.path),
       (session) => session.call.cancel(),
@@ -124,12 +126,12 @@ describe('TLS', () => {
       socket.on('secureConnect', () => resolve());
     });
     // A client with a foreign certificate, refused by the proxy.
-    const rogue = await unary(proxy.address, 'x', trusting(certs.rogueClient));
+    const rogue = await unary(h, proxy.address, 'x', trusting(certs.rogueClient));
     expect(rogue.status.code).toBe(status.UNAVAILABLE);
 
     await expectEcho(healthy, 'after');
     expect(await finish(healthy)).toBe(status.OK);
-    expectEchoed(await unary(proxy.address, 'next', trusting(certs.client)), 'next');
+    expectEchoed(await unary(h, proxy.address, 'next', trusting(certs.client)), 'next');
     expect(proxy.process.running).toBe(true);
   });
 
@@ -151,10 +153,10 @@ describe('TLS', () => {
         },
       });
     const trusted = await proxyTrusting(certs.backendCa);
-    expectEchoed(await unary(trusted.address, 'to tls backend'), 'to tls backend');
+    expectEchoed(await unary(h, trusted.address, 'to tls backend'), 'to tls backend');
 
     const untrusting = await proxyTrusting(certs.rogueCa);
-    const refused = await unary(untrusting.address, 'x');
+    const refused = await unary(h, untrusting.address, 'x');
     expect(refused.status.code).toBe(status.UNAVAILABLE);
     expect(refused.status.details).toMatch(
       /^grpc-proxy: backend probe\/127\.0\.0\.1:\d+ unavailable: /,

@@ -142,8 +142,16 @@ export class EchoCliProcess {
   }
 }
 
+/** The proxy's engines (`engine` in its config, `--engine` on its command line). */
+export type ProxyEngine = 'grpc-js' | 'http2';
+
 /** How to start the proxy under test. */
 export interface ProxyOptions {
+  /**
+   * The engine serving the calls: `--engine` on the command line, or `engine` in the config
+   * document (a config that names its own `engine` wins). Default: the command's default.
+   */
+  engine?: ProxyEngine;
   /** The single backend (`--backend HOST:PORT`); ignored when `config` is given. */
   backend?: string;
   /**
@@ -171,11 +179,14 @@ export class ProxyProcess {
     if (options.config) {
       configDir = mkdtempSync(path.join(tmpdir(), 'e2e-proxy-'));
       const file = path.join(configDir, 'proxy.json');
-      writeFileSync(file, JSON.stringify({ listen: ['127.0.0.1:0'], ...options.config }));
+      const engine = options.engine && { engine: options.engine };
+      const document = { listen: ['127.0.0.1:0'], ...engine, ...options.config };
+      writeFileSync(file, JSON.stringify(document));
       args = ['--config', file];
     } else {
       if (!options.backend) throw new Error('a backend or a config is required');
       args = ['--listen', '127.0.0.1:0', '--backend', options.backend];
+      if (options.engine) args.push('--engine', options.engine);
     }
     const script = proxyCommandPath();
     const child = startNodeProcess({

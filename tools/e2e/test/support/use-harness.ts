@@ -8,14 +8,29 @@ import {
   RawFrameConnection,
   RawH2Session,
   probeClient,
+  type ProxyEngine,
   type ProxyOptions,
 } from '../../src';
+
+const ALL_ENGINES: readonly ProxyEngine[] = ['grpc-js', 'http2'];
+
+/**
+ * The engines every case runs on: both, or those listed in `E2E_ENGINES` (comma-separated, e.g.
+ * `E2E_ENGINES=http2` while working on one engine).
+ */
+export const ENGINES: readonly ProxyEngine[] = (() => {
+  const asked = process.env.E2E_ENGINES?.split(',').map((name) => name.trim());
+  if (!asked?.length) return ALL_ENGINES;
+  const unknown = asked.filter((name) => !ALL_ENGINES.includes(name as ProxyEngine));
+  if (unknown.length > 0) throw new Error(`E2E_ENGINES: unknown engine ${unknown.join(', ')}`);
+  return asked as ProxyEngine[];
+})();
 
 /** Starts what a case needs; everything started is stopped after the case, newest first. */
 export interface Harness {
   /** Stops `resource` with `stop` after the case; returns `resource`. */
   own<T>(resource: T, stop: (resource: T) => unknown): T;
-  /** The `grpc-proxy` command in its own process. */
+  /** The `grpc-proxy` command in its own process, on the harness's engine unless `options.engine`. */
   proxy(options: ProxyOptions): Promise<ProxyProcess>;
   /** A probe backend in its own process, on any free port unless `options.port`. */
   backend(options?: Parameters<typeof BackendProcess.start>[0]): Promise<BackendProcess>;
@@ -38,12 +53,18 @@ export interface Harness {
   rawFrames(address: string): Promise<RawFrameConnection>;
 }
 
+/** Options of {@link useHarness}. */
+export interface HarnessOptions {
+  /** The engine of every proxy the harness starts. Default: the command's default. */
+  engine?: ProxyEngine;
+}
+
 /**
  * Declares an `afterEach` that stops what the returned {@link Harness} started during the case
  * (in reverse order, each awaited, whatever the case's outcome). Call at the top of a spec file
- * or `describe` block.
+ * or `describe` block (inside `describe.each(ENGINES)` for a block per engine).
  */
-export function useHarness(): Harness {
+export function useHarness(options: HarnessOptions = {}): Harness {
   const stops: (() => unknown)[] = [];
   afterEach(async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
@@ -54,7 +75,10 @@ export function useHarness(): Harness {
   };
   return {
     own,
-    proxy: async (options) => own(await ProxyProcess.start(options), (proxy) => proxy.stop()),
+    proxy: async (proxyOptions) =>
+      own(await ProxyProcess.start({ engine: options.engine, ...proxyOptions }), (proxy) =>
+        proxy.stop(),
+      ),
     backend: async (options) =>
       own(await BackendProcess.start(options), (backend) => backend.stop()),
     echoCli: async (port) => own(await EchoCliProcess.start(port), (echo) => echo.process.stop()),
