@@ -23,6 +23,18 @@ export interface TargetHealthChange {
   readonly previous: HealthStatus;
 }
 
+/** A passive-health change of one target of a backend: what its connections showed. */
+export interface TargetAvailabilityChange {
+  /** The backend's config name. */
+  readonly backend: string;
+  /** The target, as the config lists it. */
+  readonly target: string;
+  /** True: back in rotation (a connection worked); false: out (a connection failed). */
+  readonly available: boolean;
+  /** Why it is out of rotation (the failed connection's error); undefined when available. */
+  readonly error: Error | undefined;
+}
+
 /** A config backend made real: its targets' channels, health checking and balancing. */
 export interface BackendGroup {
   /** The backend's config name. */
@@ -45,13 +57,17 @@ export function memberName(backend: string, target: string): string {
 
 /**
  * Builds one backend group from its config: a `createBackend` per target (with the backend's
- * TLS as PEM, which both engines use, and the given channel options), `healthChecked` when health checking is on, and
- * `roundRobin` (or `failover`, for `first_healthy`) balancing over them.
+ * TLS as PEM, which both engines use, and the given channel options), `healthChecked` when
+ * health checking is on, and `roundRobin` (or `failover`, for `first_healthy`) balancing over
+ * them. `onHealthChange` hears the health checks' changes, `onAvailabilityChange` (default: no
+ * one) the passive-health changes of every target (ejected on a failed connection, back on a
+ * working one), with or without health checks.
  */
 export function createBackendGroup(
   config: ResolvedBackend,
   channel: BackendChannelOptions,
   onHealthChange: (change: TargetHealthChange) => void,
+  onAvailabilityChange: (change: TargetAvailabilityChange) => void = () => undefined,
 ): BackendGroup {
   const tls = backendTlsPem(config.tls);
   const targetOf = new Map<OwnedBackend, string>();
@@ -60,6 +76,8 @@ export function createBackendGroup(
       ...channel,
       name: memberName(config.name, target),
       ...(tls && { tls }),
+      onHealthChange: (available: boolean, error: Error | undefined) =>
+        onAvailabilityChange({ backend: config.name, target, available, error }),
     });
     targetOf.set(member, target);
     return member;

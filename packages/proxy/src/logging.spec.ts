@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { combineObservers, createCallLogger, createLogger } from './logging';
+import { combineObservers, createCallLogger, createLogger, passiveHealthReporter } from './logging';
+import { createProxyMetrics } from './metrics';
 
 function capture() {
   const lines: string[] = [];
@@ -93,5 +94,42 @@ describe('combineObservers', () => {
     combined.onCallStart?.({ method: '/a.A/M', peer: 'p', startTime: 0 });
     combined.onCallEnd?.(report);
     expect(seen).toEqual(['first start', 'first end', 'second end']);
+  });
+});
+
+describe('passiveHealthReporter', () => {
+  it('logs each passive-health change (warn out with the error, info back) and feeds the metrics', async () => {
+    const { lines, destination } = capture();
+    const metrics = createProxyMetrics({ processMetrics: false });
+    metrics.addTarget('pool/127.0.0.1:9', 'pool', '127.0.0.1:9');
+    const onChange = passiveHealthReporter(metrics, createLogger({ pretty: false, destination }));
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:9');
+    onChange({ backend: 'pool', target: '127.0.0.1:9', available: false, error: refused });
+    const whileOut = await metrics.registry.getSingleMetricAsString('grpc_proxy_backend_up');
+    onChange({ backend: 'pool', target: '127.0.0.1:9', available: true, error: undefined });
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'backend pool/127.0.0.1:9 out of rotation: connect ECONNREFUSED 127.0.0.1:9',
+        backend: 'pool',
+        target: '127.0.0.1:9',
+        available: false,
+        error: 'connect ECONNREFUSED 127.0.0.1:9',
+      }),
+      expect.objectContaining({
+        level: 30,
+        msg: 'backend pool/127.0.0.1:9 back in rotation',
+        backend: 'pool',
+        target: '127.0.0.1:9',
+        available: true,
+      }),
+    ]);
+    expect(whileOut).toContain('grpc_proxy_backend_up{backend="pool",target="127.0.0.1:9"} 0');
+    const ejections = await metrics.registry.getSingleMetricAsString(
+      'grpc_proxy_backend_ejections_total',
+    );
+    expect(ejections).toContain(
+      'grpc_proxy_backend_ejections_total{backend="pool",target="127.0.0.1:9"} 1',
+    );
   });
 });

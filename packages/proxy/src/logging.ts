@@ -1,8 +1,9 @@
 import type { CallObserver, CallReport } from '@grpc-proxy/handler';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { memberName, type TargetAvailabilityChange } from './backends';
 import type { LogLevel } from './config/types';
-import { codeName } from './metrics';
+import { codeName, type ProxyMetrics } from './metrics';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -45,11 +46,37 @@ export function createCallLogger(logger: Logger): CallObserver {
         durationMs: Math.round(report.durationMs * 1000) / 1000,
         bytesFromClient: report.bytesFromClient,
         bytesToClient: report.bytesToClient,
+        retries: report.retries,
       };
       if (report.proxyError)
         logger.warn({ ...fields, details: report.details }, 'call failed in the proxy');
       else if (logger.isLevelEnabled('debug')) logger.debug(fields, 'call');
     },
+  };
+}
+
+/**
+ * Turns passive-health changes of backend targets into `grpc_proxy_backend_up` /
+ * `grpc_proxy_backend_ejections_total` and one log line each: `warn` "backend <name> out of
+ * rotation: <connection error>" when a target is ejected, `info` "backend <name> back in
+ * rotation" when a probe connects again.
+ */
+export function passiveHealthReporter(
+  metrics: ProxyMetrics,
+  logger: Logger,
+): (change: TargetAvailabilityChange) => void {
+  return ({ backend, target, available, error }) => {
+    metrics.setBackendUp(backend, target, available);
+    const name = memberName(backend, target);
+    if (available) {
+      logger.info({ backend, target, available }, `backend ${name} back in rotation`);
+    } else {
+      const reason = error?.message ?? 'connection failed';
+      logger.warn(
+        { backend, target, available, error: reason },
+        `backend ${name} out of rotation: ${reason}`,
+      );
+    }
   };
 }
 

@@ -103,4 +103,43 @@ describe('createProxyMetrics', () => {
       'grpc_proxy_calls_in_flight{grpc_service="random.S2",grpc_method="M"} 0',
     ]);
   });
+
+  it('counts transparent retries by method, from CallReport.retries', async () => {
+    const metrics = createProxyMetrics({ processMetrics: false });
+    metrics.observer.onCallEnd?.(report({ retries: 2 }));
+    metrics.observer.onCallEnd?.(report({ retries: 1 }));
+    metrics.observer.onCallEnd?.(report({ method: '/other.S/M', retries: 0 }));
+    expect(await samples(metrics, 'grpc_proxy_transparent_retries_total')).toEqual([
+      `grpc_proxy_transparent_retries_total{${ECHO}} 3`,
+    ]);
+  });
+
+  it('reports passive health: backend_up per target, an ejection per change to out of rotation', async () => {
+    const metrics = createProxyMetrics({ processMetrics: false });
+    metrics.addTarget('a/127.0.0.1:1', 'a', '127.0.0.1:1');
+    metrics.addTarget('a/127.0.0.1:2', 'a', '127.0.0.1:2');
+    const a1 = 'backend="a",target="127.0.0.1:1"';
+    const a2 = 'backend="a",target="127.0.0.1:2"';
+    // Every target starts in rotation, with no ejection.
+    expect(await samples(metrics, 'grpc_proxy_backend_')).toEqual([
+      `grpc_proxy_backend_up{${a1}} 1`,
+      `grpc_proxy_backend_up{${a2}} 1`,
+      `grpc_proxy_backend_ejections_total{${a1}} 0`,
+      `grpc_proxy_backend_ejections_total{${a2}} 0`,
+    ]);
+    metrics.setBackendUp('a', '127.0.0.1:1', false);
+    // A repeated "out" is the same ejection; back and out again is a second one.
+    metrics.setBackendUp('a', '127.0.0.1:1', false);
+    metrics.setBackendUp('a', '127.0.0.1:1', true);
+    metrics.setBackendUp('a', '127.0.0.1:1', false);
+    metrics.setBackendUp('b', '127.0.0.1:3', false);
+    expect(await samples(metrics, 'grpc_proxy_backend_')).toEqual([
+      `grpc_proxy_backend_up{${a1}} 0`,
+      `grpc_proxy_backend_up{${a2}} 1`,
+      'grpc_proxy_backend_up{backend="b",target="127.0.0.1:3"} 0',
+      `grpc_proxy_backend_ejections_total{${a1}} 2`,
+      `grpc_proxy_backend_ejections_total{${a2}} 0`,
+      'grpc_proxy_backend_ejections_total{backend="b",target="127.0.0.1:3"} 1',
+    ]);
+  });
 });

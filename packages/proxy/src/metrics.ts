@@ -35,6 +35,13 @@ export interface ProxyMetrics {
   addTarget(backendName: string, backend: string, target: string): void;
   /** Records a backend target's health: 1 serving, 0 anything else. */
   setBackendHealth(backend: string, target: string, serving: boolean): void;
+  /**
+   * Records a backend target's passive health (its connections): `grpc_proxy_backend_up` 1 in
+   * rotation, 0 out; each change from in to out counts one `grpc_proxy_backend_ejections_total`.
+   * A target counts as in rotation until told otherwise ({@link ProxyMetrics.addTarget} starts
+   * it at 1 with no ejections).
+   */
+  setBackendUp(backend: string, target: string, up: boolean): void;
 }
 
 const DEFAULT_BUCKETS = [
@@ -102,11 +109,13 @@ function methodLabeler(max: number): (path: string) => MethodLabels {
 const METHOD_LABELS = ['grpc_service', 'grpc_method'] as const;
 const CALL_LABELS = [...METHOD_LABELS, 'backend', 'target', 'grpc_code'] as const;
 const FLOW_LABELS = [...METHOD_LABELS, 'backend', 'target', 'direction'] as const;
+const TARGET_LABELS = ['backend', 'target'] as const;
 
 /**
  * Creates the proxy's metrics (the README's "Metrics" section lists them): calls ended, their
- * durations, calls in flight, messages and bytes forwarded, calls the proxy failed itself, and
- * the health of each backend target. `backend` is the config's backend name and `target` one of
+ * durations, calls in flight, messages and bytes forwarded, calls the proxy failed itself,
+ * transparent retries, and the health (active checks) and passive health (connections, with
+ * ejections) of each backend target. `backend` is the config's backend name and `target` one of
  * its targets on every series; methods are labelled `grpc_service` / `grpc_method` and status
  * codes `grpc_code` (`OK`, `UNAVAILABLE`...), as the grpc-prometheus middlewares do.
  */
@@ -155,11 +164,32 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       CALL_LABELS,
     ),
   );
+  const retries = new Counter(
+    metric(
+      'transparent_retries_total',
+      'Attempts sent again because the backend had not processed them (refused stream, stream beyond a GOAWAY, connection failed before the request was written, target out of rotation), by method.',
+      METHOD_LABELS,
+    ),
+  );
+  const backendUp = new Gauge(
+    metric(
+      'backend_up',
+      'Passive health of each backend target: 1 in rotation, 0 out after a failed connection (probed again with backoff).',
+      TARGET_LABELS,
+    ),
+  );
+  const ejections = new Counter(
+    metric(
+      'backend_ejections_total',
+      'Times each backend target was taken out of rotation by passive health.',
+      TARGET_LABELS,
+    ),
+  );
   const backendHealthy = new Gauge(
     metric(
       'backend_healthy',
       'Health of each backend target: 1 serving, 0 not serving or unreachable.',
-      ['backend', 'target'],
+      TARGET_LABELS,
     ),
   );
 
@@ -184,16 +214,30 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       bytes.inc({ ...where, direction: 'from_client' }, report.bytesFromClient);
       bytes.inc({ ...where, direction: 'to_client' }, report.bytesToClient);
       if (report.proxyError) failedInProxy.inc(ended);
+      if (report.retries > 0) retries.inc(method, report.retries);
     },
   };
+  // Whether each target is in rotation now (by `backend` and `target`): only a change to out of
+  // rotation is an ejection, whatever the caller repeats.
+  const up = new Map<string, boolean>();
+  const upKey = (backend: string, target: string) => JSON.stringify([backend, target]);
   return {
     registry,
     observer,
     addTarget(backendName, backend, target) {
       targets.set(backendName, { backend, target });
+      up.set(upKey(backend, target), true);
+      backendUp.set({ backend, target }, 1);
+      ejections.inc({ backend, target }, 0);
     },
     setBackendHealth(backend, target, serving) {
       backendHealthy.set({ backend, target }, serving ? 1 : 0);
+    },
+    setBackendUp(backend, target, isUp) {
+      const key = upKey(backend, target);
+      if (up.get(key) !== false && !isUp) ejections.inc({ backend, target });
+      up.set(key, isUp);
+      backendUp.set({ backend, target }, isUp ? 1 : 0);
     },
   };
 }
