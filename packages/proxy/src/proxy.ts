@@ -11,7 +11,7 @@ import type { ResolvedProxyConfig } from './config/types';
 import { startAdminServer, type AdminServer } from './admin';
 import { grpcJsServer, http2Server, type EngineServer } from './engine-server';
 import { limitOptions } from './limits';
-import { combineObservers, createCallLogger, createLogger } from './logging';
+import { combineObservers, createCallLogger, createLogger, passiveHealthReporter } from './logging';
 import { createProxyMetrics, type ProxyMetrics } from './metrics';
 import { compileRoutes } from './routing';
 
@@ -146,8 +146,9 @@ export async function startProxy(
   const onHealthChange = healthReporter(metrics, logger, options.onHealthChange);
   const limits = limitOptions(config.limits);
   const channel = { ...limits.messages, channelOptions: limits.channelOptions };
+  const onAvailabilityChange = passiveHealthReporter(metrics, logger);
   const groups = config.backends.map((backend) =>
-    createBackendGroup(backend, channel, onHealthChange),
+    createBackendGroup(backend, channel, onHealthChange, onAvailabilityChange),
   );
   for (const backend of config.backends) {
     for (const target of backend.targets) {
