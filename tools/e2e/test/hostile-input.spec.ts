@@ -135,6 +135,8 @@ describe.each(ENGINES)('hostile input from a raw node:http2 client (%s engine)',
     expect(statusAndMessage(outcome)).toEqual([status.RESOURCE_EXHAUSTED, TOO_LARGE_MESSAGE]);
   });
 
+  // The grpc-js engine refuses it itself; the http2 engine forwards compressed messages untouched
+  // and the (grpc-js) backend answers the same status and message, which pass through.
   it('rejects a compressed message with an unknown grpc-encoding with UNIMPLEMENTED', async () => {
     const outcome = await besideHealthyCall(() =>
       h
