@@ -9,10 +9,22 @@ function messageOf(error: unknown): string {
   return typeof message === 'string' ? message : String(error);
 }
 
+/** Node's errors of a session that takes no new stream: the request was never sent. */
+const SESSION_GONE = new Set([
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_OUT_OF_STREAMS',
+]);
+
 /** Hears how a {@link BackendOpening} ended; called at most once, never after `cancel()`. */
 export interface BackendOpeningListener {
   /** The backend stream is open. */
   onBackendOpen(backend: ClientHttp2Stream, request: BackendRequest): void;
+  /**
+   * It could not be opened and the request went nowhere (not connected in time, a session gone):
+   * an `UNAVAILABLE` attempt that may be retried (the message gets the proxy's prefix).
+   */
+  unprocessed(details: string, error: unknown): void;
   /** It could not be opened: a failure of the proxy (the message gets the proxy's prefix). */
   fail(code: status, details: string, error?: unknown): void;
 }
@@ -68,10 +80,15 @@ export class BackendOpening {
       }
       const cause = error.lastError.message;
       const details = `backend ${name} unavailable: not connected within ${this.waitMs} ms: ${cause}`;
-      this.listener.fail(status.UNAVAILABLE, details, error.lastError);
+      this.listener.unprocessed(details, error.lastError);
       return;
     }
-    // A session that is closing or failed, or headers Node refuses.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && SESSION_GONE.has(code)) {
+      this.listener.unprocessed(`backend ${name} unavailable: ${messageOf(error)}`, error);
+      return;
+    }
+    // The proxy shuts down, or headers Node refuses.
     this.listener.fail(
       status.UNAVAILABLE,
       `backend ${name} unavailable: ${messageOf(error)}`,

@@ -4,14 +4,17 @@ import type { CompiledMetadataPolicy } from '@grpc-proxy/handler/engine';
 import type { Http2Target } from './backend-target';
 import { formatGrpcTimeout } from './grpc-timeout';
 import { backendRequestHeaders, type RequestSource } from './headers';
-import type { SessionPool } from './session-pool';
+import type { PooledSession, SessionPool } from './session-pool';
+import type { StreamSession } from './stream-outcome';
 
 /**
- * The request a call makes to its backend: opened once, and opened again (same headers, the
- * timeout recomputed) when the backend refused a stream before processing it.
+ * The request a call makes to one route's backend, opened once per attempt on that route (the
+ * headers built once, the timeout recomputed), and the session it went on.
  */
-export class BackendRequest {
+export class BackendRequest implements StreamSession {
   private headers: OutgoingHttpHeaders | undefined = undefined;
+  /** The session of the last stream opened. */
+  pooled: PooledSession | undefined = undefined;
 
   constructor(
     private readonly pool: SessionPool,
@@ -25,7 +28,7 @@ export class BackendRequest {
 
   /** Opens the backend stream. Throws when no session can take it (closing, failed, ...). */
   open(): ClientHttp2Stream {
-    const pooled = this.pool.get(this.target.target, this.target.tls);
+    const pooled = this.pool.get(this.target.target, this.target.tls, this.route.backend);
     const authority = this.route.callOptions?.host ?? pooled.authority;
     // Built once: the metadata policy is applied to the request once (x-forwarded-for...).
     this.headers ??= backendRequestHeaders(this.route, this.incoming, this.policy, authority);
@@ -34,15 +37,21 @@ export class BackendRequest {
     if (this.deadlineMs !== Infinity) {
       this.headers['grpc-timeout'] = formatGrpcTimeout(this.deadlineMs - Date.now());
     }
-    return pooled.request(this.headers);
+    const stream = pooled.request(this.headers);
+    this.pooled = pooled;
+    return stream;
   }
 
-  /** Opens it again on a session that takes it; `undefined` when none does. */
-  reopen(): ClientHttp2Stream | undefined {
-    try {
-      return this.open();
-    } catch {
-      return undefined;
-    }
+  /**
+   * Why the stream's session failed before it connected, if it did: its request never reached
+   * a backend.
+   */
+  get connectFailure(): Error | undefined {
+    return this.pooled?.failure;
+  }
+
+  /** Whether the stream's session is gone (closed by the backend, failed). */
+  get sessionLost(): boolean {
+    return this.pooled?.session.destroyed ?? false;
   }
 }

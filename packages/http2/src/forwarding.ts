@@ -18,15 +18,19 @@ import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
 import type { BackendRequest } from './backend-request';
 import { Replay } from './replay';
-import { grpcCodeOfHttpStatus, grpcCodeOfRstCode, rstCodeName } from './status-map';
-
-/** How many times a stream the backend refused unprocessed is sent again. */
-const MAX_RETRIES = 2;
+import { closedStreamOutcome, httpFailureOutcome } from './stream-outcome';
 
 /** How the forwarding ends the call it belongs to. */
 export interface ForwardingOwner {
   /** Ends the call with a failure of the proxy itself (the message gets the proxy's prefix). */
   fail(code: status, details: string): void;
+  /**
+   * The backend did not process the request (refused stream, stream beyond a GOAWAY, session
+   * that never connected) and nothing was answered: an `UNAVAILABLE` attempt, which the owner
+   * retries ({@link Forwarding.resumeOn}) or ends the call with (the message gets the proxy's
+   * prefix). The client's stream is paused meanwhile.
+   */
+  unprocessed(details: string, error: unknown): void;
   /** Ends the call with the backend's own status: its trailers, or its trailers-only answer. */
   finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void;
 }
@@ -62,16 +66,19 @@ export class Forwarding {
   private stopped = false;
   /** The request so far, while the backend has not answered and it is small enough to resend. */
   private replay: Replay | undefined = new Replay();
-  private retries = 0;
+  /** The backend's response headers arrived: whatever happens next, it processed the request. */
+  private answered = false;
+  /** Between a failed attempt and the next: the request is only kept. */
+  private waiting = false;
 
   constructor(
     private readonly client: ServerHttp2Stream,
     private backend: ClientHttp2Stream,
-    private readonly request: BackendRequest,
+    private request: BackendRequest,
     private readonly owner: ForwardingOwner,
     limits: LegLimits,
     recorder: CallRecorder | undefined,
-    private readonly backendName: string,
+    private backendName: string,
   ) {
     this.fromClient = new PrefixScanner(
       limits.maxReceiveMessageLength,
@@ -105,6 +112,27 @@ export class Forwarding {
     backend.on('drain', this.onBackendDrain);
   }
 
+  /** Whether the whole request so far is still kept and nothing was answered: it can be resent. */
+  get holdsRequest(): boolean {
+    return this.replay !== undefined && !this.answered;
+  }
+
+  /**
+   * Goes on with the backend stream of a new attempt (another route's, after
+   * {@link ForwardingOwner.unprocessed}): sends it the request kept so far, then reads the
+   * client again.
+   */
+  resumeOn(backend: ClientHttp2Stream, request: BackendRequest, backendName: string): void {
+    this.backend = backend;
+    this.request = request;
+    this.backendName = backendName;
+    this.backendError = undefined;
+    this.waiting = false;
+    this.listenToBackend();
+    this.replay?.writeTo(backend);
+    this.client.resume();
+  }
+
   /** The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset (CANCEL). */
   stop(cancel: boolean): void {
     this.stopped = true;
@@ -119,6 +147,7 @@ export class Forwarding {
       return;
     }
     if (this.replay !== undefined && !this.replay.record(chunk)) this.replay = undefined;
+    if (this.waiting) return; // kept for the next attempt (the stream is paused)
     if (!this.backend.write(chunk)) this.client.pause();
   };
 
@@ -133,12 +162,13 @@ export class Forwarding {
       return;
     }
     this.replay?.end();
-    this.backend.end();
+    if (!this.waiting) this.backend.end();
   };
 
   private readonly onBackendResponse = (headers: IncomingHttpHeaders, flags: number): void => {
     if (this.stopped) return;
-    this.replay = undefined; // answered: processed, never sent again
+    this.answered = true; // processed: never sent again
+    this.replay = undefined;
     const httpStatus = Number(headers[':status']);
     if (httpStatus !== 200 || !isGrpcContentType(headers['content-type'])) {
       // Not a gRPC answer: held back and mapped to a status once the backend is done.
@@ -197,29 +227,15 @@ export class Forwarding {
       this.failHttp();
       return;
     }
-    const error = this.backendError;
-    const rstCode = this.backend.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.retryRefused()) return;
-    if (error !== undefined && (error as { code?: string }).code !== 'ERR_HTTP2_STREAM_ERROR') {
-      // The session failed (connection refused, lost): Node wraps the reason as `cause`.
-      const cause = error.cause as { message?: unknown } | undefined;
-      const reason = typeof cause?.message === 'string' ? cause.message : error.message;
-      this.owner.fail(status.UNAVAILABLE, `backend ${this.backendName} unavailable: ${reason}`);
-      return;
-    }
-    if (rstCode === constants.NGHTTP2_NO_ERROR) {
-      this.owner.fail(
-        status.INTERNAL,
-        `backend ${this.backendName} failed: it ended the stream without trailers`,
-      );
-      return;
-    }
-    const code = grpcCodeOfRstCode(rstCode);
-    const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
-    this.owner.fail(
-      code,
-      `backend ${this.backendName} ${reason}: it reset the stream with ${rstCodeName(rstCode)}`,
+    const outcome = closedStreamOutcome(
+      this.backend,
+      this.backendError,
+      this.request,
+      this.answered,
+      this.backendName,
     );
+    if (outcome.unprocessed) this.leave(outcome.details, this.backendError);
+    else this.owner.fail(outcome.code, outcome.details);
   };
 
   private readonly onBackendError = (error: Error): void => {
@@ -227,31 +243,18 @@ export class Forwarding {
   };
 
   /**
-   * The backend refused the stream before processing it (REFUSED_STREAM, also what a stream
-   * beyond a GOAWAY's last stream gets): sends the request again on a stream of a session that
-   * takes it, at most {@link MAX_RETRIES} times, unless too much of it went to keep.
+   * The attempt was not processed: its stream is closed (it emits nothing more), the client
+   * waits (paused, what it sends kept) and the owner retries or fails.
    */
-  private retryRefused(): boolean {
-    const replay = this.replay;
-    if (replay === undefined || this.retries >= MAX_RETRIES) return false;
-    const next = this.request.reopen();
-    if (next === undefined) return false;
-    this.retries++;
-    this.backend = next;
-    this.backendError = undefined;
-    this.listenToBackend();
-    replay.writeTo(next);
-    this.client.resume();
-    return true;
+  private leave(details: string, error: Error | undefined): void {
+    this.waiting = true;
+    this.client.pause();
+    this.owner.unprocessed(details, error);
   }
 
   private failHttp(): void {
-    const code = grpcCodeOfHttpStatus(this.httpFailure);
-    const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
-    this.owner.fail(
-      code,
-      `backend ${this.backendName} ${reason}: it answered HTTP ${this.httpFailure}, not gRPC`,
-    );
+    const outcome = httpFailureOutcome(this.httpFailure, this.backendName);
+    this.owner.fail(outcome.code, outcome.details);
   }
 
   private failScan(result: ScanResult, scanner: PrefixScanner, from: string, option: string): void {

@@ -3,24 +3,25 @@
  * backend stream opens (at once, or after waiting for a reconnection, ./backend-opening.ts),
  * bytes flow both ways (`forwarding`, ./forwarding.ts), and the call ends once (`ended`),
  * sending the client a status unless it is gone, resetting a backend stream still open, and
- * reporting.
+ * reporting. An attempt no backend processed goes back to `choosing` (transparent retry: the
+ * failed route released, the director asked again, the request kept so far sent to the new
+ * route's backend), within the call's `TransparentRetries` budget.
  */
 import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { status, type Metadata } from '@grpc/grpc-js';
 import type { Route, RouteBackend, StreamDirector } from '@grpc-proxy/handler';
-import {
-  CallRecorder,
-  clientLeftStatus,
-  describeError,
-  directorRejection,
-  filterResponseMetadata,
-  isThenable,
-  safely,
-  warnUnexpected,
-} from '@grpc-proxy/handler/engine';
+import { CallRecorder, clientLeftStatus } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
 import { checkRouteOptions, resolveTarget, type Http2Target } from './backend-target';
+import { askDirector, directorFailure, invalidRouteDetails } from './call-director';
+import { CallOutcome, releaseRoute } from './call-outcome';
+import {
+  CallRetries,
+  attemptStatus,
+  unavailableBackend,
+  type UnprocessedAttempt,
+} from './call-retries';
 import type { CallSet } from './call-set';
 import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
@@ -50,13 +51,9 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   private opening: BackendOpening | undefined = undefined;
   private forwarding: Forwarding | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly retries: CallRetries;
   private readonly sender: StatusSender;
-  // How the call ended; its StatusObject is built only for whoever asks (observer, release).
-  private endCode: status = status.OK;
-  private endDetails = '';
-  private endMetadata: Metadata | undefined = undefined;
-  private endTrailers: IncomingHttpHeaders | undefined = undefined;
-  private final: StatusObject | undefined = undefined;
+  private readonly outcome: CallOutcome;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -66,6 +63,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     const observer = context.options.observer;
     this.recorder = observer && new CallRecorder(observer, incoming.method, incoming.peer);
     this.sender = new StatusSender(stream);
+    this.retries = new CallRetries(incoming.deadlineMs);
+    this.outcome = new CallOutcome(context.options.policy);
   }
 
   start(): void {
@@ -79,20 +78,18 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
       this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
       return;
     }
+    this.askDirector(remaining);
+  }
+
+  /** Asks the director for a route (again for a retry: same `ProxyCall`). */
+  private askDirector(remaining: number): void {
+    this.clearTimer();
     const directorTimeoutMs = this.context.options.directorTimeoutMs;
     // One timer at a time: the director's limit, then the call's deadline.
     if (directorTimeoutMs < remaining)
       this.timer = setTimeout(this.onDirectorTimeout, directorTimeoutMs);
     else this.timer = deadlineTimer(this.onDeadline, remaining);
-    let result: Route | PromiseLike<Route>;
-    try {
-      result = this.context.director(this.incoming);
-    } catch (error) {
-      this.onDirectorError(error);
-      return;
-    }
-    if (isThenable<Route>(result)) result.then(this.onRoute, this.onDirectorError);
-    else this.onRoute(result);
+    askDirector(this.context.director, this.incoming, this.onRoute, this.onDirectorError);
   }
 
   /** The proxy shuts down: the call ends with `UNAVAILABLE` `<proxy>: shutting down`. */
@@ -111,29 +108,55 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
       return;
     }
     this.route = route;
+    const refused = this.retries.admit(route.backend);
+    if (refused !== undefined) {
+      // Over budget: the call ends with the last attempt's status, this route released with it.
+      this.fail(status.UNAVAILABLE, refused.details, refused.error);
+      return;
+    }
     this.armDeadline();
     let target: Http2Target;
+    let unavailable: UnprocessedAttempt | undefined;
     try {
       checkRouteOptions(route);
       target = resolveTarget(route.backend as RouteBackend);
+      unavailable = unavailableBackend(route.backend, target.name);
     } catch (error) {
       this.failInvalidRoute(error);
       return;
     }
     this.backendName = target.name;
-    this.openBackend(route, target);
+    // Out of rotation (passive health) or closed: no connect wait, another backend may take it.
+    if (unavailable !== undefined) this.unprocessed(unavailable.details, unavailable.error);
+    else this.openBackend(route, target);
   };
+
+  /**
+   * The attempt was not processed by any backend: while the request is still kept, nothing was
+   * answered and the budget allows, the route is released with the attempt's `UNAVAILABLE` and
+   * the director asked again; otherwise the call ends with that status.
+   */
+  unprocessed(details: string, error: unknown): void {
+    if (this.phase === 'ended') return;
+    const attempt = { details, error };
+    const holds = this.forwarding?.holdsRequest !== false && this.deadlineMs() > Date.now();
+    if (!this.retries.retry(attempt, holds)) {
+      this.fail(status.UNAVAILABLE, details, error);
+      return;
+    }
+    const route = this.route!;
+    this.route = undefined;
+    this.opening = undefined;
+    this.phase = 'choosing';
+    releaseRoute(route, () => attemptStatus(this.context.options.proxyName, attempt));
+    this.askDirector(this.incoming.deadlineMs - Date.now());
+  }
 
   private readonly onDirectorError = (error: unknown): void => {
     if (this.phase === 'ended') return;
-    const rejection = directorRejection(error);
-    if (rejection !== null) {
-      this.end(rejection.code, rejection.details, rejection.metadata, true, error);
-      return;
-    }
-    const proxyName = this.context.options.proxyName;
-    warnUnexpected(`${proxyName}: director failed on ${this.incoming.method}`, error);
-    this.fail(status.INTERNAL, `director failed: ${describeError(error)}`, error);
+    const failure = directorFailure(error, this.context.options.proxyName, this.incoming.method);
+    if (failure.proxyFailure) this.fail(failure.code, failure.details, error);
+    else this.end(failure.code, failure.details, failure.metadata, true, error);
   };
 
   private readonly onDirectorTimeout = (): void => {
@@ -161,16 +184,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   }
 
   private failInvalidRoute(error: unknown): void {
-    const proxyName = this.context.options.proxyName;
-    warnUnexpected(
-      `${proxyName}: director returned an invalid route for ${this.incoming.method}`,
-      error,
-    );
-    this.fail(
-      status.INTERNAL,
-      `director returned an invalid route: ${describeError(error)}`,
-      error,
-    );
+    const { proxyName } = this.context.options;
+    this.fail(status.INTERNAL, invalidRouteDetails(error, proxyName, this.incoming.method), error);
   }
 
   private openBackend(route: Route, target: Http2Target): void {
@@ -191,6 +206,11 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   onBackendOpen(backend: ClientHttp2Stream, request: BackendRequest): void {
     const { options } = this.context;
     const name = request.target.name;
+    this.phase = 'forwarding';
+    if (this.forwarding !== undefined) {
+      this.forwarding.resumeOn(backend, request, name);
+      return;
+    }
     const forwarding = new Forwarding(
       this.stream,
       backend,
@@ -201,7 +221,6 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
       name,
     );
     this.forwarding = forwarding;
-    this.phase = 'forwarding';
     forwarding.begin();
   }
 
@@ -213,8 +232,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void {
     if (!this.settle(false)) return;
     this.sender.sendBackendStatus(trailers, trailersOnly);
-    this.endTrailers = trailers;
-    this.report(trailerCode(trailers), trailerMessage(trailers), undefined, false, undefined);
+    this.outcome.set(trailerCode(trailers), trailerMessage(trailers), undefined, trailers);
+    this.report(false, undefined);
   }
 
   /** Sends the status (as trailers after forwarded headers, else trailers-only) and reports. */
@@ -227,7 +246,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   ): void {
     if (!this.settle(true)) return;
     this.sender.sendStatus(code, details, metadata);
-    this.report(code, details, metadata, proxyError, error);
+    this.outcome.set(code, details, metadata);
+    this.report(proxyError, error);
   }
 
   /** Enters `ended` (false when already there), stopping timers and the backend stream. */
@@ -248,7 +268,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     const { code, details, metadata } = clientLeftStatus(this.incoming.deadline);
     this.settle(true);
     this.incoming.clientGone();
-    this.report(code, details, metadata, false, undefined);
+    this.outcome.set(code, details, metadata);
+    this.report(false, undefined);
   };
 
   private readonly onClientError = (): void => {
@@ -262,38 +283,16 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     }
   }
 
-  /** The status the call ended with, built on first use. */
-  private finalStatus(): StatusObject {
-    if (this.final === undefined) {
-      const trailers = this.endTrailers;
-      const metadata =
-        this.endMetadata ??
-        (trailers
-          ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), this.context.options.policy)
-          : new Metadata());
-      this.final = { code: this.endCode, details: this.endDetails, metadata };
-    }
-    return this.final;
-  }
-
   private release(route: Route): void {
-    if (typeof route.release !== 'function') return;
-    const final = this.finalStatus();
-    safely('route.release', () => route.release?.(final));
+    releaseRoute(route, () => this.outcome.status());
   }
 
-  private report(
-    code: status,
-    details: string,
-    metadata: Metadata | undefined,
-    proxyError: boolean,
-    error: unknown,
-  ): void {
-    this.endCode = code;
-    this.endDetails = details;
-    this.endMetadata = metadata;
+  private report(proxyError: boolean, error: unknown): void {
     this.context.calls.delete(this);
     if (this.route !== undefined) this.release(this.route);
-    this.recorder?.ended(this.finalStatus(), proxyError, this.backendName, error);
+    const recorder = this.recorder;
+    if (recorder === undefined) return;
+    recorder.retries = this.retries.count;
+    recorder.ended(this.outcome.status(), proxyError, this.backendName, error);
   }
 }

@@ -1,12 +1,11 @@
 import type { ClientHttp2Stream } from 'node:http2';
-
-/** 64 KiB: the most request bytes a call keeps (by reference) to send again after a refusal. */
-export const REPLAY_LIMIT_BYTES = 64 * 1024;
+import { TRANSPARENT_RETRY_BUFFER_BYTES } from '@grpc-proxy/handler/engine';
 
 /**
- * What the client sent before the backend answered, kept by reference so that a stream the
- * backend refused unprocessed (REFUSED_STREAM, or beyond a GOAWAY's last stream) can be sent
- * again. Given up past {@link REPLAY_LIMIT_BYTES}: such a call is not retried.
+ * What the client sent before the backend answered, kept by reference so that an attempt no
+ * backend processed (refused stream, stream beyond a GOAWAY, connection that failed first) can
+ * be sent again. Given up past `TRANSPARENT_RETRY_BUFFER_BYTES` (64 KiB): such a call is not
+ * retried.
  */
 export class Replay {
   private chunks: Buffer[] = [];
@@ -16,7 +15,7 @@ export class Replay {
   /** Keeps `chunk`; false once the request is too large to keep (the replay is then dropped). */
   record(chunk: Buffer): boolean {
     this.bytes += chunk.length;
-    if (this.bytes > REPLAY_LIMIT_BYTES) {
+    if (this.bytes > TRANSPARENT_RETRY_BUFFER_BYTES) {
       this.chunks = [];
       return false;
     }

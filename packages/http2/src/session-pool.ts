@@ -1,15 +1,15 @@
-import {
-  connect,
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  type Http2Session,
-  type OutgoingHttpHeaders,
-  type Settings,
-} from 'node:http2';
-import type { BackendTls } from '@grpc-proxy/handler';
+import { connect, type Settings } from 'node:http2';
+import type { BackendTls, RouteBackend } from '@grpc-proxy/handler';
 import { connectSpec } from './backend-target';
+import {
+  CLOSED_BEFORE_SETTINGS,
+  PooledSession,
+  keepAlive,
+  widenConnectionWindow,
+} from './pooled-session';
+import { TargetHealth, isReporting } from './target-health';
 
-const POOLED = Symbol('pooled session');
+export { PooledSession, widenConnectionWindow } from './pooled-session';
 
 /** 100 ms: the wait before connecting again after a failed attempt (as grpc-js backend channels). */
 const INITIAL_RECONNECT_BACKOFF_MS = 100;
@@ -44,32 +44,6 @@ export interface SessionOptions {
   readonly connectionWindowSize: number;
 }
 
-/** Grows `session`'s connection-level receive window to `size` once it is connected. */
-export function widenConnectionWindow(session: Http2Session, size: number): void {
-  if (size <= 65_535) return;
-  const widen = (): void => session.setLocalWindowSize(size);
-  if (session.connecting) session.once('connect', widen);
-  else widen();
-}
-
-/**
- * Pings `pooled` every `intervalMs` while it runs streams; destroys it when a ping is not
- * answered within `timeoutMs` (its streams then fail), so calls do not sit on a dead connection.
- */
-function keepAlive(pooled: PooledSession, intervalMs: number, timeoutMs: number): void {
-  const session = pooled.session;
-  const interval = setInterval(() => {
-    if (pooled.streams === 0 || session.closed || session.destroyed) return;
-    const timer = setTimeout(() => {
-      session.destroy(new Error(`keepalive ping not answered within ${timeoutMs} ms`));
-    }, timeoutMs);
-    // A ping that cannot be sent (session closing) is no sign of a dead peer.
-    if (!session.ping(() => clearTimeout(timer))) clearTimeout(timer);
-  }, intervalMs);
-  interval.unref();
-  session.once('close', () => clearInterval(interval));
-}
-
 /** Consecutive failed connection attempts to one target, and when the next may start. */
 interface Failures {
   count: number;
@@ -86,49 +60,15 @@ function backoffMs(failures: number): number {
   return base * (0.8 + 0.4 * Math.random());
 }
 
-type PooledStream = ClientHttp2Stream & { [POOLED]?: PooledSession };
-
-/** Shared by every stream (no closure per call): gives the stream's slot back to its session. */
-function onPooledStreamClose(this: PooledStream): void {
-  const pooled = this[POOLED];
-  if (pooled !== undefined) pooled.streams--;
-}
-
-/** One session of the pool, the `:authority` its calls carry, and how many streams it runs. */
-export class PooledSession {
-  /** Streams opened and not yet closed. */
-  streams = 0;
-
-  constructor(
-    readonly session: ClientHttp2Session,
-    readonly authority: string,
-    /**
-     * The backend's `SETTINGS_MAX_CONCURRENT_STREAMS`: until its SETTINGS arrive, what the
-     * target's other sessions were told (a burst on a new session would otherwise overshoot it).
-     */
-    public limit: number,
-  ) {}
-
-  /** Whether a new stream may go on this session now. */
-  get usable(): boolean {
-    return this.streams < this.limit && !this.session.closed && !this.session.destroyed;
-  }
-
-  /** Opens a stream on this session. Throws as `session.request` does. */
-  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
-    const stream: PooledStream = this.session.request(headers);
-    this.streams++;
-    stream[POOLED] = this;
-    stream.once('close', onPooledStreamClose);
-    return stream;
-  }
-}
-
 /**
  * HTTP/2 sessions per backend target (and TLS options), shared by every call to it: a call goes
  * on the first session below the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, and a new session
  * opens when all are full. A session that received GOAWAY, failed or closed leaves the pool at
  * once, so no new stream is opened on it (its running streams finish on it).
+ *
+ * Passive health: each connection attempt's outcome goes to the backends routed to its target
+ * that report (`backend.reportConnection`); while one of them is out of rotation, nothing routes
+ * calls there, so the pool probes the target itself: a connection attempt at each backoff time.
  */
 export class SessionPool {
   private readonly groups = new Map<string, PooledSession[]>();
@@ -136,6 +76,8 @@ export class SessionPool {
   private readonly limits = new Map<string, number>();
   /** Targets whose last connection attempt failed. */
   private readonly failures = new Map<string, Failures>();
+  /** Targets with backends that report connection attempts. */
+  private readonly health = new Map<string, TargetHealth>();
   /** A number per TLS options object: sessions are shared only by calls with the same one. */
   private readonly tlsIds = new WeakMap<BackendTls, number>();
   private nextTlsId = 1;
@@ -147,11 +89,17 @@ export class SessionPool {
   /**
    * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
    * one when every session is full. Call its `request` before anything else may use the pool.
+   * `backend` (the route's) hears how the target's connection attempts end when it reports.
    * Throws a {@link ReconnectBackoff} while the target's last attempt failed less than the backoff
    * ago, and an `Error` after {@link close}.
    */
-  get(target: string, tls: BackendTls | undefined): PooledSession {
+  get(target: string, tls: BackendTls | undefined, backend?: RouteBackend): PooledSession {
     const key = tls === undefined ? target : `${this.tlsId(tls)} ${target}`;
+    if (isReporting(backend) && !this.closed) {
+      let health = this.health.get(key);
+      if (health === undefined) this.health.set(key, (health = new TargetHealth(target, tls)));
+      health.add(backend);
+    }
     const group = this.groups.get(key);
     let pooled = group?.find((candidate) => candidate.usable);
     if (pooled === undefined) {
@@ -165,9 +113,18 @@ export class SessionPool {
     return pooled;
   }
 
-  /** Closes every session: gracefully, or at once with `destroy`. */
+  /** Targets with a probe due (for tests: none once closed). */
+  get probing(): number {
+    let count = 0;
+    for (const health of this.health.values()) if (health.probing) count++;
+    return count;
+  }
+
+  /** Closes every session: gracefully, or at once with `destroy`. Probes stop. */
   close(destroy = false): void {
     this.closed = true;
+    for (const health of this.health.values()) health.cancel();
+    this.health.clear();
     for (const group of this.groups.values()) {
       for (const { session } of group) {
         if (destroy) session.destroy();
@@ -177,9 +134,43 @@ export class SessionPool {
     if (destroy) this.groups.clear();
   }
 
-  private connectFailed(key: string, error: Error): void {
-    const count = (this.failures.get(key)?.count ?? 0) + 1;
-    this.failures.set(key, { count, retryAt: Date.now() + backoffMs(count), lastError: error });
+  /** How a connection attempt ended: the backoff, the reports, and a probe while one is down. */
+  private readonly attemptSettled = (pooled: PooledSession, error: Error | undefined): void => {
+    const key = pooled.key;
+    if (error === undefined) {
+      this.failures.delete(key);
+    } else {
+      this.forget(pooled);
+      const count = (this.failures.get(key)?.count ?? 0) + 1;
+      this.failures.set(key, { count, retryAt: Date.now() + backoffMs(count), lastError: error });
+    }
+    const health = this.health.get(key);
+    if (this.closed || health === undefined) return;
+    health.report(error);
+    if (health.empty) {
+      health.cancel();
+      this.health.delete(key);
+    } else if (error !== undefined && health.anyDown()) {
+      health.schedule(this.failures.get(key)!.retryAt, () => this.probe(key, health));
+    }
+  };
+
+  /**
+   * A probe is due: connects to the target if one of its reporting backends is still down and no
+   * attempt is under way (a call's attempt is reported the same way).
+   */
+  private probe(key: string, health: TargetHealth): void {
+    if (this.closed || this.health.get(key) !== health || !health.anyDown()) return;
+    if (this.groups.get(key)?.some((pooled) => pooled.connecting)) return;
+    this.open(key, health.target, health.tls);
+  }
+
+  private forget(pooled: PooledSession): void {
+    const members = this.groups.get(pooled.key);
+    const index = members?.indexOf(pooled) ?? -1;
+    if (index === -1) return;
+    members!.splice(index, 1);
+    if (members!.length === 0) this.groups.delete(pooled.key);
   }
 
   private tlsId(tls: BackendTls): number {
@@ -200,33 +191,36 @@ export class SessionPool {
       settings,
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
     });
-    const pooled = new PooledSession(session, spec.authority, this.limits.get(key) ?? Infinity);
+    const pooled = new PooledSession(
+      session,
+      spec.authority,
+      this.limits.get(key) ?? Infinity,
+      key,
+      this.attemptSettled,
+    );
     session.on('remoteSettings', (settings: Settings) => {
       pooled.limit = settings.maxConcurrentStreams ?? Infinity;
       this.limits.set(key, pooled.limit);
+      pooled.connectedNow();
     });
     const group = this.groups.get(key);
     if (group === undefined) this.groups.set(key, [pooled]);
     else group.push(pooled);
-    const forget = (): void => {
-      const members = this.groups.get(key);
-      const index = members?.indexOf(pooled) ?? -1;
-      if (index === -1) return;
-      members!.splice(index, 1);
-      if (members!.length === 0) this.groups.delete(key);
-    };
+    const forget = (): void => this.forget(pooled);
     // Node's session timeout counts time without traffic on the connection.
     if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => session.close());
     if (keepaliveMs > 0) keepAlive(pooled, keepaliveMs, this.options.keepaliveTimeoutMs);
     widenConnectionWindow(session, this.options.connectionWindowSize);
     session.on('goaway', forget);
-    session.on('close', forget);
-    session.once('connect', () => this.failures.delete(key));
-    // The calls on it hear of the failure through their streams; the pool lets it go, and
-    // remembers a failed connection attempt for the backoff.
+    // The calls on it hear of a failure through their streams; the pool lets it go, and a
+    // session that never connected is a failed attempt (backoff, reports).
+    session.on('close', () => {
+      forget();
+      pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
+    });
     session.on('error', (error: Error) => {
       forget();
-      if (session.connecting) this.connectFailed(key, error);
+      pooled.failedToConnect(error);
     });
     return pooled;
   }

@@ -1,0 +1,131 @@
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  Http2Session,
+  OutgoingHttpHeaders,
+} from 'node:http2';
+
+const POOLED = Symbol('pooled session');
+
+/** Why a connection attempt failed when the session closed without an error of its own. */
+export const CLOSED_BEFORE_SETTINGS =
+  'the connection closed before the backend sent its HTTP/2 settings';
+
+/** Hears how a session's connection attempt ended: `undefined` when it connected. */
+export type AttemptListener = (pooled: PooledSession, error: Error | undefined) => void;
+
+/** Grows `session`'s connection-level receive window to `size` once it is connected. */
+export function widenConnectionWindow(session: Http2Session, size: number): void {
+  if (size <= 65_535) return;
+  const widen = (): void => session.setLocalWindowSize(size);
+  if (session.connecting) session.once('connect', widen);
+  else widen();
+}
+
+/**
+ * Pings `pooled` every `intervalMs` while it runs streams; destroys it when a ping is not
+ * answered within `timeoutMs` (its streams then fail), so calls do not sit on a dead connection.
+ */
+export function keepAlive(pooled: PooledSession, intervalMs: number, timeoutMs: number): void {
+  const session = pooled.session;
+  const interval = setInterval(() => {
+    if (pooled.streams === 0 || session.closed || session.destroyed) return;
+    const timer = setTimeout(() => {
+      session.destroy(new Error(`keepalive ping not answered within ${timeoutMs} ms`));
+    }, timeoutMs);
+    // A ping that cannot be sent (session closing) is no sign of a dead peer.
+    if (!session.ping(() => clearTimeout(timer))) clearTimeout(timer);
+  }, intervalMs);
+  interval.unref();
+  session.once('close', () => clearInterval(interval));
+}
+
+type PooledStream = ClientHttp2Stream & { [POOLED]?: PooledSession };
+
+/**
+ * What Node gives a stream of a failed session: its own error, the session's as `cause` (an
+ * `Error` of another realm under test runners: not checked with `instanceof`).
+ */
+function causeOf(error: Error): Error {
+  const cause = error.cause as Error | undefined;
+  return typeof cause?.message === 'string' ? cause : error;
+}
+
+/**
+ * Shared by every stream (no closure per call). A stream of a session that fails before it
+ * connected hears of it before the session's own `'error'` (Node destroys the streams first):
+ * the attempt's failure is settled here, so that whoever retries the call already sees it.
+ */
+function onPooledStreamError(this: PooledStream, error: Error): void {
+  const pooled = this[POOLED];
+  if (pooled?.session.destroyed) pooled.failedToConnect(causeOf(error));
+}
+
+/** Gives the stream's slot back to its session (a closing session without error: as above). */
+function onPooledStreamClose(this: PooledStream): void {
+  const pooled = this[POOLED];
+  if (pooled === undefined) return;
+  pooled.streams--;
+  if (pooled.session.destroyed) pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
+}
+
+/**
+ * One session of the pool, the `:authority` its calls carry, how many streams it runs, and how
+ * its connection attempt ended: it connected once the backend's SETTINGS arrived (as grpc-js
+ * counts a connection ready), it failed when it errs or closes before.
+ */
+export class PooledSession {
+  /** Streams opened and not yet closed. */
+  streams = 0;
+  /** The backend's SETTINGS arrived: the connection attempt succeeded. */
+  connected = false;
+  /** Why the connection attempt failed; the request of a stream on it never reached a backend. */
+  failure: Error | undefined = undefined;
+
+  constructor(
+    readonly session: ClientHttp2Session,
+    readonly authority: string,
+    /**
+     * The backend's `SETTINGS_MAX_CONCURRENT_STREAMS`: until its SETTINGS arrive, what the
+     * target's other sessions were told (a burst on a new session would otherwise overshoot it).
+     */
+    public limit: number,
+    /** The pool's key of the target (and TLS options). */
+    readonly key: string,
+    private readonly settled: AttemptListener,
+  ) {}
+
+  /** Whether a new stream may go on this session now. */
+  get usable(): boolean {
+    return this.streams < this.limit && !this.session.closed && !this.session.destroyed;
+  }
+
+  /** Whether the connection attempt has not ended yet. */
+  get connecting(): boolean {
+    return !this.connected && this.failure === undefined;
+  }
+
+  /** Opens a stream on this session. Throws as `session.request` does. */
+  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    const stream: PooledStream = this.session.request(headers);
+    this.streams++;
+    stream[POOLED] = this;
+    stream.on('error', onPooledStreamError);
+    stream.once('close', onPooledStreamClose);
+    return stream;
+  }
+
+  /** The backend's SETTINGS arrived (only the first time counts). */
+  connectedNow(): void {
+    if (!this.connecting) return;
+    this.connected = true;
+    this.settled(this, undefined);
+  }
+
+  /** The session failed or closed before it connected (only the first report counts). */
+  failedToConnect(error: Error): void {
+    if (!this.connecting) return;
+    this.failure = error;
+    this.settled(this, error);
+  }
+}
