@@ -12,6 +12,12 @@ import {
   waitUntil,
   type LoadCall,
 } from '../src';
+import {
+  PROBE_BACKOFF,
+  PROBE_INTERVAL_MS,
+  SCHEDULING_SLACK_MS,
+  untilOk,
+} from './support/passive-health';
 import { ENGINES, useHarness, type Harness } from './support/use-harness';
 
 // Issue 13, through the command on each engine: two backends in one round_robin group (no
@@ -25,19 +31,12 @@ import { ENGINES, useHarness, type Harness } from './support/use-harness';
 const RESTART_RUNS = 10;
 /** Concurrent callers of every load. */
 const CALLERS = 20;
-/** The passive-health probe backoff both engines use: 100 ms doubling to 500 ms, ±20 %. */
-const PROBE_BACKOFF = { initialMs: 100, maxMs: 500, jitter: 0.2 };
 /** Load before the two-backend throughput is measured. */
 const WARM_UP_MS = 1000;
 /** How long after a kill calls may still fail (issue 13: at most 1 s). */
 const EJECTION_LIMIT_MS = 1000;
 /** How long the load runs after a kill, and the probes are counted. */
 const AFTER_KILL_MS = 3000;
-/**
- * What a loaded 2-core CI machine may add to a timer or a call's latency: the slack on every
- * time bound below (a timer fires late, never early).
- */
-const SCHEDULING_SLACK_MS = 400;
 /** A call that fails "fast" while every target is down: no connect wait, no backoff wait. */
 const FAST_FAILURE_MS = 250;
 
@@ -69,7 +68,11 @@ function probeBounds(windowMs: number): { most: number; fewest: number } {
   const attempts = (factor: number) => {
     let count = 1;
     let at = 0;
-    for (let wait = PROBE_BACKOFF.initialMs; ; wait = Math.min(wait * 2, PROBE_BACKOFF.maxMs)) {
+    for (
+      let wait: number = PROBE_BACKOFF.initialMs;
+      ;
+      wait = Math.min(wait * 2, PROBE_BACKOFF.maxMs)
+    ) {
       at += wait * factor;
       if (at > windowMs) return count;
       count += 1;
@@ -275,23 +278,14 @@ describe.each(ENGINES)('backend restarts and deaths, through the command (%s eng
     expect(slowest).toBeLessThan(FAST_FAILURE_MS);
 
     await h.backend({ port: backends[0].port });
-    const backAt = performance.now();
-    let first: Awaited<ReturnType<typeof timedCall>> | undefined;
-    let failedMeanwhile = 0;
-    const probeInterval = PROBE_BACKOFF.maxMs * (1 + PROBE_BACKOFF.jitter) + SCHEDULING_SLACK_MS;
-    while (performance.now() - backAt < probeInterval + 1000) {
-      first = await timedCall(client);
-      if (first.status.code === status.OK) break;
-      failedMeanwhile += 1;
-    }
-    const msToSuccess = performance.now() - backAt;
+    const back = await untilOk(() => timedCall(client), PROBE_INTERVAL_MS);
     report(
       engine,
       `all targets down: ${whileDown.length} calls failed in at most ${slowest.toFixed(1)} ms ("${message}"); ` +
-        `one back: first success ${msToSuccess.toFixed(0)} ms after it listened (${failedMeanwhile} fast failures before)`,
+        `one back: first success ${back.ms.toFixed(0)} ms after it listened (${back.failedBefore} fast failures before)`,
     );
-    expect(first?.status.code).toBe(status.OK);
-    expect(msToSuccess).toBeLessThanOrEqual(probeInterval);
+    expect(back.outcome.status.code).toBe(status.OK);
+    expect(back.ms).toBeLessThanOrEqual(PROBE_INTERVAL_MS);
   });
 
   it.each([
