@@ -82,7 +82,7 @@ describe('a backend channel that failed to connect', () => {
     return h.backend;
   }
 
-  it('fails fast naming the proxy while the backend is down, and the first call once it is back succeeds', async () => {
+  it('retries a call whose connection failed on the same backend, waiting for it to come back', async () => {
     // Generous window: on a loaded machine the channel's next attempt (<= 600 ms apart) may be late.
     await startProxy({ backendConnectTimeoutMs: 5000 });
     const up = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('up'));
@@ -90,19 +90,27 @@ describe('a backend channel that failed to connect', () => {
 
     await h.backend.close();
     await channelLeftReady(h.backendClient.getChannel());
-    // The channel lost its connection (IDLE): grpc-js tries once for this call and fails it.
-    const down = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('down'));
-    expect(down.status.code).toBe(status.UNAVAILABLE);
-    expect(down.status.details).toMatch(
+    // The channel lost its connection (IDLE): grpc-js tries once for this call and fails it; the
+    // call never left the proxy, so it is retried: the director is asked again and, the channel
+    // now in TRANSIENT_FAILURE, the retry waits for its next connection attempt.
+    const down = callRawUnary(client, `${ECHO}/Unary`, Buffer.from('down'));
+    await eventually(() => routesGiven === 3, 'the director was asked again');
+    expect(h.backendClient.getChannel().getConnectivityState(false)).toBe(
+      connectivityState.TRANSIENT_FAILURE,
+    );
+    const backend = await backendBack();
+    const outcome = await down;
+    expect([outcome.status.code, outcome.responses]).toEqual([
+      status.OK,
+      [Buffer.from('echo:down')],
+    ]);
+    expect(backend.seen.map((call) => call.method)).toEqual([`${ECHO}/Unary`]);
+    await eventually(() => reports.length === 2, 'observer heard both ends');
+    expect(reports[1]).toMatchObject({ code: status.OK, proxyError: false, retries: 1 });
+    expect(releases.map((final) => final.code)).toEqual([status.OK, status.UNAVAILABLE, status.OK]);
+    expect(releases[1].details).toMatch(
       new RegExp(`^grpc-proxy: backend dns:127\\.0\\.0\\.1:${port} unavailable: No connection`),
     );
-    await channelState(h.backendClient.getChannel(), connectivityState.TRANSIENT_FAILURE);
-
-    // Without waiting, grpc-js would fail this call at once: the channel is in TRANSIENT_FAILURE.
-    const backend = await backendBack();
-    const back = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('back'));
-    expect([back.status.code, back.responses]).toEqual([status.OK, [Buffer.from('echo:back')]]);
-    expect(backend.seen.map((call) => call.method)).toEqual([`${ECHO}/Unary`]);
   });
 
   it('gives up after backendConnectTimeoutMs with UNAVAILABLE naming the proxy and the last error', async () => {
@@ -116,8 +124,15 @@ describe('a backend channel that failed to connect', () => {
     );
     expect(outcome.status.details).toMatch(ECONNREFUSED_LAST_ERROR);
     await eventually(() => reports.length === 1, 'observer heard the end');
-    expect(reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: true });
-    expect(releases.map((final) => final.code)).toEqual([status.UNAVAILABLE]);
+    // Retried once on the same backend (waiting again); the third route the director gives is
+    // refused by the budget (a backend is tried at most twice) and released with the same status.
+    expect(reports[0]).toMatchObject({ code: status.UNAVAILABLE, proxyError: true, retries: 1 });
+    expect(routesGiven).toBe(3);
+    expect(releases.map((final) => [final.code, final.details])).toEqual([
+      [status.UNAVAILABLE, expect.stringMatching(/not connected within 200 ms: /)],
+      [status.UNAVAILABLE, outcome.status.details],
+      [status.UNAVAILABLE, outcome.status.details],
+    ]);
   });
 
   it('does not wait when backendConnectTimeoutMs is 0: grpc-js fails the call at once', async () => {

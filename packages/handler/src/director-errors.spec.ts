@@ -94,11 +94,17 @@ describe('director errors and proxy failures', () => {
     try {
       const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
       expect(outcome.status.code).toBe(status.UNAVAILABLE);
+      // The first attempt fails as the channel first tries to connect; the transparent retry on
+      // the same backend waits for its next attempt (backendConnectTimeoutMs) in vain.
       expect(outcome.status.details).toMatch(
-        /^grpc-proxy: backend dns:127\.0\.0\.1:1 unavailable: No connection established/,
+        /^grpc-proxy: backend dns:127\.0\.0\.1:1 unavailable: not connected within 1000 ms: No connection established/,
       );
       await eventually(() => h.reports.length === 1, 'observer heard the end');
-      expect(h.reports[0]).toMatchObject({ proxyError: true, backend: 'dns:127.0.0.1:1' });
+      expect(h.reports[0]).toMatchObject({
+        proxyError: true,
+        backend: 'dns:127.0.0.1:1',
+        retries: 1,
+      });
     } finally {
       unreachable.close();
     }

@@ -12,14 +12,23 @@
  * - backend → client: the next backend message is requested (`startRead`) only while the server
  *   stream's writable side accepts more (`write()` returned true, or after `'drain'`).
  *
- * All callbacks are created once per call; nothing is allocated per message.
+ * A call may make several attempts (transparent retries, see ./transparent-retry.ts): the
+ * messages sent are held until the backend's response headers ({@link HeldRequest}), and an
+ * attempt the backend did not process hands its status to the owner, which may attach a new
+ * backend call: the held messages (and the half-close) are replayed on it, one at a time, before
+ * the client's next ones.
+ *
+ * All callbacks are created once per call (the write context once per attempt); nothing is
+ * allocated per message.
  */
 import { Metadata, status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { CallRecorder } from './call-recorder';
-import { isLocalStatus } from './local-status';
+import { HeldRequest } from './held-request';
+import { isLocalStatus, isUnprocessed } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
 import type { RawCall } from './route-backend';
+
 /** The server side of a proxied call. */
 export type ServerStream = ServerDuplexStream<Buffer, Buffer>;
 
@@ -29,46 +38,90 @@ export interface ForwardingOwner {
   fail(code: status, details: string): void;
   /** Ends the call with `final`, sent once the messages already queued are written. */
   finish(final: StatusObject, proxyError: boolean): void;
+  /**
+   * The backend did not process the attempt (refused stream, no connection, ...): `final` is the
+   * attempt's `UNAVAILABLE` status naming the proxy and the backend. The owner retries it on a
+   * new backend call ({@link Forwarding.attach}) or ends the call with `final`.
+   */
+  unprocessed(final: StatusObject): void;
 }
 
 /** Pumps messages both ways between the client and the backend call; the latter's listener. */
 export class Forwarding {
+  /** The client's messages sent so far, for a transparent retry. */
+  readonly request = new HeldRequest();
+  /** The current attempt's backend call; undefined between attempts. */
+  private call: RawCall | undefined = undefined;
+  private backendName = '';
+  /** How long the attempt waited in vain for the backend channel to connect, if it did (ms). */
+  private notConnectedWithinMs: number | undefined = undefined;
+  private writeContext = { callback: (): void => undefined };
+  /** Held messages still to send again on this attempt, from `replayIndex` on. */
+  private replay: Buffer[] | undefined = undefined;
+  private replayIndex = 0;
   private messageToBackendInFlight = false;
   private waitingForClientDrain = false;
   private backendSentHeaders = false;
+  private clientHalfClosed = false;
+  private listening = false;
   private stopped = false;
-  private readonly writeContext = { callback: (): void => this.onMessageToBackendWritten() };
 
   constructor(
-    private readonly call: RawCall,
     private readonly stream: ServerStream,
     private readonly owner: ForwardingOwner,
     private readonly options: ResolvedHandlerOptions,
     private readonly recorder: CallRecorder | undefined,
-    private readonly backendName: string,
-    /** How long the call waited in vain for the backend channel to connect, if it did (ms). */
-    private readonly notConnectedWithinMs: number | undefined,
   ) {}
 
-  /** Starts pumping both ways; call once the backend call is started. */
+  /**
+   * Makes `call` (to start with this object as its listener, then {@link begin}) the current
+   * attempt. After a failed attempt, the held request is sent again on it.
+   */
+  attach(call: RawCall, backendName: string, notConnectedWithinMs: number | undefined): void {
+    this.call = call;
+    this.backendName = backendName;
+    this.notConnectedWithinMs = notConnectedWithinMs;
+    this.backendSentHeaders = false;
+    this.messageToBackendInFlight = false;
+    // A write of a failed attempt that completes late must not release this attempt's pump.
+    const context = {
+      callback: (): void => {
+        if (this.writeContext === context) this.onMessageToBackendWritten();
+      },
+    };
+    this.writeContext = context;
+    const held = this.request.messages;
+    this.replay = held.length > 0 ? held : undefined;
+    this.replayIndex = 0;
+  }
+
+  /** Starts pumping both ways; call once the attached backend call is started. */
   begin(): void {
-    this.call.startRead();
+    const call = this.call!;
+    call.startRead();
     const stream = this.stream;
-    stream.on('readable', this.pumpToBackend);
-    stream.on('end', this.onClientHalfClose);
-    stream.on('drain', this.onClientDrained);
+    if (!this.listening) {
+      this.listening = true;
+      stream.on('readable', this.pumpToBackend);
+      stream.on('end', this.onClientHalfClose);
+      stream.on('drain', this.onClientDrained);
+    } else if (this.replay === undefined && this.clientHalfClosed) {
+      call.halfClose();
+    }
     this.pumpToBackend();
   }
 
   /** The call ended: nothing more is forwarded; with `cancelMessage`, the backend call is cancelled. */
   stop(cancelMessage: string | undefined): void {
     this.stopped = true;
-    if (cancelMessage !== undefined) this.call.cancelWithStatus(status.CANCELLED, cancelMessage);
+    if (cancelMessage !== undefined) this.call?.cancelWithStatus(status.CANCELLED, cancelMessage);
   }
 
   /** grpc-js listener: response headers from the backend. */
   onReceiveMetadata(metadata: Metadata): void {
     this.backendSentHeaders = true;
+    // The backend answered: the request may have reached the application.
+    this.request.drop();
     if (this.stopped) return;
     this.stream.sendMetadata(filterResponseMetadata(metadata, this.options.policy));
   }
@@ -86,7 +139,7 @@ export class Forwarding {
     }
     this.recorder?.toClient(message.length);
     if (this.stream.write(message)) {
-      this.call.startRead();
+      this.call!.startRead();
     } else {
       this.waitingForClientDrain = true;
     }
@@ -99,13 +152,21 @@ export class Forwarding {
     // A status grpc-js made up (connection refused or dropped, stream reset, no trailers, ...) is
     // the proxy's own failure, and says so; the backend's own statuses pass unchanged.
     if (isLocalStatus(backendStatus, this.backendSentHeaders)) {
-      const reason = backendStatus.code === status.UNAVAILABLE ? 'unavailable' : 'failed';
+      const unprocessed = isUnprocessed(backendStatus, this.backendSentHeaders);
+      const code = unprocessed ? status.UNAVAILABLE : backendStatus.code;
+      const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
       const waited =
         this.notConnectedWithinMs === undefined
           ? ''
           : `not connected within ${this.notConnectedWithinMs} ms: `;
       const details = `${this.options.proxyName}: backend ${this.backendName} ${reason}: ${waited}${backendStatus.details}`;
-      this.owner.finish({ code: backendStatus.code, details, metadata }, true);
+      if (!unprocessed) {
+        this.owner.finish({ code, details, metadata }, true);
+        return;
+      }
+      // Between attempts: the client's messages stay unread until the next one is attached.
+      this.call = undefined;
+      this.owner.unprocessed({ code, details, metadata });
       return;
     }
     filterResponseMetadata(metadata, this.options.policy);
@@ -116,13 +177,19 @@ export class Forwarding {
   }
 
   private readonly pumpToBackend = (): void => {
-    if (this.stopped) return;
+    const call = this.call;
+    if (this.stopped || call === undefined) return;
     const stream = this.stream;
     if (this.messageToBackendInFlight) {
       // No message may be taken now, but a client half-close already queued behind the one in
       // flight is noticed ('end'), so that it follows that message at once (for a unary call,
       // in the same flush) instead of a turn of the event loop later.
       if (stream.readableLength === 0) stream.read(0);
+      return;
+    }
+    const replay = this.replay;
+    if (replay !== undefined) {
+      this.replayNext(call, replay);
       return;
     }
     const message = stream.read() as Buffer | null;
@@ -136,9 +203,19 @@ export class Forwarding {
       return;
     }
     this.recorder?.fromClient(message.length);
+    this.request.add(message);
     this.messageToBackendInFlight = true;
-    this.call.sendMessageWithContext(this.writeContext, message);
+    call.sendMessageWithContext(this.writeContext, message);
   };
+
+  /** Sends the next held message again; the client's half-close follows the last one. */
+  private replayNext(call: RawCall, replay: Buffer[]): void {
+    const message = replay[this.replayIndex++];
+    if (this.replayIndex === replay.length) this.replay = undefined;
+    this.messageToBackendInFlight = true;
+    call.sendMessageWithContext(this.writeContext, message);
+    if (this.replay === undefined && this.clientHalfClosed) call.halfClose();
+  }
 
   private onMessageToBackendWritten(): void {
     this.messageToBackendInFlight = false;
@@ -147,16 +224,18 @@ export class Forwarding {
 
   /**
    * Passed on at once, even with a message in flight: every grpc-js call layer queues the
-   * half-close behind a pending message (grpc-js's own unary client does the same).
+   * half-close behind a pending message (grpc-js's own unary client does the same). Between
+   * attempts, or while held messages are sent again, it waits for them.
    */
   private readonly onClientHalfClose = (): void => {
-    if (this.stopped) return;
+    this.clientHalfClosed = true;
+    if (this.stopped || this.call === undefined || this.replay !== undefined) return;
     this.call.halfClose();
   };
 
   private readonly onClientDrained = (): void => {
     if (!this.waitingForClientDrain || this.stopped) return;
     this.waitingForClientDrain = false;
-    this.call.startRead();
+    this.call?.startRead();
   };
 }

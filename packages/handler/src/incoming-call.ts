@@ -1,6 +1,11 @@
 import type { Deadline, Metadata, ServerDuplexStream } from '@grpc/grpc-js';
-import type { ProxyCall } from './contracts';
-import { filterIncomingMetadata, type CompiledMetadataPolicy } from './metadata-policy';
+import type { ProxyCall, Route } from './contracts';
+import {
+  filterIncomingMetadata,
+  finishOutgoingMetadata,
+  sanitizeRouteMetadata,
+  type CompiledMetadataPolicy,
+} from './metadata-policy';
 import { ProxyCallBase } from './proxy-call-base';
 
 /** The `ProxyCall` a director sees (service name and signal made on demand, see the base). */
@@ -27,5 +32,14 @@ export class IncomingCall extends ProxyCallBase implements ProxyCall {
       stream.getHost(),
       stream.getDeadline(),
     );
+  }
+
+  /** What an attempt on `route` sends the backend as request metadata. */
+  outgoingMetadata(route: Route, policy: CompiledMetadataPolicy): Metadata {
+    if (route.metadata) return sanitizeRouteMetadata(route.metadata);
+    // A retry asks the director again with the same metadata: the keys the strip list removes
+    // (routing keys) must still be there, and `x-forwarded-for` must not grow twice.
+    const rewrites = policy.forwardedFor || policy.outgoingDrop.length > policy.incomingDrop.length;
+    return finishOutgoingMetadata(rewrites ? this.metadata.clone() : this.metadata, policy, this);
   }
 }

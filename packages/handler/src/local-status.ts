@@ -60,3 +60,36 @@ export function isLocalStatus(backendStatus: StatusObject, afterHeaders: boolean
   if (backendStatus.details === 'No status information received') return true;
   return empty && GRPC_JS_LOCAL_DETAILS.test(backendStatus.details);
 }
+
+/** grpc-js's `progress` of an attempt that never reached the backend's application. */
+const UNPROCESSED_PROGRESS: ReadonlySet<unknown> = new Set(['REFUSED', 'NOT_STARTED', 'DROP']);
+/** HTTP/2 `REFUSED_STREAM`: the server did not process the stream (also a stream beyond a GOAWAY). */
+const NGHTTP2_REFUSED_STREAM = 7;
+/**
+ * The local statuses of attempts that never reached the application: a refused stream (also a
+ * stream beyond a GOAWAY's last stream id, which Node resets with `REFUSED_STREAM`), no
+ * connection to pick (`pick_first`'s message, or `round_robin: ...` for a channel configured so),
+ * a stream that could not be opened. `unprocessed-status.spec.ts` checks grpc-js still says so.
+ */
+const UNPROCESSED_DETAILS =
+  /^(?:Stream refused by server$|(?:\w+: )?No connection established|Failed to start HTTP\/2 stream)/;
+
+/**
+ * True when `backendStatus`, a status grpc-js made up before any response headers, says that the
+ * backend never processed the attempt: sending it again elsewhere is safe (HTTP/2's own rule for
+ * `REFUSED_STREAM`). grpc-js's own `progress` and `rstCode` are used when they reach the listener
+ * (they do in grpc-js 1.11, not in 1.14, whose retry layer strips them); the message otherwise.
+ * Never true after headers, for a dropped connection, another stream reset, or a deadline.
+ */
+export function isUnprocessed(backendStatus: StatusObject, afterHeaders: boolean): boolean {
+  if (afterHeaders || !isLocalStatus(backendStatus, false)) return false;
+  const { progress, rstCode } = backendStatus as StatusObject & {
+    progress?: unknown;
+    rstCode?: unknown;
+  };
+  return (
+    UNPROCESSED_PROGRESS.has(progress) ||
+    rstCode === NGHTTP2_REFUSED_STREAM ||
+    UNPROCESSED_DETAILS.test(backendStatus.details)
+  );
+}

@@ -51,6 +51,7 @@ describe('the per-call observer', () => {
       messagesToClient: 3,
       bytesFromClient: 310,
       bytesToClient: 310,
+      retries: 0,
     });
     expect(ends[0].durationMs).toBeGreaterThanOrEqual(0);
   });

@@ -1,58 +1,55 @@
 /**
- * One proxied call, through its phases: the director chooses a route (`choosing`), the call may
- * wait for a backend channel that failed to connect (`connecting`), messages flow both ways
- * (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`).
+ * One proxied call, through its phases: the director chooses a route (`choosing`), the attempt
+ * on it opens its backend call (`connecting`, see ./backend-opening.ts), messages flow both ways
+ * (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`). An attempt the backend
+ * did not process goes back to `choosing`: a transparent retry (see ./transparent-retry.ts).
  *
  * All callbacks are created once per call; nothing is allocated per message.
  */
-import { Metadata, connectivityState, status, type StatusObject } from '@grpc/grpc-js';
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { BackendOpening, type OpeningListener } from './backend-opening';
 import { CallRecorder } from './call-recorder';
-import { ConnectionWait, inTransientFailure, type ConnectionWaitListener } from './connection-wait';
 import type { Route, StreamDirector } from './contracts';
 import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
-import { clientLeftStatus, deadlineExceededStatus, endingError } from './final-status';
+import { clientLeftStatus, endingError } from './final-status';
 import { IncomingCall } from './incoming-call';
-import { finishOutgoingMetadata, sanitizeRouteMetadata } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
-import {
-  BackendUnavailableError,
-  createBackendCall,
-  resolveBackend,
-  type BackendChannel,
-  type RawCall,
-} from './route-backend';
+import { createBackendCall, type BackendChannel, type RawCall } from './route-backend';
 import { describeError, directorRejection } from './status-error';
 import { isThenable } from './thenable';
+import { TransparentRetries } from './transparent-retry';
 import { safely, warnUnexpected } from './warnings';
 
 type Phase =
   | { readonly name: 'choosing' }
-  | {
-      readonly name: 'connecting';
-      readonly route: Route;
-      readonly backend: BackendChannel;
-      readonly wait: ConnectionWait;
-    }
-  | { readonly name: 'forwarding'; readonly forwarding: Forwarding }
+  | { readonly name: 'connecting'; readonly route: Route; readonly opening: BackendOpening }
+  | { readonly name: 'forwarding' }
   | { readonly name: 'ended'; readonly final: StatusObject };
 
 const CHOOSING: Phase = { name: 'choosing' };
+const FORWARDING: Phase = { name: 'forwarding' };
 
 function release(route: Route, final: StatusObject): void {
   if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
 }
 
 /** The state of one proxied call. */
-export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
+export class ProxiedCall implements OpeningListener, ForwardingOwner {
   private readonly incoming: IncomingCall;
   /** Only when an observer is set. */
   private readonly recorder: CallRecorder | undefined;
   private phase: Phase = CHOOSING;
-  /** The director's route, once it gave one; released when the call ends. */
+  /** The route of the current attempt, once the director gave it; released when it is left. */
   private route: Route | undefined = undefined;
-  /** The backend's name, once known. */
+  /** The name of the backend last tried, once known. */
   private backendName: string | undefined = undefined;
   private directorTimer: NodeJS.Timeout | undefined = undefined;
+  /** Made with the first backend call and kept across attempts: it holds the request. */
+  private forwarding: Forwarding | undefined = undefined;
+  /** The retry budget, made when an attempt first fails unprocessed. */
+  private retries: TransparentRetries | undefined = undefined;
+  /** While the director is asked again: the status of the attempt the retry replaces. */
+  private retrying: StatusObject | undefined = undefined;
 
   constructor(
     private readonly stream: ServerStream,
@@ -68,6 +65,10 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
   start(): void {
     this.recorder?.started();
     this.stream.on('cancelled', this.onServerCallClosed);
+    this.askDirector();
+  }
+
+  private askDirector(): void {
     let result: Route | PromiseLike<Route>;
     try {
       result = this.director(this.incoming);
@@ -97,8 +98,22 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
       this.fail(status.INTERNAL, `director returned no route (${String(route)})`);
       return;
     }
+    const retrying = this.retrying;
+    if (retrying !== undefined) {
+      this.retrying = undefined;
+      const retries = this.retries!;
+      if (!retries.mayRetryOn(route.backend)) {
+        release(route, retrying);
+        this.end(retrying, true, undefined, undefined);
+        return;
+      }
+      retries.attempted(route.backend);
+      if (this.recorder) this.recorder.retries = retries.count;
+    }
     this.route = route;
-    this.startBackendCall(route);
+    const opening = new BackendOpening(route, +this.incoming.deadline, this.options, this);
+    this.phase = { name: 'connecting', route, opening };
+    opening.start();
   };
 
   private readonly onDirectorError = (error: unknown): void => {
@@ -128,7 +143,7 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     }
   }
 
-  private failInvalidRoute(error: unknown): void {
+  onInvalidRoute(error: unknown): void {
     warnUnexpected(
       `${this.options.proxyName}: director returned an invalid route for ${this.incoming.method}`,
       error,
@@ -140,85 +155,41 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     );
   }
 
-  private startBackendCall(route: Route): void {
-    let backend: BackendChannel;
-    try {
-      backend = resolveBackend(route.backend);
-    } catch (error) {
-      // A backend that cannot give a client (closed pool, ...) is unavailable; a route that is
-      // no backend is a director bug.
-      if (error instanceof BackendUnavailableError) {
-        this.backendName = error.backendName;
-        this.fail(status.UNAVAILABLE, error.message, error.cause);
-      } else {
-        this.failInvalidRoute(error);
-      }
-      return;
-    }
+  onOpeningFailed(code: status, details: string, error?: unknown): void {
+    this.fail(code, details, error);
+  }
+
+  onDeadline(final: StatusObject): void {
+    this.finish(final, false);
+  }
+
+  onNotSent(details: string): void {
+    const message = `${this.options.proxyName}: ${details}`;
+    this.unprocessed({ code: status.UNAVAILABLE, details: message, metadata: new Metadata() });
+  }
+
+  onOpenable(backend: BackendChannel, notConnectedWithinMs: number | undefined): void {
+    const phase = this.phase;
+    if (phase.name !== 'connecting') return;
+    const route = phase.route;
     this.backendName = backend.name;
-    if (this.options.backendConnectTimeoutMs > 0 && inTransientFailure(backend.channel)) {
-      const timeoutMs = this.options.backendConnectTimeoutMs;
-      const notAfter = Math.min(
-        +this.incoming.deadline,
-        +(route.callOptions?.deadline ?? Infinity),
-      );
-      const wait = new ConnectionWait(backend.channel, timeoutMs, notAfter, this);
-      this.phase = { name: 'connecting', route, backend, wait };
-      wait.start();
-    } else {
-      this.openBackendCall(route, backend, undefined);
-    }
-  }
-
-  onBackendConnectable(expired: boolean): void {
-    const phase = this.phase;
-    if (phase.name !== 'connecting') return;
-    this.openBackendCall(phase.route, phase.backend, expired ? phase.wait.limitMs : undefined);
-  }
-
-  onBackendNotConnected(state: connectivityState, atDeadline: boolean): void {
-    const phase = this.phase;
-    if (phase.name !== 'connecting') return;
-    const notConnected = `not connected within ${phase.wait.limitMs} ms`;
-    const backendName = phase.backend.name;
-    if (!atDeadline) {
-      const details = `${notConnected} (channel ${connectivityState[state]})`;
-      this.fail(status.UNAVAILABLE, `backend ${backendName} unavailable: ${details}`);
-    } else if (+this.incoming.deadline <= +(phase.route.callOptions?.deadline ?? Infinity)) {
-      // The client's own deadline ends the call as grpc-js's deadline timer does when it is first.
-      this.finish(deadlineExceededStatus(), false);
-    } else {
-      const details = `${notConnected}: Deadline exceeded`;
-      this.fail(status.DEADLINE_EXCEEDED, `backend ${backendName} failed: ${details}`);
-    }
-  }
-
-  private openBackendCall(
-    route: Route,
-    backend: BackendChannel,
-    notConnectedWithinMs: number | undefined,
-  ): void {
     let call: RawCall;
     let metadata: Metadata;
     try {
-      metadata = route.metadata
-        ? sanitizeRouteMetadata(route.metadata)
-        : finishOutgoingMetadata(this.incoming.metadata, this.options.policy, this.incoming);
+      metadata = this.incoming.outgoingMetadata(route, this.options.policy);
       call = createBackendCall(backend.channel, route, this.incoming.method, this.stream);
     } catch (error) {
       this.failOpening(backend.name, error);
       return;
     }
-    const forwarding = new Forwarding(
-      call,
+    const forwarding = (this.forwarding ??= new Forwarding(
       this.stream,
       this,
       this.options,
       this.recorder,
-      backend.name,
-      notConnectedWithinMs,
-    );
-    this.phase = { name: 'forwarding', forwarding };
+    ));
+    forwarding.attach(call, backend.name, notConnectedWithinMs);
+    this.phase = FORWARDING;
     try {
       call.start(metadata, forwarding);
     } catch (error) {
@@ -231,7 +202,7 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
   private failOpening(backendName: string, error: unknown): void {
     if (error instanceof TypeError) {
       // grpc-js rejects the route's call options (a deadline that is no date, ...).
-      this.failInvalidRoute(error);
+      this.onInvalidRoute(error);
     } else {
       // e.g. "Channel has been shut down": a closed Client or Channel.
       this.fail(
@@ -240,6 +211,32 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
         error,
       );
     }
+  }
+
+  /**
+   * The backend did not process the attempt: while the request is held and the budget allows,
+   * the route is left (released with `final`) and the director asked again; otherwise the call
+   * ends with `final`.
+   */
+  unprocessed(final: StatusObject): void {
+    const phase = this.phase;
+    if (phase.name === 'ended') return;
+    if (phase.name === 'connecting') this.backendName = phase.opening.backendName;
+    const route = this.route!;
+    let retries = this.retries;
+    if (retries === undefined) {
+      retries = this.retries = new TransparentRetries(+this.incoming.deadline);
+      retries.attempted(route.backend);
+    }
+    if (!(this.forwarding?.request.held ?? true) || !retries.mayRetry()) {
+      this.end(final, true, undefined, undefined);
+      return;
+    }
+    this.route = undefined;
+    release(route, final);
+    this.retrying = final;
+    this.phase = CHOOSING;
+    this.askDirector();
   }
 
   /**
@@ -276,7 +273,7 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     cancelBackendWith: string | undefined,
   ): void {
     if (!this.settle(final, cancelBackendWith)) return;
-    // A director still at work (timed out) has nothing left to decide.
+    // A director still at work (timed out, or asked again) has nothing left to decide.
     if (this.route === undefined) this.incoming.clientGone();
     this.stream.emit('error', endingError(final, error));
     this.report(final, proxyError, error);
@@ -288,8 +285,11 @@ export class ProxiedCall implements ConnectionWaitListener, ForwardingOwner {
     if (phase.name === 'ended') return false;
     this.phase = { name: 'ended', final };
     this.clearDirectorTimer();
-    if (phase.name === 'connecting') phase.wait.cancel();
-    else if (phase.name === 'forwarding') phase.forwarding.stop(cancelBackendWith);
+    if (phase.name === 'connecting') {
+      this.backendName = phase.opening.backendName ?? this.backendName;
+      phase.opening.cancel();
+    }
+    this.forwarding?.stop(cancelBackendWith);
     return true;
   }
 
