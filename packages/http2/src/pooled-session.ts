@@ -81,6 +81,10 @@ export class PooledSession {
   connected = false;
   /** Why the connection attempt failed; the request of a stream on it never reached a backend. */
   failure: Error | undefined = undefined;
+  /** Closed by the pool (idle): not a loss. */
+  retired = false;
+  /** When the connection attempt started (epoch ms). */
+  readonly openedAt = Date.now();
 
   constructor(
     readonly session: ClientHttp2Session,

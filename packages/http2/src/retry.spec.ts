@@ -9,7 +9,7 @@ import { constants, type ServerHttp2Stream } from 'node:http2';
 import { status } from '@grpc/grpc-js';
 import { TRANSPARENT_RETRY_BUFFER_BYTES } from '@grpc-proxy/handler/engine';
 import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
-import { answerGrpc, startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { answerGrpc, answerWith, startRawBackend, type RawBackend } from './test-support/raw-h2';
 import { useRoutedProxy, type RoutedProxy } from './test-support/routed-proxy';
 
 const METHOD = '/acme.v1.Svc/Do';
@@ -17,13 +17,6 @@ const REFUSED = 'grpc-proxy: backend a unavailable: it reset the stream with REF
 const LOST = 'grpc-proxy: backend a unavailable: the connection was closed';
 
 /** Answers with its name once the client half-closed. */
-function answerWith(name: string): (stream: ServerHttp2Stream) => void {
-  return (stream) => {
-    stream.resume();
-    stream.on('end', () => answerGrpc(stream, Buffer.from(name)));
-  };
-}
-
 function refuse(stream: ServerHttp2Stream): void {
   stream.close(constants.NGHTTP2_REFUSED_STREAM);
 }

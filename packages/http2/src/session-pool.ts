@@ -69,6 +69,8 @@ function backoffMs(failures: number): number {
  * Passive health: each connection attempt's outcome goes to the backends routed to its target
  * that report (`backend.reportConnection`); while one of them is out of rotation, nothing routes
  * calls there, so the pool probes the target itself: a connection attempt at each backoff time.
+ * A connection such a target lost (closed, GOAWAY) is replaced at once (at most once per backoff
+ * step), so that a dead target is known before calls go to it.
  */
 export class SessionPool {
   private readonly groups = new Map<string, PooledSession[]>();
@@ -151,16 +153,31 @@ export class SessionPool {
       health.cancel();
       this.health.delete(key);
     } else if (error !== undefined && health.anyDown()) {
-      health.schedule(this.failures.get(key)!.retryAt, () => this.probe(key, health));
+      health.schedule(this.failures.get(key)!.retryAt, () => this.probe(key, health, false));
     }
   };
 
   /**
-   * A probe is due: connects to the target if one of its reporting backends is still down and no
-   * attempt is under way (a call's attempt is reported the same way).
+   * A connected session was lost (closed by the backend, GOAWAY, failed): when backends report
+   * for its target and no other session is left, connects again, no sooner than the first
+   * backoff step after the lost one was opened (a backend that accepts and drops connections is
+   * not hammered).
    */
-  private probe(key: string, health: TargetHealth): void {
-    if (this.closed || this.health.get(key) !== health || !health.anyDown()) return;
+  private readonly lost = (pooled: PooledSession): void => {
+    const health = this.health.get(pooled.key);
+    if (this.closed || pooled.retired || health === undefined || health.empty) return;
+    if (this.groups.get(pooled.key)?.some((other) => other.usable)) return;
+    const at = pooled.openedAt + INITIAL_RECONNECT_BACKOFF_MS;
+    health.schedule(at, () => this.probe(pooled.key, health, true));
+  };
+
+  /**
+   * A probe is due: connects to the target if one of its reporting backends is still down (or
+   * its session was lost: `always`) and no attempt is under way (a call's is reported as well).
+   */
+  private probe(key: string, health: TargetHealth, always: boolean): void {
+    if (this.closed || this.health.get(key) !== health) return;
+    if (!always && !health.anyDown()) return;
     if (this.groups.get(key)?.some((pooled) => pooled.connecting)) return;
     this.open(key, health.target, health.tls);
   }
@@ -208,15 +225,24 @@ export class SessionPool {
     else group.push(pooled);
     const forget = (): void => this.forget(pooled);
     // Node's session timeout counts time without traffic on the connection.
-    if (idleTimeoutMs > 0) session.setTimeout(idleTimeoutMs, () => session.close());
+    if (idleTimeoutMs > 0) {
+      session.setTimeout(idleTimeoutMs, () => {
+        pooled.retired = true;
+        session.close();
+      });
+    }
     if (keepaliveMs > 0) keepAlive(pooled, keepaliveMs, this.options.keepaliveTimeoutMs);
     widenConnectionWindow(session, this.options.connectionWindowSize);
-    session.on('goaway', forget);
+    session.on('goaway', () => {
+      forget();
+      if (pooled.connected) this.lost(pooled);
+    });
     // The calls on it hear of a failure through their streams; the pool lets it go, and a
     // session that never connected is a failed attempt (backoff, reports).
     session.on('close', () => {
       forget();
-      pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
+      if (pooled.connected) this.lost(pooled);
+      else pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
     });
     session.on('error', (error: Error) => {
       forget();

@@ -21,6 +21,10 @@ export interface RawBackend {
   readonly target: string;
   /** Streams the backend saw, with how each ended (its rstCode once closed). */
   readonly streams: ServerHttp2Stream[];
+  /** Stops accepting connections: the port is free at once (the open connections stay). */
+  unlisten(): void;
+  /** Destroys every open connection (as a backend process that died). */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -46,10 +50,15 @@ export async function startRawBackend(
   return {
     target: `127.0.0.1:${bound}`,
     streams,
+    unlisten: () => server.close(),
+    dropConnections: () => {
+      for (const session of sessions) session.destroy();
+    },
     close: () =>
       new Promise((resolve) => {
         for (const session of sessions) session.destroy();
-        server.close(() => resolve());
+        if (server.listening) server.close(() => resolve());
+        else resolve();
       }),
   };
 }
@@ -111,4 +120,12 @@ export function answerGrpc(
     afterTrailers();
   });
   stream.end(encodeMessage(payload));
+}
+
+/** An `answer` of {@link startRawBackend}: once the client half-closed, `name` as one message. */
+export function answerWith(name: string): (stream: ServerHttp2Stream) => void {
+  return (stream) => {
+    stream.resume();
+    stream.on('end', () => answerGrpc(stream, Buffer.from(name)));
+  };
 }
