@@ -67,12 +67,21 @@ const UNPROCESSED_PROGRESS: ReadonlySet<unknown> = new Set(['REFUSED', 'NOT_STAR
 const NGHTTP2_REFUSED_STREAM = 7;
 /**
  * The local statuses of attempts that never reached the application: a refused stream (also a
- * stream beyond a GOAWAY's last stream id, which Node resets with `REFUSED_STREAM`), no
- * connection to pick (`pick_first`'s message, or `round_robin: ...` for a channel configured so),
- * a stream that could not be opened. `unprocessed-status.spec.ts` checks grpc-js still says so.
+ * stream beyond a GOAWAY's last stream id, which Node resets with `REFUSED_STREAM`), seen by the
+ * stream's close or by a write still pending then; no connection to pick (`pick_first`'s message,
+ * or `round_robin: ...` for a channel configured so); a stream that could not be opened.
+ * `unprocessed-status.spec.ts` checks that grpc-js still says so.
  */
-const UNPROCESSED_DETAILS =
-  /^(?:Stream refused by server$|(?:\w+: )?No connection established|Failed to start HTTP\/2 stream)/;
+const UNPROCESSED_DETAILS = new RegExp(
+  '^(?:' +
+    [
+      'Stream refused by server$',
+      'Write error: Stream closed with error code NGHTTP2_REFUSED_STREAM$',
+      '(?:\\w+: )?No connection established',
+      'Failed to start HTTP/2 stream',
+    ].join('|') +
+    ')',
+);
 
 /**
  * True when `backendStatus`, a status grpc-js made up before any response headers, says that the
