@@ -33,19 +33,12 @@ describe('a backend out of rotation (isAvailable() false)', () => {
   const scene = useRetryScene();
 
   it('fails the attempt at once, without a connect wait, and retries it on the next route', async () => {
-    const echo = await scene.echo();
     const down = scene.clientOf('127.0.0.1:1');
     await inTransientFailure(down);
     const refused = new Error('connect ECONNREFUSED 127.0.0.1:1');
     const out = outOfRotation('out', down, refused);
-    const client = await scene.proxy(
-      [
-        ['out', out],
-        ['echo', scene.clientOf(echo.target)],
-      ],
-      // A connect wait would last the whole test.
-      { backendConnectTimeoutMs: 60_000 },
-    );
+    // A connect wait would last the whole test.
+    const { echo, client } = await scene.thenEcho('out', out, { backendConnectTimeoutMs: 60_000 });
     const outcome = await callRawBidi(client, `${ECHO}/Bidi`, [Buffer.from('a'), Buffer.from('b')]);
     expect([outcome.status.code, outcome.responses]).toEqual([
       status.OK,

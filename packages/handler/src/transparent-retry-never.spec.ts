@@ -5,12 +5,7 @@ import type { ProxyCall } from './contracts';
 import { ProxyStatusError } from './status-error';
 import { eventually } from './test-support/grpc-fixtures';
 import { respondWithMessage } from './test-support/raw-h2-backend';
-import {
-  refusedBy,
-  useRetryScene,
-  type CountingBackend,
-  type NamedBackend,
-} from './test-support/retry-scene';
+import { refusedBy, useRetryScene, type NamedBackend } from './test-support/retry-scene';
 import { ECHO } from './test-support/test-backend';
 
 // The copy of grpc-js the suite runs against (the matrix script redirects the import).
@@ -32,14 +27,7 @@ describe('what is never retried', () => {
   const scene = useRetryScene();
 
   /** A proxy to `first`, then to a good backend; the latter must never see a call. */
-  async function proxyTo(first: CountingBackend) {
-    const echo = await scene.echo();
-    const client = await scene.proxy([
-      ['first', scene.clientOf(first.target)],
-      ['echo', scene.clientOf(echo.target)],
-    ]);
-    return { echo, client };
-  }
+  const proxyTo = (first: { target: string }) => scene.thenEcho('first', first.target);
 
   async function expectNotRetried(echo: { seen: unknown[] }, code: status, details: string) {
     await eventually(() => scene.reports.length === 1, 'observer heard the end');
@@ -101,11 +89,7 @@ describe('what is never retried', () => {
 
   it("a backend's own UNAVAILABLE status", async () => {
     const failing = await scene.echo();
-    const echo = await scene.echo();
-    const client = await scene.proxy([
-      ['first', scene.clientOf(failing.target)],
-      ['echo', scene.clientOf(echo.target)],
-    ]);
+    const { echo, client } = await proxyTo(failing);
     const metadata = new Metadata();
     metadata.set('x-fail-code', String(status.UNAVAILABLE));
     metadata.set('x-send-headers', 'no');

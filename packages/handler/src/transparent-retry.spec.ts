@@ -11,6 +11,8 @@ import { refusedBy, useRetryScene, type RefuseWhen } from './test-support/retry-
 import { ECHO } from './test-support/test-backend';
 
 /** One call of each kind, with the messages `abc` split as the kind allows. */
+const ABC = ['a', 'b', 'c'].map((s) => Buffer.from(s));
+
 const CALLS: [string, (client: Client) => Promise<CallOutcome<Buffer>>, Buffer[]][] = [
   [
     'unary',
@@ -19,12 +21,7 @@ const CALLS: [string, (client: Client) => Promise<CallOutcome<Buffer>>, Buffer[]
   ],
   [
     'client-streaming',
-    (client) =>
-      callRawClientStream(
-        client,
-        `${ECHO}/ClientStream`,
-        ['a', 'b', 'c'].map((s) => Buffer.from(s)),
-      ),
+    (client) => callRawClientStream(client, `${ECHO}/ClientStream`, ABC),
     [Buffer.from('n=3:abc')],
   ],
   [
@@ -32,16 +29,7 @@ const CALLS: [string, (client: Client) => Promise<CallOutcome<Buffer>>, Buffer[]
     (client) => callRawServerStream(client, `${ECHO}/ServerStream`, Buffer.from('abc')),
     [0, 1, 2].map((i) => Buffer.concat([Buffer.from('abc'), Buffer.from([i])])),
   ],
-  [
-    'bidi',
-    (client) =>
-      callRawBidi(
-        client,
-        `${ECHO}/Bidi`,
-        ['a', 'b', 'c'].map((s) => Buffer.from(s)),
-      ),
-    ['a', 'b', 'c'].map((s) => Buffer.from(s)),
-  ],
+  ['bidi', (client) => callRawBidi(client, `${ECHO}/Bidi`, ABC), ABC],
 ];
 
 const WHEN: RefuseWhen[] = ['headers', 'request'];
@@ -56,11 +44,7 @@ describe('transparent retries of refused streams', () => {
     'sends a %s call refused on its %s to the next backend the director gives',
     async (_kind, when, call, responses) => {
       const refusing = await scene.refusing(when);
-      const echo = await scene.echo();
-      const client = await scene.proxy([
-        ['refusing', scene.clientOf(refusing.target)],
-        ['echo', scene.clientOf(echo.target)],
-      ]);
+      const { echo, client } = await scene.thenEcho('refusing', refusing.target);
       const outcome = await call(client);
       expect([outcome.status.code, outcome.responses]).toEqual([status.OK, responses]);
       await eventually(() => scene.reports.length === 1, 'observer heard the end');
@@ -132,11 +116,7 @@ describe('transparent retries of refused streams', () => {
 
   it('retries a stream beyond the last stream id of a GOAWAY', async () => {
     const goingAway = await scene.goingAway();
-    const echo = await scene.echo();
-    const client = await scene.proxy([
-      ['going-away', scene.clientOf(goingAway.target)],
-      ['echo', scene.clientOf(echo.target)],
-    ]);
+    const { client } = await scene.thenEcho('going-away', goingAway.target);
     const first = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('one'));
     const second = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('two'));
     // Stream 3 on the same connection: the backend sends GOAWAY naming stream 1 as the last.
@@ -165,11 +145,7 @@ describe('transparent retries of refused streams', () => {
     ['two messages of 40 KiB', false, [40 * 1024, 40 * 1024]],
   ])('holds at most 64 KiB of request: %s is retried: %s', async (_what, retried, sizes) => {
     const refusing = await scene.refusing('request');
-    const echo = await scene.echo();
-    const client = await scene.proxy([
-      ['refusing', scene.clientOf(refusing.target)],
-      ['echo', scene.clientOf(echo.target)],
-    ]);
+    const { echo, client } = await scene.thenEcho('refusing', refusing.target);
     const requests = sizes.map((size, i) => Buffer.alloc(size, i + 1));
     const outcome = await callRawClientStream(client, `${ECHO}/ClientStream`, requests);
     await eventually(() => scene.reports.length === 1, 'observer heard the end');

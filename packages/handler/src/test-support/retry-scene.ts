@@ -66,6 +66,15 @@ export interface Scene {
    * numbered from 0, recorded alike) and returns a raw client of it.
    */
   proxy(routes: readonly NamedBackend[] | Pick, options?: ProxyHandlerOptions): Promise<Client>;
+  /**
+   * Starts a grpc-js test backend and a proxy whose director gives `first` (a backend, or the
+   * target of one, labelled `label`) and the test backend (`echo`) in turn.
+   */
+  thenEcho(
+    label: string,
+    first: string | RouteBackend,
+    options?: ProxyHandlerOptions,
+  ): Promise<{ echo: TestBackend; client: Client }>;
 }
 
 /** The scene of each test. */
@@ -146,6 +155,16 @@ export function useRetryScene(): Scene {
       return client;
     },
   });
+
+  scene.thenEcho = async (label, first, options) => {
+    const echo = await scene.echo();
+    const backend = typeof first === 'string' ? scene.clientOf(first) : first;
+    const routes: NamedBackend[] = [
+      [label, backend],
+      ['echo', scene.clientOf(echo.target)],
+    ];
+    return { echo, client: await scene.proxy(routes, options) };
+  };
 
   beforeEach(() => {
     scene.reports.length = 0;
