@@ -24,8 +24,9 @@ export interface BackendChannelOptions {
 
 /**
  * grpc-js channel options for a backend channel used by the proxy:
- * - `grpc.enable_retries: 0` and `grpc.per_rpc_retry_buffer_size: 0`: the proxy never replays
- *   a call, and the retry buffer would acknowledge writes before they reach the backend
+ * - `grpc.enable_retries: 0` and `grpc.per_rpc_retry_buffer_size: 0`: grpc-js never replays
+ *   a call itself (the engine's own transparent retries go through the director, to another
+ *   backend), and its retry buffer would acknowledge writes before they reach the backend
  *   (breaking backpressure and holding up to 256 KiB per call);
  * - `grpc.enable_channelz: 0`: channelz bookkeeping costs CPU on every call;
  * - `grpc.max_receive_message_length` / `grpc.max_send_message_length`: 64 MiB by default
