@@ -20,12 +20,12 @@ export interface OpeningListener {
    * in time): `details` names the backend, without the proxy's name.
    */
   onNotSent(details: string): void;
-  /** The attempt failed for good; `details` without the proxy's name. */
-  onOpeningFailed(code: status, details: string, error?: unknown): void;
+  /** The attempt failed for good, and the call with it; `details` without the proxy's name. */
+  fail(code: status, details: string, error?: unknown): void;
+  /** The call's own deadline passed while waiting: the call ends with `final`. */
+  finish(final: StatusObject, proxyError: boolean): void;
   /** The route is no backend at all: a director bug. */
   onInvalidRoute(error: unknown): void;
-  /** The call's own deadline passed while waiting. */
-  onDeadline(final: StatusObject): void;
 }
 
 /** A backend that says it is out of rotation (closed, or its connections fail). */
@@ -71,7 +71,7 @@ export class BackendOpening implements ConnectionWaitListener {
       // no backend is a director bug.
       if (error instanceof BackendUnavailableError) {
         this.backendName = error.backendName;
-        this.listener.onOpeningFailed(status.UNAVAILABLE, error.message, error.cause);
+        this.listener.fail(status.UNAVAILABLE, error.message, error.cause);
       } else {
         this.listener.onInvalidRoute(error);
       }
@@ -110,13 +110,10 @@ export class BackendOpening implements ConnectionWaitListener {
       this.listener.onNotSent(`backend ${backendName} unavailable: ${details}`);
     } else if (this.callDeadline <= +(this.route.callOptions?.deadline ?? Infinity)) {
       // The client's own deadline ends the call as grpc-js's deadline timer does when it is first.
-      this.listener.onDeadline(deadlineExceededStatus());
+      this.listener.finish(deadlineExceededStatus(), false);
     } else {
       const details = `${notConnected}: Deadline exceeded`;
-      this.listener.onOpeningFailed(
-        status.DEADLINE_EXCEEDED,
-        `backend ${backendName} failed: ${details}`,
-      );
+      this.listener.fail(status.DEADLINE_EXCEEDED, `backend ${backendName} failed: ${details}`);
     }
   }
 }

@@ -155,14 +155,6 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     );
   }
 
-  onOpeningFailed(code: status, details: string, error?: unknown): void {
-    this.fail(code, details, error);
-  }
-
-  onDeadline(final: StatusObject): void {
-    this.finish(final, false);
-  }
-
   onNotSent(details: string): void {
     const message = `${this.options.proxyName}: ${details}`;
     this.unprocessed({ code: status.UNAVAILABLE, details: message, metadata: new Metadata() });
