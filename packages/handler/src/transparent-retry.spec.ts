@@ -85,6 +85,46 @@ describe('transparent retries of refused streams', () => {
     expect(scene.releases.filter(([label]) => label === 'refusing')).toHaveLength(80);
   });
 
+  it('loses no call while a grpc-js backend restarts gracefully (GOAWAY) twice under load', async () => {
+    const a = await scene.echo();
+    const b = await scene.echo();
+    const clients = { a: scene.clientOf(a.target), b: scene.clientOf(b.target) };
+    // Calls alternate between a and b; a retry goes to the other one (as roundRobin, skipping
+    // the one that failed, would).
+    const given = new WeakMap<object, 'a' | 'b'>();
+    let turn = 0;
+    const client = await scene.proxy((_ask, call) => {
+      const previous = given.get(call);
+      const label = previous ? (previous === 'a' ? 'b' : 'a') : turn++ % 2 === 0 ? 'a' : 'b';
+      given.set(call, label);
+      return [label, clients[label]];
+    });
+    let restarting = true;
+    const failures: string[] = [];
+    let calls = 0;
+    const caller = async () => {
+      for (let i = 0; restarting && i < 100_000; i++) {
+        calls++;
+        const outcome = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('x'));
+        if (outcome.status.code !== status.OK) failures.push(outcome.status.details);
+      }
+    };
+    const callers = Array.from({ length: 10 }, caller);
+    for (let restart = 0; restart < 2; restart++) {
+      await eventually(() => a.seen.length >= 20, 'a serves calls');
+      await new Promise<void>((resolve) => a.server.tryShutdown(() => resolve()));
+      Object.assign(a, await scene.echo(a.port));
+    }
+    await eventually(() => a.seen.length > 0, 'a serves calls again');
+    restarting = false;
+    await Promise.all(callers);
+    expect(failures).toEqual([]);
+    await eventually(() => scene.reports.length === calls, 'observer heard every end');
+    const retries = scene.reports.reduce((sum, report) => sum + report.retries, 0);
+    const left = scene.releases.filter(([, code]) => code === status.UNAVAILABLE);
+    expect(retries).toBe(left.length);
+  });
+
   it('tries each backend at most twice, then ends with the last attempt’s status', async () => {
     const [a, b] = await Promise.all([scene.refusing(), scene.refusing()]);
     const client = await scene.proxy([

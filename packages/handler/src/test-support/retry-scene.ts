@@ -57,8 +57,8 @@ export interface Scene {
   goingAway(): Promise<CountingBackend>;
   /** Starts a bare backend whose streams go to `onStream`. */
   raw(onStream: (stream: http2.ServerHttp2Stream) => void): Promise<CountingBackend>;
-  /** Starts a grpc-js test backend. */
-  echo(): Promise<TestBackend>;
+  /** Starts a grpc-js test backend on `port` (default 0: any free port). */
+  echo(port?: number): Promise<TestBackend>;
   /** A backend client (`createBackendClient`) of `target`. */
   clientOf(target: string): Client;
   /**
@@ -124,8 +124,8 @@ export function useRetryScene(): Scene {
           stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR, id - 2);
         }
       }),
-    echo: async () => {
-      const backend = await startTestBackend();
+    echo: async (port = 0) => {
+      const backend = await startTestBackend(undefined, port);
       closers.push(() => backend.close());
       return backend;
     },
