@@ -6,6 +6,8 @@ import { EchoCallLog } from './call-log';
 import type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './call-log';
 import { echoServiceImplementation } from './echo-service';
 import { EchoServiceService } from './gen/grpc_proxy/testing/v1/echo';
+import { addOpaqueEcho } from './opaque-echo';
+import { compressResponsesOn } from './response-compression';
 
 /** The fully qualified name of the echo service, as health checks and reflection name it. */
 export const ECHO_SERVICE_NAME = 'grpc_proxy.testing.v1.EchoService';
@@ -80,6 +82,14 @@ export interface EchoServerHandle {
   /** Sets the grpc.health.v1 status of `service` (`''` for the server as a whole). */
   setHealth(service: string, status: ServingStatus): void;
   /**
+   * Restarts the server gracefully on the same address, as a new process taking over the
+   * listening socket would: the old server stops accepting connections, a new one listens, then
+   * the old one sends GOAWAY on its connections and finishes its running calls. Resolves once
+   * those have ended. The name, call log and health statuses carry over; {@link callCounts}
+   * starts again from zero.
+   */
+  restart(): Promise<void>;
+  /**
    * Stops accepting calls and resolves once the running ones have ended (grpc-js
    * `tryShutdown`).
    */
@@ -94,7 +104,9 @@ const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 };
 
 /**
- * Starts an echo server (the echo service and grpc.health.v1) and resolves once it listens.
+ * Starts an echo server (the echo service, the opaque echo method `OPAQUE_ECHO_METHOD` and
+ * grpc.health.v1) and resolves once it listens. On TCP it gzips the responses of calls that ask
+ * for it (`RESPONSE_ENCODING_KEY`).
  *
  * @example
  * const server = await startEchoServer({ name: 'backend-a' });
@@ -105,25 +117,25 @@ const DEFAULT_SERVER_OPTIONS: ServerOptions = {
  */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServerHandle> {
   const name = options.name ?? 'echo';
-  const server = new Server({ ...DEFAULT_SERVER_OPTIONS, ...options.serverOptions });
   const log = new EchoCallLog(options.callLog);
-  server.addService(EchoServiceService, echoServiceImplementation(name, log));
   const health = new HealthImplementation(
     options.health ?? { '': 'SERVING', [ECHO_SERVICE_NAME]: 'SERVING' },
   );
-  health.addToServer(server);
-
-  const target = bindTarget(options);
+  const newServer = (): Server => {
+    const server = new Server({ ...DEFAULT_SERVER_OPTIONS, ...options.serverOptions });
+    server.addService(EchoServiceService, echoServiceImplementation(name, log));
+    addOpaqueEcho(server, name, log);
+    health.addToServer(server);
+    return server;
+  };
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, credentials, (error, boundPort) =>
-      error
-        ? reject(new Error(`echo server could not bind ${target}: ${error.message}`))
-        : resolve(boundPort),
-    );
-  });
+  let server = newServer();
+  const port = await bind(server, bindTarget(options), credentials);
   const address =
-    options.unixSocketPath !== undefined ? target : `${hostForAddress(options.host)}:${port}`;
+    options.unixSocketPath !== undefined
+      ? bindTarget(options)
+      : `${hostForAddress(options.host)}:${port}`;
+  const stopCompressing = options.unixSocketPath === undefined ? compressResponsesOn(port) : noop;
 
   return {
     address,
@@ -143,12 +155,43 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     clearCalls: () => log.clear(),
     callCounts: () => channelzCallCounts(server),
     setHealth: (service, status) => health.setStatus(service, status),
-    close: () =>
-      new Promise<void>((resolve, reject) =>
-        server.tryShutdown((error) => (error ? reject(error) : resolve())),
-      ),
-    forceClose: () => server.forceShutdown(),
+    restart: async () => {
+      const old = server;
+      // The old server stops accepting connections but keeps its own until told to go away,
+      // so the address is served throughout: no client meets a refused connection.
+      old.unbind(address);
+      server = newServer();
+      await bind(server, address, credentials);
+      await shutDown(old);
+    },
+    close: async () => {
+      stopCompressing();
+      await shutDown(server);
+    },
+    forceClose: () => {
+      stopCompressing();
+      server.forceShutdown();
+    },
   };
+}
+
+function noop(): void {}
+
+function bind(server: Server, target: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(target, credentials, (error, boundPort) =>
+      error
+        ? reject(new Error(`echo server could not bind ${target}: ${error.message}`))
+        : resolve(boundPort),
+    );
+  });
+}
+
+/** grpc-js `tryShutdown`: GOAWAY on every connection, then resolves once running calls end. */
+function shutDown(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    server.tryShutdown((error) => (error ? reject(error) : resolve())),
+  );
 }
 
 function methodMatcher(

@@ -11,6 +11,8 @@ export { EchoCallLog } from './call-log';
 export type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './call-log';
 export { ECHO_SERVICE_NAME, startEchoServer } from './echo-server';
 export type { EchoServerCallCounts, EchoServerHandle, EchoServerOptions } from './echo-server';
+export { OPAQUE_ECHO_METHOD } from './opaque-echo';
+export { RESPONSE_ENCODING_KEY } from './response-compression';
 export { createEchoClient } from './echo-client';
 export type { EchoClientOptions } from './echo-client';
 export { entriesFromMetadata, entriesFromPairs, metadataFromEntries } from './metadata-entries';
@@ -39,6 +41,7 @@ export {
 export type {
   ConformanceCase,
   ConformanceOptions,
+  DeclaredDifferences,
   ProxyConformanceOptions,
   StartedProxy,
 } from './conformance';

@@ -55,7 +55,7 @@ export const largeUnary = defineCase(
     const record = await call.backendRecord('the finished call', (c) => c.ended);
     expectBytes('request payload the backend received', record.requests[0].payload, payload);
   },
-  60_000,
+  { timeoutMs: 60_000 },
 );
 
 const CLIENT_STREAM_SIZES = [27182, 8, 1828, 45904];

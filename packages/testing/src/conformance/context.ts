@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InterceptingCall, Metadata, status as Status } from '@grpc/grpc-js';
-import type { CallOptions, Interceptor } from '@grpc/grpc-js';
+import type { CallOptions, ClientOptions, Interceptor } from '@grpc/grpc-js';
 import type { EchoCallRecord } from '../call-log';
 import { createEchoClient } from '../echo-client';
 import type { EchoServerHandle } from '../echo-server';
@@ -32,11 +32,18 @@ export interface TaggedCall {
 /** What every case needs: a client of the proxy, and tagged calls. */
 export interface CaseContext {
   readonly client: EchoServiceClient;
+  /** Where the proxy listens. */
+  readonly proxyAddress: string;
   readonly backend: EchoServerHandle;
   readonly options: ConformanceOptions;
   /** How long to wait for any one event. */
   readonly stepTimeoutMs: number;
   tag(deadline?: Date | number): TaggedCall;
+  /**
+   * Another client, of the proxy or of the backend directly (with `backendClient`'s settings),
+   * with `channelOptions` on top; closed when the case ends.
+   */
+  newClient(to: 'proxy' | 'backend', channelOptions?: ClientOptions): EchoServiceClient;
 }
 
 /** Runs `body` with a fresh client of the proxy, closed afterwards whatever happens. */
@@ -47,27 +54,35 @@ export async function withCaseContext(
   body: (context: CaseContext) => Promise<void>,
 ): Promise<void> {
   const open = new Set<InterceptingCall>();
-  const channelOptions = options?.client?.channelOptions;
-  const client = createEchoClient(proxyAddress, {
-    ...options?.client,
-    channelOptions: {
-      ...channelOptions,
-      interceptors: [...(channelOptions?.interceptors ?? []), trackOpenCalls(open)],
-    },
-  });
+  const clients: EchoServiceClient[] = [];
+  const newClient = (to: 'proxy' | 'backend', extra?: ClientOptions): EchoServiceClient => {
+    const settings = to === 'proxy' ? options?.client : options?.backendClient;
+    const channelOptions = { ...settings?.channelOptions, ...extra };
+    const client = createEchoClient(to === 'proxy' ? proxyAddress : backend.address, {
+      ...settings,
+      channelOptions: {
+        ...channelOptions,
+        interceptors: [...(channelOptions.interceptors ?? []), trackOpenCalls(open)],
+      },
+    });
+    clients.push(client);
+    return client;
+  };
   const stepTimeoutMs = options?.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   try {
     await body({
-      client,
+      client: newClient('proxy'),
+      proxyAddress,
       backend,
       options: options ?? {},
       stepTimeoutMs,
       tag: (deadline) => tagCall(backend, stepTimeoutMs, deadline),
+      newClient,
     });
   } finally {
     // A failed case may leave calls open; end them so the proxy can close promptly.
     for (const call of open) call.cancelWithStatus(Status.CANCELLED, 'the conformance case ended');
-    client.close();
+    for (const client of clients) client.close();
   }
 }
 

@@ -19,19 +19,31 @@ export interface ProxyConformanceOptions extends ConformanceOptions {
    * its message size limits to at least 8 MiB + a little for `large_unary`.
    */
   startProxy(backendAddress: string): StartedProxy | Promise<StartedProxy>;
-  /** Runs only these cases (by name). Default: every case. */
+  /**
+   * Runs only these cases (by name), slow ones included when named. Default: every case (the
+   * slow ones only with `includeSlow`).
+   */
   only?: readonly string[];
   /** Skips these cases (by name), e.g. while a known gap is being fixed. Default: none. */
   skip?: readonly string[];
+  /**
+   * Runs the slow cases too (`slow: true`: an idle stream of `idleStreamMs`, 64 MiB to a slow
+   * reader); otherwise they are declared skipped. Default: false.
+   */
+  includeSlow?: boolean;
   /** Options of the backend echo server. Default: name `'conformance-backend'`, limits lifted. */
   backend?: EchoServerOptions;
   /** Time allowed to start or stop the proxy and backend. Default: 30000 ms. */
   setupTimeoutMs?: number;
 }
 
-/** The cases `options` selects, failing on unknown names so typos do not skip silently. */
+/**
+ * The cases `options` selects, failing on unknown names so typos do not skip silently: those
+ * named in `only` (default: all), minus `skip`, minus the slow ones unless `includeSlow` or
+ * named in `only`.
+ */
 export function selectCases(
-  options: Pick<ProxyConformanceOptions, 'only' | 'skip'>,
+  options: Pick<ProxyConformanceOptions, 'only' | 'skip' | 'includeSlow'>,
 ): ConformanceCase[] {
   const known = new Set(conformanceCases.map((c) => c.name));
   for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
@@ -41,15 +53,17 @@ export function selectCases(
   }
   return conformanceCases.filter(
     (c) =>
-      (options.only === undefined || options.only.includes(c.name)) &&
-      !(options.skip ?? []).includes(c.name),
+      (options.only === undefined
+        ? !c.slow || options.includeSlow === true
+        : options.only.includes(c.name)) && !(options.skip ?? []).includes(c.name),
   );
 }
 
 /**
  * Declares a jest `describe` block named `name` with one test per conformance case, run against
  * the proxy `options.startProxy` starts in front of a fresh echo server (started before the
- * first case, closed after the last).
+ * first case, closed after the last). Slow cases left out are declared skipped (`it.skip`), so
+ * the report shows them.
  *
  * @example
  * describeProxyConformance('my proxy', {
@@ -66,6 +80,8 @@ export function describeProxyConformance(name: string, options: ProxyConformance
     'call it at the top level of a test file; elsewhere run conformanceCases yourself',
   );
   const cases = selectCases(options);
+  const skipIt = (name: string): void =>
+    (it as { skip?: (name: string, body: () => void) => void }).skip?.(name, () => undefined);
   const setupTimeoutMs = options.setupTimeoutMs ?? 30_000;
   describe(name, () => {
     let backend: EchoServerHandle | undefined;
@@ -78,7 +94,11 @@ export function describeProxyConformance(name: string, options: ProxyConformance
       await proxy?.close();
       backend?.forceClose();
     }, setupTimeoutMs);
-    for (const conformanceCase of cases) {
+    for (const conformanceCase of conformanceCases) {
+      if (!cases.includes(conformanceCase)) {
+        if (conformanceCase.slow && options.only === undefined) skipIt(conformanceCase.name);
+        continue;
+      }
       it(
         conformanceCase.name,
         async () => {
@@ -87,7 +107,7 @@ export function describeProxyConformance(name: string, options: ProxyConformance
           }
           await conformanceCase.run(proxy.address, backend, options);
         },
-        conformanceCase.timeoutMs,
+        conformanceCase.timeoutFor(options),
       );
     }
   });

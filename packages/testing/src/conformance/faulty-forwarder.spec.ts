@@ -3,12 +3,23 @@ import type { EchoServerHandle } from '../echo-server';
 import { startForwarder } from '../test-support/forwarder';
 import type { ForwarderFault } from '../test-support/forwarder';
 import { conformanceCases } from './cases';
-import { ConformanceError } from './check';
+import { ConformanceError, show } from './check';
 import { describeProxyConformance } from './describe-proxy-conformance';
+import { wellFormedDetails } from './rpc-status';
+import type { ConformanceCase, ConformanceOptions } from './types';
 
-// A correct forwarder passes every case: the suite asks nothing a faithful proxy cannot do.
+function caseNamed(name: string): ConformanceCase {
+  const found = conformanceCases.find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no case ${name}`);
+  return found;
+}
+
+// A correct forwarder passes every case: the suite asks nothing a faithful proxy cannot do. Being
+// grpc-js on both legs, it inflates compressed messages (grpc-js decompresses what it receives
+// and sends uncompressed): declared, so the compression cases check exactly that.
 describeProxyConformance('test forwarder without faults', {
   startProxy: (backendAddress) => startForwarder(backendAddress),
+  declared: { inflatesCompressedMessages: true },
 });
 
 /** Short waits: a faulty forwarder makes some cases wait for something that never comes. */
@@ -28,19 +39,32 @@ describe('the suite catches a faulty forwarder', () => {
     backend.forceClose();
   });
 
-  /** Runs case `name` through a forwarder with `fault`; resolves with its error message. */
-  async function failureOf(fault: ForwarderFault, name: string): Promise<string> {
-    const error = await errorOf(fault, name);
+  /**
+   * Runs case `name` through a forwarder with `fault` (`'none'`, or faults joined with `+`);
+   * resolves with its error message.
+   */
+  async function failureOf(
+    fault: string,
+    name: string,
+    options: ConformanceOptions = {},
+  ): Promise<string> {
+    const error = await errorOf(fault, name, options);
     return error.message;
   }
 
-  /** Runs case `name` through a forwarder with `fault`; resolves with what it threw. */
-  async function errorOf(fault: ForwarderFault, name: string): Promise<Error> {
-    forwarder = await startForwarder(backend.address, [fault]);
-    const conformanceCase = conformanceCases.find((c) => c.name === name);
-    if (conformanceCase === undefined) throw new Error(`no case ${name}`);
+  /** Runs case `name` through a forwarder with `fault` (as above); resolves with what it threw. */
+  async function errorOf(
+    fault: string,
+    name: string,
+    options: ConformanceOptions = {},
+  ): Promise<Error> {
+    const faults = fault === 'none' ? [] : (fault.split('+') as ForwarderFault[]);
+    forwarder = await startForwarder(backend.address, faults);
     try {
-      await conformanceCase.run(forwarder.address, backend, { stepTimeoutMs: STEP_TIMEOUT_MS });
+      await caseNamed(name).run(forwarder.address, backend, {
+        stepTimeoutMs: STEP_TIMEOUT_MS,
+        ...options,
+      });
     } catch (error) {
       return error as Error;
     }
@@ -61,7 +85,12 @@ describe('the suite catches a faulty forwarder', () => {
     [
       'drop-status-details',
       'status_details',
-      `status_details: unary grpc-status-details-bin: expected [ '<bytes 0803120400ff7f80>' ], got []`,
+      `status_details: unary grpc-status-details-bin: expected ${show([wellFormedDetails(3)])}, got []`,
+    ],
+    [
+      'drop-status-details',
+      'malformed_status_details',
+      `malformed_status_details: unary grpc-status-details-bin: expected [ '<bytes 0803120400ff7f80>' ], got []`,
     ],
     [
       'rewrite-status-message',
@@ -95,8 +124,43 @@ describe('the suite catches a faulty forwarder', () => {
     ],
     [
       'drop-deadline',
+      'deadline_propagated',
+      'deadline_propagated: the backend saw no deadline (no grpc-timeout reached it)',
+    ],
+    [
+      'drop-deadline+ignore-cancel',
       'timeout_on_sleeping_server',
-      'timeout_on_sleeping_server: the backend should see a deadline at most 1000 ms away, saw none',
+      `timeout_on_sleeping_server: the backend's call was still running ${STEP_TIMEOUT_MS} ms after the client's deadline passed`,
+    ],
+    [
+      'add-request-header',
+      'no_request_headers_added',
+      `no_request_headers_added: the backend saw request headers the client never sent: { 'x-forwarded-for': [ '127.0.0.1' ] } (a direct call has [ 'user-agent', 'x-conformance-call-id' ])`,
+    ],
+    [
+      'add-response-header',
+      'no_response_headers_added',
+      `no_response_headers_added: the client saw response headers the backend never sent: { server: [ 'forwarder' ] } (a direct call has [ 'content-type', 'date', 'x-backend-header' ])`,
+    ],
+    [
+      'drop-large-metadata',
+      'metadata_value_32_kib',
+      'metadata_value_32_kib: request metadata at the backend x-conformance-large: expected one value of 32768 chars, got no value',
+    ],
+    [
+      'decode-messages',
+      'opaque_payload',
+      `opaque_payload: status: expected status OK (0), got INTERNAL (13) "forwarder could not decode a message"`,
+    ],
+    [
+      'none',
+      'compressed_request_stays_compressed',
+      `compressed_request_stays_compressed: the backend received the messages [ 'plain', 'plain', 'plain' ] with grpc-encoding undefined, expected all gzip-compressed under grpc-encoding 'gzip'`,
+    ],
+    [
+      'none',
+      'compressed_response_stays_compressed',
+      `compressed_response_stays_compressed: the client received the messages [ 'plain', 'plain', 'plain' ] with grpc-encoding 'identity', expected all gzip-compressed under grpc-encoding 'gzip' (the request reached the backend with grpc-accept-encoding 'identity,deflate,gzip')`,
     ],
     [
       'wait-for-half-close',
@@ -129,6 +193,28 @@ describe('the suite catches a faulty forwarder', () => {
     const error = await errorOf('drop-status-details', 'status_details');
     expect(error).toBeInstanceOf(ConformanceError);
     expect(error.name).toBe('ConformanceError');
+  });
+
+  it('idle-timeout-100ms fails idle_stream_stays_open', async () => {
+    expect(
+      await failureOf('idle-timeout-100ms', 'idle_stream_stays_open', { idleStreamMs: 300 }),
+    ).toBe(
+      'idle_stream_stays_open: the stream did not survive the silence: the call ended (status 14 "forwarder idle timeout") before the next response arrived',
+    );
+  });
+
+  it('a declared header addition passes; an inflation declared but not done fails', async () => {
+    forwarder = await startForwarder(backend.address, ['add-request-header']);
+    await caseNamed('no_request_headers_added').run(forwarder.address, backend, {
+      declared: { addedRequestHeaders: ['x-forwarded-for'] },
+    });
+    await expect(
+      caseNamed('compressed_request_stays_compressed').run(backend.address, backend, {
+        declared: { inflatesCompressedMessages: true },
+      }),
+    ).rejects.toThrow(
+      "compressed_request_stays_compressed: compression of the messages the backend received (the proxy declares it inflates them): expected [ 'plain', 'plain', 'plain' ], got [ 'gzip', 'gzip', 'gzip' ]",
+    );
   });
 
   it('default-message-limits fails large_unary', async () => {

@@ -2,12 +2,13 @@ import { status as Status } from '@grpc/grpc-js';
 import type { Client, StatusObject } from '@grpc/grpc-js';
 import { callEcho, callRawUnary, callServerStream, echoRequest, openBidi } from '../client-calls';
 import type { CallOutcome } from '../client-calls';
+import { EchoRequest as EchoRequestMessage } from '../gen/grpc_proxy/testing/v1/echo';
 import type { EchoRequest } from '../gen/grpc_proxy/testing/v1/echo';
-import { createEchoClient } from '../echo-client';
 import { entriesFromPairs } from '../metadata-entries';
 import { statusCodeLabel, expectEqual, expectStatus, fail, show } from './check';
 import type { CaseContext } from './context';
 import { defineCase } from './define-case';
+import { MALFORMED_DETAILS, wellFormedDetails } from './rpc-status';
 
 async function failingUnaryAndBidi(
   context: CaseContext,
@@ -45,12 +46,10 @@ export const specialStatusMessage = defineCase(
     ),
 );
 
-const DETAILS = Buffer.from([0x08, 0x03, 0x12, 0x04, 0x00, 0xff, 0x7f, 0x80]);
-
-function expectDetails(what: string, outcome: CallOutcome): void {
+function expectDetails(what: string, outcome: CallOutcome, expected: Buffer): void {
   const values = outcome.status.metadata.get('grpc-status-details-bin');
-  if (values.length !== 1 || !Buffer.isBuffer(values[0]) || !values[0].equals(DETAILS)) {
-    fail(`${what} grpc-status-details-bin: expected ${show([DETAILS])}, got ${show(values)}`);
+  if (values.length !== 1 || !Buffer.isBuffer(values[0]) || !values[0].equals(expected)) {
+    fail(`${what} grpc-status-details-bin: expected ${show([expected])}, got ${show(values)}`);
   }
 }
 
@@ -75,31 +74,45 @@ async function unaryAndServerStream(
   ];
 }
 
+/**
+ * Fails a unary and a server-streaming call (after two responses) with `details` as
+ * `grpc-status-details-bin` and an error trailer; checks both reach the client unchanged.
+ */
+async function detailsPassUnchanged(context: CaseContext, details: Buffer): Promise<void> {
+  const outcomes = await unaryAndServerStream(
+    context,
+    {
+      statusCode: Status.INVALID_ARGUMENT,
+      statusMessage: 'with details',
+      statusDetails: details,
+      responseTrailers: entriesFromPairs([['x-backend-error-trailer', 'kept']]),
+    },
+    { responseCount: 3, statusAfter: 2 },
+  );
+  for (const [what, outcome] of outcomes) {
+    expectStatus(what, outcome.status, Status.INVALID_ARGUMENT, 'with details');
+    expectDetails(what, outcome, details);
+    expectEqual(`${what} trailer`, outcome.status.metadata.get('x-backend-error-trailer'), [
+      'kept',
+    ]);
+  }
+  const [, [, stream]] = outcomes;
+  expectEqual('server stream responses before the error', stream.responses.length, 2);
+}
+
 export const statusDetails = defineCase(
   'status_details',
-  'grpc-status-details-bin and trailers of an error reach the client unchanged, before and ' +
-    'after response messages.',
-  async (context) => {
-    const outcomes = await unaryAndServerStream(
-      context,
-      {
-        statusCode: Status.INVALID_ARGUMENT,
-        statusMessage: 'with details',
-        statusDetails: DETAILS,
-        responseTrailers: entriesFromPairs([['x-backend-error-trailer', 'kept']]),
-      },
-      { responseCount: 3, statusAfter: 2 },
-    );
-    for (const [what, outcome] of outcomes) {
-      expectStatus(what, outcome.status, Status.INVALID_ARGUMENT, 'with details');
-      expectDetails(what, outcome);
-      expectEqual(`${what} trailer`, outcome.status.metadata.get('x-backend-error-trailer'), [
-        'kept',
-      ]);
-    }
-    const [, [, stream]] = outcomes;
-    expectEqual('server stream responses before the error', stream.responses.length, 2);
-  },
+  'A well-formed google.rpc.Status in grpc-status-details-bin (its message differs from ' +
+    'grpc-message) and the error trailers reach the client byte for byte, before and after ' +
+    'response messages.',
+  (context) => detailsPassUnchanged(context, wellFormedDetails(Status.INVALID_ARGUMENT)),
+);
+
+export const malformedStatusDetails = defineCase(
+  'malformed_status_details',
+  'grpc-status-details-bin bytes that are not a valid google.rpc.Status (invalid UTF-8 in its ' +
+    'message) reach the client unchanged: the trailer is opaque bytes to gRPC.',
+  (context) => detailsPassUnchanged(context, MALFORMED_DETAILS),
 );
 
 function expectTrailersOnly(what: string, outcome: CallOutcome): void {
@@ -132,9 +145,15 @@ export const trailersOnlyError = defineCase(
   },
 );
 
+const UNKNOWN = Buffer.from('unknown');
+
 /** The status of a raw call to `path`, which the echo service may not have. */
 async function statusOfRawCall(client: Client, path: string): Promise<StatusObject> {
-  const outcome = await callRawUnary(client, path, Buffer.from('unknown'), {
+  // A valid EchoRequest: a proxy that parses messages has no reason to refuse it.
+  const request = Buffer.from(
+    EchoRequestMessage.encode(echoRequest({ payload: UNKNOWN })).finish(),
+  );
+  const outcome = await callRawUnary(client, path, request, {
     options: { deadline: Date.now() + 15_000 },
   });
   return outcome.status;
@@ -151,23 +170,20 @@ async function answeredByBackend(context: CaseContext, path: string): Promise<vo
         `${after.failed}); the proxy answered ${statusCodeLabel(proxied.code)} "${proxied.details}" itself`,
     );
   }
-  const direct = createEchoClient(context.backend.address, context.options.backendClient);
-  try {
-    const expected = await statusOfRawCall(direct, path);
-    expectStatus(`status for ${path}`, proxied, expected.code, expected.details);
-  } finally {
-    direct.close();
-  }
+  const expected = await statusOfRawCall(context.newClient('backend'), path);
+  expectStatus(`status for ${path}`, proxied, expected.code, expected.details);
 }
 
 export const unimplementedMethod = defineCase(
   'unimplemented_method',
-  'A method the backend lacks, on a service it has, is answered UNIMPLEMENTED by the backend.',
+  'A method the backend lacks, on a service it has, is answered UNIMPLEMENTED by the backend ' +
+    '(the request is valid protobuf).',
   (context) => answeredByBackend(context, '/grpc_proxy.testing.v1.EchoService/NoSuchMethod'),
 );
 
 export const unimplementedService = defineCase(
   'unimplemented_service',
-  'A service the backend lacks is answered UNIMPLEMENTED by the backend.',
+  'A service the backend lacks is answered UNIMPLEMENTED by the backend (the request is valid ' +
+    'protobuf).',
   (context) => answeredByBackend(context, '/grpc_proxy.testing.v1.NoSuchService/Method'),
 );

@@ -67,5 +67,5 @@ export const stress = defineCase(
       );
     }
   },
-  90_000,
+  { timeoutMs: 90_000 },
 );

@@ -1,7 +1,8 @@
 import { Client, Metadata, Server, credentials, status as Status } from '@grpc/grpc-js';
 import type { CallOptions, ServerDuplexStream, StatusObject } from '@grpc/grpc-js';
 import { bindLocal } from '../bind-local';
-import { EchoServiceService } from '../gen/grpc_proxy/testing/v1/echo';
+import { EchoRequest, EchoServiceService } from '../gen/grpc_proxy/testing/v1/echo';
+import { OPAQUE_ECHO_METHOD } from '../opaque-echo';
 
 /**
  * A deliberate defect of the test forwarder, each one a classic proxy bug that some
@@ -29,7 +30,20 @@ export type ForwarderFault =
   /** Answers methods it does not know itself (UNIMPLEMENTED) instead of forwarding them. */
   | 'answer-unknown-methods'
   /** Keeps grpc-js's default 4 MiB receive limit on both legs. */
-  | 'default-message-limits';
+  | 'default-message-limits'
+  /** Adds `x-forwarded-for` to the request metadata. */
+  | 'add-request-header'
+  /** Adds `server: forwarder` to the response headers. */
+  | 'add-response-header'
+  /** Drops request metadata values over 16 KiB. */
+  | 'drop-large-metadata'
+  /** Parses every message as an `EchoRequest` (then re-encodes it); fails calls whose don't. */
+  | 'decode-messages'
+  /** Cancels a call after 100 ms without a message either way. */
+  | 'idle-timeout-100ms';
+
+const LARGE_METADATA = 16 * 1024;
+const IDLE_TIMEOUT_MS = 100;
 
 /** Paths the forwarder serves besides the echo service's, to pass unknown methods on. */
 const UNKNOWN_PATHS = [
@@ -72,6 +86,7 @@ export async function startForwarder(
   const server = new Server(limits);
   const paths = [
     ...Object.values(EchoServiceService).map((method) => method.path),
+    OPAQUE_ECHO_METHOD,
     ...(has('answer-unknown-methods') ? [] : UNKNOWN_PATHS),
   ];
   for (const path of paths) {
@@ -103,9 +118,10 @@ function forward(
     call.getPath(),
     identity,
     identity,
-    withoutTransportKeys(call.metadata),
+    requestMetadata(call, has),
     options,
   );
+  const idle = idleTimer(call, upstream, has);
   let heldHeaders: Metadata | undefined;
   let headersSent = false;
   let clientHalfClosed = false;
@@ -118,10 +134,12 @@ function forward(
 
   upstream.on('metadata', (headers: Metadata) => {
     const forwarded = withoutTransportKeys(headers);
+    if (has('add-response-header')) forwarded.set('server', 'forwarder');
     if (has('hold-headers')) heldHeaders = forwarded;
     else sendHeaders(forwarded);
   });
   upstream.on('data', (message: Buffer) => {
+    idle.touch();
     if (heldHeaders !== undefined) sendHeaders(heldHeaders);
     heldHeaders = undefined;
     responded = true;
@@ -133,8 +151,15 @@ function forward(
     }
   });
   upstream.on('error', () => undefined); // the status event carries it
+  // grpc-js reports an OK status while messages a paused read left queued are still to come:
+  // the call ends only once the last of them went out.
+  const readEnded = new Promise((resolve) => upstream.once('end', resolve));
   upstream.on('status', (status: StatusObject) => {
-    const finish = (): void => finishWith(call, status, has);
+    idle.stop();
+    const finish = (): void => {
+      if (status.code === Status.OK) void readEnded.then(() => finishWith(call, status, has));
+      else finishWith(call, status, has);
+    };
     if (heldHeaders !== undefined) sendHeaders(heldHeaders);
     else if (has('headers-before-every-status') && !headersSent) sendHeaders(new Metadata());
     if (has('wait-for-half-close') && !clientHalfClosed) call.once('end', finish);
@@ -142,6 +167,15 @@ function forward(
   });
 
   call.on('data', (message: Buffer) => {
+    idle.touch();
+    if (has('decode-messages') && !decodes(message)) {
+      call.emit('error', {
+        code: Status.INTERNAL,
+        details: 'forwarder could not decode a message',
+      });
+      upstream.cancel();
+      return;
+    }
     if (!upstream.write(message)) {
       call.pause();
       upstream.once('drain', () => call.resume());
@@ -156,6 +190,48 @@ function forward(
     // grpc-js also emits 'cancelled' after a normal end; cancelling a finished call is a no-op.
     if (!has('ignore-cancel')) upstream.cancel();
   });
+}
+
+function requestMetadata(
+  call: ServerDuplexStream<Buffer, Buffer>,
+  has: (fault: ForwarderFault) => boolean,
+): Metadata {
+  const metadata = withoutTransportKeys(call.metadata);
+  if (has('add-request-header')) metadata.set('x-forwarded-for', '127.0.0.1');
+  if (has('drop-large-metadata')) {
+    for (const [key, values] of Object.entries(metadata.toJSON())) {
+      if (values.some((value) => value.length > LARGE_METADATA)) metadata.remove(key);
+    }
+  }
+  return metadata;
+}
+
+function decodes(message: Buffer): boolean {
+  try {
+    EchoRequest.decode(message);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** With `idle-timeout-100ms`, cancels both legs after that long without a message. */
+function idleTimer(
+  call: ServerDuplexStream<Buffer, Buffer>,
+  upstream: { cancel(): void },
+  has: (fault: ForwarderFault) => boolean,
+): { touch(): void; stop(): void } {
+  if (!has('idle-timeout-100ms')) return { touch: () => undefined, stop: () => undefined };
+  let timer: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      call.emit('error', { code: Status.UNAVAILABLE, details: 'forwarder idle timeout' });
+      upstream.cancel();
+    }, IDLE_TIMEOUT_MS);
+  };
+  touch();
+  return { touch, stop: () => clearTimeout(timer) };
 }
 
 function finishWith(
