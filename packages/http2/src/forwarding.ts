@@ -17,6 +17,7 @@ import { PrefixScanner, ScanResult, type MessageCounter } from '@grpc-proxy/code
 import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
 import type { BackendRequest } from './backend-request';
+import { cancelBackendStream, type BackendResetLimits } from './backend-resets';
 import { Replay } from './replay';
 import { closedStreamOutcome, httpFailureOutcome } from './stream-outcome';
 
@@ -35,8 +36,8 @@ export interface ForwardingOwner {
   finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void;
 }
 
-/** Size limits of the two legs, in bytes (`Infinity`: none). */
-export interface LegLimits {
+/** Size limits of the two legs, in bytes (`Infinity`: none), and the backend's cancellation budget. */
+export interface LegLimits extends BackendResetLimits {
   readonly maxReceiveMessageLength: number;
   readonly maxSendMessageLength: number;
 }
@@ -76,7 +77,7 @@ export class Forwarding {
     private backend: ClientHttp2Stream,
     private request: BackendRequest,
     private readonly owner: ForwardingOwner,
-    limits: LegLimits,
+    private readonly limits: LegLimits,
     recorder: CallRecorder | undefined,
     private backendName: string,
   ) {
@@ -97,6 +98,9 @@ export class Forwarding {
     client.on('data', this.onClientData);
     client.on('end', this.onClientEnd);
     client.on('drain', this.onClientDrain);
+    // Node emits 'end' on its own when a half-close carries no data: it may be gone already
+    // (calls start a turn after their HEADERS; the director or the connection may take longer).
+    if (client.readableEnded) this.onClientEnd();
   }
 
   private listenToBackend(): void {
@@ -136,7 +140,7 @@ export class Forwarding {
   /** The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset (CANCEL). */
   stop(cancel: boolean): void {
     this.stopped = true;
-    if (cancel && !this.backend.closed) this.backend.close(constants.NGHTTP2_CANCEL);
+    if (cancel) cancelBackendStream(this.backend, this.limits);
   }
 
   private readonly onClientData = (chunk: Buffer): void => {

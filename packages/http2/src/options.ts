@@ -1,6 +1,11 @@
 import type { Settings } from 'node:http2';
 import type { ProxyHandlerOptions, StreamDirector } from '@grpc-proxy/handler';
 import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/handler/engine';
+import {
+  resolveClientLimits,
+  type Http2ClientLimits,
+  type ResolvedClientLimits,
+} from './client-limits';
 
 /** 10 000 ms: how long {@link Http2Proxy.close} lets running calls finish by default (as the command's `shutdown.drainTimeoutMs`). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -27,12 +32,13 @@ export interface Http2ProxyTls {
 
 /**
  * Options of {@link createHttp2Proxy}: the handler's options (limits, metadata policy, observer,
- * director timeout, proxy name; same meaning and defaults in both engines) and the HTTP/2 ones.
+ * director timeout, proxy name; same meaning and defaults in both engines), the limits per client
+ * connection ({@link Http2ClientLimits}) and the HTTP/2 ones.
  * `backendConnectTimeoutMs` (default 1 000 ms) is how long a call waits for the next connection
  * attempt to a target whose last attempt failed (attempts 100 ms to 500 ms apart), instead of
  * failing at once; `0`: never wait.
  */
-export interface Http2ProxyOptions extends ProxyHandlerOptions {
+export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimits {
   /** Picks the backend of each call; see `StreamDirector` in `@grpc-proxy/handler`. */
   director: StreamDirector;
   /** TLS (or mutual TLS) for clients, as PEM. Default: none, plaintext HTTP/2 (h2c). */
@@ -44,7 +50,10 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions {
    * waiting for WINDOW_UPDATEs, at the price of memory per connection. Default: 65 535 (Node's).
    */
   connectionWindowSize?: number;
-  /** HTTP/2 settings the proxy announces to its clients. Default: Node's defaults. */
+  /**
+   * HTTP/2 settings the proxy announces to its clients. Default: Node's, and
+   * `maxConcurrentStreams` ten times the option of that name (1 000).
+   */
   serverSettings?: Settings;
   /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's, push disabled. */
   backendSettings?: Settings;
@@ -66,7 +75,7 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions {
 }
 
 /** The options after defaults; computed once per proxy. */
-export interface ResolvedHttp2Options extends ResolvedHandlerOptions {
+export interface ResolvedHttp2Options extends ResolvedHandlerOptions, ResolvedClientLimits {
   readonly tls: Http2ProxyTls | undefined;
   /** Bytes; 65 535 leaves Node's window as it is. */
   readonly connectionWindowSize: number;
@@ -85,11 +94,16 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
   if (typeof options?.director !== 'function') {
     throw new TypeError('createHttp2Proxy: options.director must be a function (a StreamDirector)');
   }
+  const limits = resolveClientLimits(options);
   return {
     ...resolveHandlerOptions(options),
+    ...limits,
     tls: options.tls,
     connectionWindowSize: windowSize(options.connectionWindowSize),
-    serverSettings: { ...options.serverSettings },
+    serverSettings: {
+      maxConcurrentStreams: announcedStreams(limits.maxConcurrentStreams),
+      ...options.serverSettings,
+    },
     backendSettings: { enablePush: false, ...options.backendSettings },
     backendIdleTimeoutMs: milliseconds(
       'backendIdleTimeoutMs',
@@ -108,6 +122,16 @@ function milliseconds(name: string, value: number): number {
     throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
   }
   return value;
+}
+
+/**
+ * The `SETTINGS_MAX_CONCURRENT_STREAMS` announced for a proxy running `running` calls per client
+ * connection: ten times more. Node.js frees the slot of a stream the client reset a moment late,
+ * and refuses a stream over the announced limit meanwhile (ENHANCE_YOUR_CALM, which fails the
+ * call): a client at the proxy's own limit (whose calls wait at the proxy) stays far below it.
+ */
+function announcedStreams(running: number): number {
+  return Math.min(2 ** 32 - 1, running * 10);
 }
 
 /** 65 535: the connection window every HTTP/2 session starts with. */

@@ -27,6 +27,8 @@ import {
 import { Http2ProxiedCall, type CallContext } from './proxied-call';
 import { SessionPool, widenConnectionWindow } from './session-pool';
 import { CallSet } from './call-set';
+import { ClientGuards } from './client-guard';
+import { DeferredStarts } from './deferred-starts';
 
 type Listener = Http2Server | Http2SecureServer;
 
@@ -79,17 +81,19 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
     }),
     calls: new CallSet(),
   };
-  const sessions = new Set<Http2Session>();
+  const guards = new ClientGuards(resolved, (stream, incoming) =>
+    new Http2ProxiedCall(stream, incoming, context).start(),
+  );
+  const starts = new DeferredStarts((stream, incoming) => guards.start(stream, incoming));
   const server = createListener(resolved);
   server.on('session', (session: Http2Session) => {
-    sessions.add(session);
+    guards.add(session);
     widenConnectionWindow(session, resolved.connectionWindowSize);
-    session.on('close', () => sessions.delete(session));
     // A broken client connection ends its streams (and their calls) by itself.
-    session.on('error', () => undefined);
+    session.on('error', ignoreError);
   });
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
-    onStream(stream, headers, context),
+    onStream(stream, headers, context, guards, starts),
   );
   let address = '';
   let closing: Promise<void> | undefined;
@@ -107,9 +111,25 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
       return address;
     },
     close: (drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) => {
-      closing ??= drain(server, sessions, context, drainTimeoutMs);
+      closing ??= drain(server, guards, context, drainTimeoutMs);
       return closing;
     },
+  };
+}
+
+function ignoreError(): void {}
+
+/**
+ * Node's own reset limit (nghttp2's: 1 000, then 33 a second, counting every RST_STREAM, those of
+ * answered streams too) would cut a client that cancels many of its calls, which the proxy's
+ * limit lets through: it becomes a distant backstop, ten times the proxy's.
+ */
+function nodeResetLimit(options: ResolvedHttp2Options) {
+  const perSecond = options.maxClientResetsPerSecond;
+  if (perSecond === Infinity) return {};
+  return {
+    streamResetBurst: Math.max(1000, 10 * perSecond),
+    streamResetRate: Math.max(33, 10 * perSecond),
   };
 }
 
@@ -117,8 +137,12 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
 function createListener(options: ResolvedHttp2Options): Listener {
   const tls = options.tls;
   // No cap on a session's memory (as grpc-js): past Node's 10 MB, Node refuses new streams with
-  // ENHANCE_YOUR_CALM, while the flow-control windows already bound what a session holds.
-  const base = { settings: options.serverSettings, maxSessionMemory: Number.MAX_SAFE_INTEGER };
+  // ENHANCE_YOUR_CALM, while the flow-control windows and the stream limit bound what it holds.
+  const base = {
+    settings: options.serverSettings,
+    maxSessionMemory: Number.MAX_SAFE_INTEGER,
+    ...nodeResetLimit(options),
+  };
   if (tls === undefined) return createServer(base);
   const mutual = tls.clientCa !== undefined;
   return createSecureServer({
@@ -147,6 +171,8 @@ function onStream(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   context: CallContext,
+  guards: ClientGuards,
+  starts: DeferredStarts,
 ): void {
   const { proxyName, policy } = context.options;
   if (headers[':method'] !== 'POST') {
@@ -176,22 +202,23 @@ function onStream(
     );
     return;
   }
-  const incoming = new Http2IncomingCall(stream, headers, policy, Date.now() + timeoutMs);
-  new Http2ProxiedCall(stream, incoming, context).start();
+  if (!guards.admit(stream, timeoutMs)) return;
+  starts.push(stream, new Http2IncomingCall(stream, headers, policy, Date.now() + timeoutMs));
 }
 
 async function drain(
   server: Listener,
-  sessions: Set<Http2Session>,
+  guards: ClientGuards,
   context: CallContext,
   drainTimeoutMs: number,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // GOAWAY: clients open no new streams here; the running ones go on.
-  for (const session of sessions) session.close();
+  for (const session of guards.sessions()) session.close();
   await context.calls.whenEmpty(drainTimeoutMs);
   for (const call of context.calls.running()) call.shutDown();
   context.pool.close();
-  for (const session of sessions) session.close();
+  for (const session of guards.sessions()) session.close();
+  guards.close();
   await closed;
 }

@@ -1,0 +1,227 @@
+/**
+ * Per-client-connection defences of the http2 engine (see ./client-limits.ts): the streams a
+ * connection resets before their answer are counted (rapid reset: GOAWAY(ENHANCE_YOUR_CALM) and
+ * close), a connection holding too many unread bytes may open no new stream, a stream whose
+ * replies wait on a client that reads nothing is reset, and a connection without streams is
+ * closed once idle. One sweep timer per proxy serves the last two; nothing runs per DATA chunk.
+ */
+import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { CallQueue, type CallStarter } from './call-queue';
+import type { ResolvedClientLimits } from './client-limits';
+import type { Http2IncomingCall } from './incoming-call';
+
+const GUARD = Symbol('client guard');
+/** When the stream was first seen with a full buffer and no progress since (epoch ms; 0: not). */
+const STALLED_AT = Symbol('stalled at');
+/** Its bytes waiting then: fewer later is progress (a slow reader is not a stalled one). */
+const WAITING = Symbol('bytes waiting');
+/** Resets after this time (epoch ms) are the client's deadline firing, not abuse. */
+const COUNT_RESET_UNTIL = Symbol('count a reset until');
+
+type GuardedSession = Http2Session & { [GUARD]?: ClientGuard };
+type GuardedStream = ServerHttp2Stream & {
+  [GUARD]?: ClientGuard;
+  [STALLED_AT]?: number;
+  [WAITING]?: number;
+  [COUNT_RESET_UNTIL]?: number;
+};
+
+/** A reset at 90 % of a call's timeout or later is taken as the client's deadline. */
+const DEADLINE_SHARE = 0.9;
+/** The sweep runs at a quarter of the shortest timeout it serves, never more often than this. */
+const MIN_SWEEP_MS = 25;
+
+/** The state of one client connection. */
+class ClientGuard {
+  readonly streams = new Set<GuardedStream>();
+  idleSince = Date.now();
+  /** Tripped: the connection is being closed; its streams are refused. */
+  calm = false;
+  /** In the current one-second window: streams reset before their answer, and the others. */
+  private resets = 0;
+  private answered = 0;
+  private windowStart = 0;
+
+  readonly calls: CallQueue;
+
+  constructor(
+    readonly session: Http2Session,
+    private readonly limits: ResolvedClientLimits,
+    startCall: CallStarter,
+  ) {
+    this.calls = new CallQueue(limits.maxConcurrentStreams, startCall);
+  }
+
+  /** Bytes the connection's streams hold for the client. */
+  waitingBytes(): number {
+    let bytes = 0;
+    for (const stream of this.streams) bytes += stream.writableLength;
+    return bytes;
+  }
+
+  /**
+   * A stream closed: `early` when the client reset it before its answer. A connection may reset
+   * as many streams in a second as it let finish, plus the limit: a client that cancels part of
+   * its calls (hedging, deadlines) is never cut, while resets cannot multiply the backend work
+   * past what the stream limit allows real calls.
+   */
+  streamClosed(early: boolean): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.resets = 0;
+      this.answered = 0;
+    }
+    if (!early) this.answered++;
+    else if (++this.resets > this.limits.maxClientResetsPerSecond + this.answered) this.trip();
+  }
+
+  private trip(): void {
+    if (this.calm) return;
+    this.calm = true;
+    // The final GOAWAY carries ENHANCE_YOUR_CALM; the running streams end with the connection
+    // and their backend streams are cancelled.
+    if (!this.session.destroyed) {
+      const limit = this.limits.maxClientResetsPerSecond;
+      const error = new Error(`more than ${limit} streams reset before their answer in 1 s`);
+      this.session.destroy(error, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+  }
+}
+
+function onStreamClose(this: GuardedStream): void {
+  const guard = this[GUARD];
+  if (guard === undefined) return;
+  guard.streams.delete(this);
+  if (guard.streams.size === 0) guard.idleSince = Date.now();
+  guard.calls.ended(this);
+  const code = this.rstCode;
+  guard.streamClosed(
+    code !== undefined &&
+      code !== constants.NGHTTP2_NO_ERROR &&
+      !this.headersSent &&
+      Date.now() < (this[COUNT_RESET_UNTIL] ?? Infinity),
+  );
+}
+
+function ignoreError(): void {}
+
+function onStreamDrain(this: GuardedStream): void {
+  this[STALLED_AT] = 0;
+}
+
+/** The status went out: the call is over, though the client may not have half-closed yet. */
+function onStreamFinish(this: GuardedStream): void {
+  this[GUARD]?.calls.ended(this);
+}
+
+/** The client connections of one proxy, each with its {@link ClientGuard}. */
+export class ClientGuards {
+  private readonly guards = new Set<ClientGuard>();
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+
+  /** @param startCall starts the proxied call of an admitted stream, when its turn comes. */
+  constructor(
+    private readonly limits: ResolvedClientLimits,
+    private readonly startCall: CallStarter,
+  ) {
+    const { clientIdleTimeoutMs, clientStallTimeoutMs } = limits;
+    const shortest = Math.min(clientIdleTimeoutMs || Infinity, clientStallTimeoutMs || Infinity);
+    if (shortest !== Infinity) {
+      this.sweepTimer = setInterval(this.sweep, Math.max(MIN_SWEEP_MS, shortest / 4));
+      this.sweepTimer.unref();
+    }
+  }
+
+  /** The client connections open now. */
+  sessions(): Http2Session[] {
+    return [...this.guards].map((guard) => guard.session);
+  }
+
+  /** A new client connection. */
+  add(session: Http2Session): void {
+    const guard = new ClientGuard(session, this.limits, this.startCall);
+    (session as GuardedSession)[GUARD] = guard;
+    this.guards.add(guard);
+    session.once('close', () => this.guards.delete(guard));
+  }
+
+  /**
+   * A new stream with `timeoutMs` of its call's `grpc-timeout` (`Infinity`: none): tracked, or
+   * refused (closed with REFUSED_STREAM, `false`) when its connection is tripped or holds more
+   * unread bytes than the budget.
+   */
+  admit(stream: ServerHttp2Stream, timeoutMs: number): boolean {
+    const guarded = stream as GuardedStream;
+    const guard = (stream.session as GuardedSession | undefined)?.[GUARD];
+    if (guard === undefined) return true;
+    // Until its call starts (next turn, or later when queued), the stream may error: refused
+    // here, or closed with a connection the guard destroys.
+    stream.on('error', ignoreError);
+    if (
+      guard.calm ||
+      (guard.streams.size > 0 && guard.waitingBytes() >= this.limits.maxClientBufferBytes)
+    ) {
+      stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      return false;
+    }
+    guarded[GUARD] = guard;
+    if (timeoutMs !== Infinity) {
+      guarded[COUNT_RESET_UNTIL] = Date.now() + timeoutMs * DEADLINE_SHARE;
+    }
+    guard.streams.add(guarded);
+    stream.once('close', onStreamClose);
+    stream.on('drain', onStreamDrain);
+    stream.once('finish', onStreamFinish);
+    return true;
+  }
+
+  /**
+   * The call of an admitted stream that is still open: started, or queued behind the calls its
+   * connection runs already (`maxConcurrentStreams`).
+   */
+  start(stream: ServerHttp2Stream, incoming: Http2IncomingCall): void {
+    const guard = (stream as GuardedStream)[GUARD];
+    if (guard === undefined) this.startCall(stream, incoming);
+    else guard.calls.start(stream, incoming);
+  }
+
+  /** Stops the sweep (the proxy is closing). */
+  close(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    const { clientIdleTimeoutMs, clientStallTimeoutMs } = this.limits;
+    for (const guard of this.guards) {
+      if (guard.streams.size === 0) {
+        const idle = clientIdleTimeoutMs > 0 && now - guard.idleSince >= clientIdleTimeoutMs;
+        // close(): GOAWAY, then the connection ends (it has no stream to finish).
+        if (idle && !guard.session.closed) guard.session.close();
+      } else if (clientStallTimeoutMs > 0) {
+        for (const stream of guard.streams) stall(stream, now, clientStallTimeoutMs);
+      }
+    }
+  };
+}
+
+/**
+ * A stream whose buffer towards the client is full (its backend stream is paused) and that sent
+ * nothing for `timeoutMs` is reset: the proxied call ends as if the client had cancelled it, and
+ * cancels its backend stream.
+ */
+function stall(stream: GuardedStream, now: number, timeoutMs: number): void {
+  if (!stream.writableNeedDrain) {
+    stream[STALLED_AT] = 0;
+    return;
+  }
+  const waiting = stream.writableLength;
+  const since = stream[STALLED_AT] ?? 0;
+  if (since === 0 || waiting < (stream[WAITING] ?? Infinity)) {
+    stream[STALLED_AT] = now;
+    stream[WAITING] = waiting;
+  } else if (now - since >= timeoutMs) {
+    stream.close(constants.NGHTTP2_CANCEL);
+  }
+}

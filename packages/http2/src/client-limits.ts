@@ -1,0 +1,156 @@
+/**
+ * The per-client-connection limits of the http2 engine: what one abusive connection may cost the
+ * proxy, its other clients and the backends (rapid reset, stream floods, readers that never
+ * read, idle connections), and how many cancellations the proxy may send one backend connection.
+ */
+
+/** 100: concurrent streams per client connection by default (as nginx's 128 and haproxy's 100). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+
+/** 300 000 ms (5 min): how long a client connection may stay without a stream by default. */
+export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 300_000;
+
+/**
+ * 200: streams one connection may reset before their answer within one second, beyond as many as
+ * it let finish in that second, by default: twice what it may have open at once (100), so that a
+ * client cancelling all it has in flight, twice in a second, is not cut; a rapid-reset attack
+ * (CVE-2023-44487) resets thousands a second and lets none finish.
+ */
+export const DEFAULT_MAX_CLIENT_RESETS_PER_SECOND = 200;
+
+/**
+ * 4 MiB: bytes waiting for one client connection to read, past which it may open no new stream,
+ * by default: 64 streams whose buffers are full (64 KiB each), far more than a slow reader holds.
+ */
+export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** 30 000 ms: how long a stream's replies may wait for a client that reads nothing, by default. */
+export const DEFAULT_CLIENT_STALL_TIMEOUT_MS = 30_000;
+
+/**
+ * 500: cancellations the proxy may send one backend connection in a burst, by default; half the
+ * 1 000 after which a Node.js (grpc-js) backend closes the connection with GOAWAY.
+ */
+export const DEFAULT_BACKEND_RESET_BURST = 500;
+
+/** 30: cancellations a second a backend connection is allowed after the burst (Node.js: 33). */
+export const DEFAULT_BACKEND_RESETS_PER_SECOND = 30;
+
+/** The options of `createHttp2Proxy` that protect the proxy, its clients and backends from one client. */
+export interface Http2ClientLimits {
+  /**
+   * Calls one client connection may run at once (director asked, backend stream open). Its
+   * further streams wait at the proxy, in order, until one of its calls ends; no director and no
+   * backend hears of them meanwhile, and a client's deadline still ends them. The proxy announces
+   * ten times this as `SETTINGS_MAX_CONCURRENT_STREAMS` (`serverSettings` may set another), so
+   * that well-behaved clients queue past that; Node refuses a stream beyond it
+   * (ENHANCE_YOUR_CALM) and closes a connection after 100 such. Announcing this limit itself
+   * would fail calls: Node frees the slot of a stream the client reset a moment late, and
+   * refuses the client's next stream meanwhile. Default: 100.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * Milliseconds a client connection may stay without any stream before it is closed (GOAWAY,
+   * then close; clients reconnect on their next call). `0`: never. Default: 300 000 (5 minutes).
+   */
+  clientIdleTimeoutMs?: number;
+  /**
+   * Streams one connection may reset (RST_STREAM) before their response headers within one
+   * second, beyond as many as it let finish in that second (so a client cancelling part of its
+   * calls is never cut). One more and the connection gets GOAWAY(ENHANCE_YOUR_CALM) and is
+   * closed, its streams with it; those not started yet never reach the director. A reset at 90 %
+   * of the call's `grpc-timeout` or later is the client's deadline and is not counted. `0`: no
+   * limit. Default: 200.
+   */
+  maxClientResetsPerSecond?: number;
+  /**
+   * Bytes waiting for one client connection to read (replies the client's flow-control windows
+   * hold back). Past it the connection may open no new stream (refused with REFUSED_STREAM), so a
+   * connection that does not read starts no backend work. Each stream stops reading its backend
+   * stream once its own buffer is full (backpressure) whatever this budget. Default: 4 MiB.
+   */
+  maxClientBufferBytes?: number;
+  /**
+   * Milliseconds a stream's replies may wait for a client that reads none of them (a zero-window
+   * reader): then the stream is reset (RST_STREAM CANCEL to the client, CANCEL to the backend).
+   * `0`: never. Default: 30 000.
+   */
+  clientStallTimeoutMs?: number;
+  /**
+   * Cancellations (RST_STREAM) the proxy sends one backend connection in a burst, refilled at
+   * `backendResetsPerSecond`. A connection that runs out takes no new calls (they go on a
+   * new connection) while its running calls finish, so a backend that counts resets per
+   * connection (Node.js: 1 000, then 33 a second) never refuses other clients' calls for them.
+   * Default: 500.
+   */
+  backendResetBurst?: number;
+  /** Cancellations a second refilled to each backend connection's budget. Default: 30. */
+  backendResetsPerSecond?: number;
+}
+
+/** {@link Http2ClientLimits} with their defaults; `Infinity` where `0` means none. */
+export interface ResolvedClientLimits {
+  readonly maxConcurrentStreams: number;
+  /** Milliseconds; `0`: never. */
+  readonly clientIdleTimeoutMs: number;
+  /** `Infinity`: no limit. */
+  readonly maxClientResetsPerSecond: number;
+  readonly maxClientBufferBytes: number;
+  /** Milliseconds; `0`: never. */
+  readonly clientStallTimeoutMs: number;
+  readonly backendResetBurst: number;
+  readonly backendResetsPerSecond: number;
+}
+
+/** 2^32 - 1: the largest `SETTINGS_MAX_CONCURRENT_STREAMS`. */
+const MAX_SETTING = 2 ** 32 - 1;
+
+function integer(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Applies the defaults; throws a `RangeError` naming a bad limit. */
+export function resolveClientLimits(options: Http2ClientLimits): ResolvedClientLimits {
+  const resets = integer(
+    'maxClientResetsPerSecond',
+    options.maxClientResetsPerSecond ?? DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+    0,
+  );
+  return {
+    maxConcurrentStreams: integer(
+      'maxConcurrentStreams',
+      options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+      1,
+      MAX_SETTING,
+    ),
+    clientIdleTimeoutMs: integer(
+      'clientIdleTimeoutMs',
+      options.clientIdleTimeoutMs ?? DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+      0,
+    ),
+    maxClientResetsPerSecond: resets === 0 ? Infinity : resets,
+    maxClientBufferBytes: integer(
+      'maxClientBufferBytes',
+      options.maxClientBufferBytes ?? DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+      1,
+    ),
+    clientStallTimeoutMs: integer(
+      'clientStallTimeoutMs',
+      options.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+      0,
+    ),
+    backendResetBurst: integer(
+      'backendResetBurst',
+      options.backendResetBurst ?? DEFAULT_BACKEND_RESET_BURST,
+      1,
+    ),
+    backendResetsPerSecond: integer(
+      'backendResetsPerSecond',
+      options.backendResetsPerSecond ?? DEFAULT_BACKEND_RESETS_PER_SECOND,
+      1,
+    ),
+  };
+}
