@@ -1,4 +1,4 @@
-import type { ServerHttp2Stream } from 'node:http2';
+import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { Http2IncomingCall } from './incoming-call';
 
 /** Starts the proxied call of a stream. */
@@ -22,6 +22,8 @@ export class CallQueue {
   constructor(
     private readonly limit: number,
     private readonly startCall: CallStarter,
+    /** Whether the connection may start a call now (false: the call is refused instead). */
+    private readonly mayStart: () => boolean,
   ) {}
 
   /** Starts the call now if fewer than `limit` run, else queues it. */
@@ -59,6 +61,11 @@ export class CallQueue {
   }
 
   private run(stream: ServerHttp2Stream, incoming: Http2IncomingCall): void {
+    if (!this.mayStart()) {
+      // Unprocessed: a client may send it again (a gRPC client does, once, by itself).
+      stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
     this.running++;
     (stream as QueuedStream)[RUNNING] = true;
     this.startCall(stream, incoming);

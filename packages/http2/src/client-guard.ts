@@ -49,8 +49,12 @@ class ClientGuard {
     private readonly limits: ResolvedClientLimits,
     startCall: CallStarter,
   ) {
-    this.calls = new CallQueue(limits.maxConcurrentStreams, startCall);
+    this.calls = new CallQueue(limits.maxConcurrentStreams, startCall, this.mayStart);
   }
+
+  /** A connection holding more unread bytes than its budget starts no call. */
+  private readonly mayStart = (): boolean =>
+    this.streams.size <= 1 || this.waitingBytes() < this.limits.maxClientBufferBytes;
 
   /** Bytes the connection's streams hold for the client. */
   waitingBytes(): number {

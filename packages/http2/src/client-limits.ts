@@ -64,10 +64,11 @@ export interface Http2ClientLimits {
    */
   maxClientResetsPerSecond?: number;
   /**
-   * Bytes waiting for one client connection to read (replies the client's flow-control windows
-   * hold back). Past it the connection may open no new stream (refused with REFUSED_STREAM), so a
-   * connection that does not read starts no backend work. Each stream stops reading its backend
-   * stream once its own buffer is full (backpressure) whatever this budget. Default: 4 MiB.
+   * Bytes waiting for one client connection to read (replies its flow-control windows hold
+   * back). Past it the connection starts no new call: its new and waiting streams are refused
+   * (REFUSED_STREAM), so a connection that does not read starts no backend work. Each stream
+   * stops reading its backend stream once its own buffer is full (backpressure) whatever this
+   * budget. Default: 4 MiB.
    */
   maxClientBufferBytes?: number;
   /**
