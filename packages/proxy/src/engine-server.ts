@@ -1,6 +1,6 @@
 import type { Server } from '@grpc/grpc-js';
 import { createProxyServer, type CallObserver, type StreamDirector } from '@grpc-proxy/handler';
-import { createHttp2Proxy, type Http2Proxy } from '@grpc-proxy/http2';
+import { createHttp2Proxy, type Http2ClientLimits, type Http2Proxy } from '@grpc-proxy/http2';
 import { createCallTracker } from './call-tracker';
 import type { ResolvedProxyConfig } from './config/types';
 import { limitOptions } from './limits';
@@ -79,6 +79,19 @@ export function grpcJsServer({ config, director, observer }: EngineParts): Engin
   };
 }
 
+/** The config's limits towards clients, as the http2 engine's options. */
+function clientLimits(limits: ResolvedProxyConfig['limits']): Http2ClientLimits {
+  return {
+    maxConcurrentStreams: limits.maxConcurrentStreams,
+    clientIdleTimeoutMs: limits.idleTimeoutMs,
+    maxClientResetsPerSecond: limits.maxResetsPerSecond,
+    maxClientBufferBytes: limits.maxBufferedBytes,
+    clientStallTimeoutMs: limits.stallTimeoutMs,
+    backendResetBurst: limits.backendResetBurst,
+    backendResetsPerSecond: limits.backendResetsPerSecond,
+  };
+}
+
 /**
  * The http2 engine: one `createHttp2Proxy` per address (it listens once), all sharing the
  * director and the observer. Client-side keepalive (`limits.keepalive` towards clients) has no
@@ -86,7 +99,7 @@ export function grpcJsServer({ config, director, observer }: EngineParts): Engin
  * `backendKeepaliveTimeoutMs`.
  */
 export function http2Server({ config, director, observer }: EngineParts): EngineServer {
-  const { maxMessageBytes, maxConcurrentStreams, keepalive } = config.limits;
+  const { maxMessageBytes, keepalive } = config.limits;
   let draining = false;
   let endedByProxy = 0;
   // The engine ends the stragglers itself; the count comes from their reports.
@@ -102,7 +115,7 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
     metadata: metadataPolicy(config),
     observer: combineObservers(observer, shutdowns),
     ...(config.tls && { tls: serverTlsPem(config.tls) }),
-    ...(maxConcurrentStreams !== undefined && { serverSettings: { maxConcurrentStreams } }),
+    ...clientLimits(config.limits),
     ...(keepalive.timeMs !== undefined && { backendKeepaliveMs: keepalive.timeMs }),
     ...(keepalive.timeoutMs !== undefined && { backendKeepaliveTimeoutMs: keepalive.timeoutMs }),
   };

@@ -11,13 +11,18 @@ export interface LimitOptions {
   >;
   /** Keepalive (`grpc.keepalive_*`), for the backend channels. */
   readonly channelOptions: ChannelOptions;
-  /** Keepalive and the stream cap (`grpc.max_concurrent_streams`), for the server. */
+  /**
+   * Keepalive, the stream cap (`grpc.max_concurrent_streams`) and the idle timeout
+   * (`grpc.max_connection_idle_ms`), for the server. grpc-js has no knob for the other client
+   * limits (resets, unread bytes, stalled readers, cancellations towards backends): the grpc-js
+   * engine leaves them to Node (its reset limit: 1 000, then 33 a second, then GOAWAY).
+   */
   readonly serverOptions: ServerOptions;
 }
 
 /** Maps the config's limits to {@link LimitOptions}; grpc-js keys only where no typed option exists. */
 export function limitOptions(limits: ResolvedProxyConfig['limits']): LimitOptions {
-  const { maxMessageBytes, maxConcurrentStreams, keepalive } = limits;
+  const { maxMessageBytes, maxConcurrentStreams, idleTimeoutMs, keepalive } = limits;
   const keepaliveOptions = {
     ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
     ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
@@ -27,9 +32,8 @@ export function limitOptions(limits: ResolvedProxyConfig['limits']): LimitOption
     channelOptions: keepaliveOptions,
     serverOptions: {
       ...keepaliveOptions,
-      ...(maxConcurrentStreams !== undefined && {
-        'grpc.max_concurrent_streams': maxConcurrentStreams,
-      }),
+      'grpc.max_concurrent_streams': maxConcurrentStreams,
+      ...(idleTimeoutMs > 0 && { 'grpc.max_connection_idle_ms': idleTimeoutMs }),
     },
   };
 }

@@ -185,22 +185,44 @@ limits: { maxMessageBytes: 1000 }
 });
 
 describe('limitOptions', () => {
+  // Limits grpc-js has no knob for: the grpc-js engine cannot apply them.
+  const http2Only = {
+    maxResetsPerSecond: 200,
+    maxBufferedBytes: 4194304,
+    stallTimeoutMs: 30000,
+    backendResetBurst: 500,
+    backendResetsPerSecond: 30,
+  };
+
   it('passes the message limit as typed options and the rest as grpc-js keys', () => {
     const limits = {
       maxMessageBytes: 5000,
       maxConcurrentStreams: 7,
+      idleTimeoutMs: 60000,
+      ...http2Only,
       keepalive: { timeMs: 30000, timeoutMs: 9000 },
     };
     const keepalive = { 'grpc.keepalive_time_ms': 30000, 'grpc.keepalive_timeout_ms': 9000 };
     expect(limitOptions(limits)).toEqual({
       messages: { maxReceiveMessageLength: 5000, maxSendMessageLength: 5000 },
       channelOptions: keepalive,
-      serverOptions: { ...keepalive, 'grpc.max_concurrent_streams': 7 },
+      serverOptions: {
+        ...keepalive,
+        'grpc.max_concurrent_streams': 7,
+        'grpc.max_connection_idle_ms': 60000,
+      },
     });
-    expect(limitOptions({ maxMessageBytes: 1, keepalive: {} })).toEqual({
+    const noIdleTimeout = {
+      maxMessageBytes: 1,
+      maxConcurrentStreams: 100,
+      idleTimeoutMs: 0,
+      ...http2Only,
+      keepalive: {},
+    };
+    expect(limitOptions(noIdleTimeout)).toEqual({
       messages: { maxReceiveMessageLength: 1, maxSendMessageLength: 1 },
       channelOptions: {},
-      serverOptions: {},
+      serverOptions: { 'grpc.max_concurrent_streams': 100 },
     });
   });
 });

@@ -29,7 +29,17 @@ describe('parseConfig', () => {
       routes: [],
       defaultBackend: 'echo',
       metadata: { strip: [], forwardedFor: false },
-      limits: { maxMessageBytes: 64 * 1024 * 1024, keepalive: {} },
+      limits: {
+        maxMessageBytes: 64 * 1024 * 1024,
+        maxConcurrentStreams: 100,
+        idleTimeoutMs: 300_000,
+        maxResetsPerSecond: 200,
+        maxBufferedBytes: 4 * 1024 * 1024,
+        stallTimeoutMs: 30_000,
+        backendResetBurst: 500,
+        backendResetsPerSecond: 30,
+        keepalive: {},
+      },
       log: { level: 'info' },
       shutdown: { drainTimeoutMs: 10000 },
     });

@@ -1,12 +1,22 @@
 import * as path from 'node:path';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
 import { HEALTH_CHECK_DEFAULTS } from '@grpc-proxy/director';
+import {
+  DEFAULT_BACKEND_RESET_BURST,
+  DEFAULT_BACKEND_RESETS_PER_SECOND,
+  DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+  DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+  DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+  DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+} from '@grpc-proxy/http2';
 import type * as Config from './types';
 
 /**
- * Defaults applied by {@link resolveConfig}. The message limit is codec's and the health-check
- * timings are director's, so the command and the libraries cannot disagree; the README's config
- * reference is checked against what `resolveConfig` produces.
+ * Defaults applied by {@link resolveConfig}. The message limit is codec's, the health-check
+ * timings are director's and the client limits the http2 engine's, so the command and the
+ * libraries cannot disagree; the README's config reference is checked against what
+ * `resolveConfig` produces.
  */
 const CONFIG_DEFAULTS = {
   engine: 'grpc-js',
@@ -18,7 +28,16 @@ const CONFIG_DEFAULTS = {
     timeoutMs: HEALTH_CHECK_DEFAULTS.checkTimeoutMs,
   },
   metadata: { strip: [] as readonly string[], forwardedFor: false },
-  maxMessageBytes: DEFAULT_MAX_MESSAGE_LENGTH,
+  limits: {
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_LENGTH,
+    maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
+    idleTimeoutMs: DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+    maxResetsPerSecond: DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+    maxBufferedBytes: DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+    stallTimeoutMs: DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+    backendResetBurst: DEFAULT_BACKEND_RESET_BURST,
+    backendResetsPerSecond: DEFAULT_BACKEND_RESETS_PER_SECOND,
+  },
   logLevel: 'info',
   drainTimeoutMs: 10_000,
 } as const;
@@ -82,11 +101,9 @@ export function resolveConfig(
       forwardedFor: config.metadata?.forwardedFor ?? CONFIG_DEFAULTS.metadata.forwardedFor,
     },
     limits: {
-      maxMessageBytes: config.limits?.maxMessageBytes ?? CONFIG_DEFAULTS.maxMessageBytes,
+      ...CONFIG_DEFAULTS.limits,
+      ...config.limits,
       keepalive: { ...config.limits?.keepalive },
-      ...(config.limits?.maxConcurrentStreams !== undefined && {
-        maxConcurrentStreams: config.limits.maxConcurrentStreams,
-      }),
     },
     log: { level: config.log?.level ?? CONFIG_DEFAULTS.logLevel },
     shutdown: { drainTimeoutMs: config.shutdown?.drainTimeoutMs ?? CONFIG_DEFAULTS.drainTimeoutMs },

@@ -4,6 +4,7 @@ import { BALANCING_POLICIES, ENGINES, LOG_LEVELS } from './types';
 const LISTEN_ADDRESS = '^(unix:.+|(\\[[0-9A-Fa-f:.]+\\]|[^\\s:/\\[\\]]+):[0-9]{1,5})$';
 const METADATA_KEY = '^[0-9a-z_.-]+$';
 const positiveInt = { type: 'integer', minimum: 1 } as const;
+const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 const listenAddress = {
   type: 'string',
@@ -135,7 +136,37 @@ const limits = {
     },
     maxConcurrentStreams: {
       ...positiveInt,
-      description: 'concurrent calls per client connection (`grpc.max_concurrent_streams`)',
+      description:
+        'calls one client connection runs at once; http2 engine: its further calls wait at the proxy (ten times this is announced), grpc-js: announced as `grpc.max_concurrent_streams`, clients queue past it',
+    },
+    idleTimeoutMs: {
+      ...nonNegativeInt,
+      description:
+        'a client connection without a call for this long is closed (GOAWAY); `0`: never (grpc-js: `grpc.max_connection_idle_ms`)',
+    },
+    maxResetsPerSecond: {
+      ...nonNegativeInt,
+      description:
+        'http2 engine: calls one connection may cancel before their answer in a second, beyond those it let finish; one more and it gets GOAWAY(ENHANCE_YOUR_CALM) and is closed; `0`: no limit',
+    },
+    maxBufferedBytes: {
+      ...positiveInt,
+      description:
+        'http2 engine: bytes of replies waiting for one client connection to read, past which it may start no new call',
+    },
+    stallTimeoutMs: {
+      ...nonNegativeInt,
+      description:
+        'http2 engine: a call whose replies wait on a client that reads none of them for this long is reset (and cancelled at the backend); `0`: never',
+    },
+    backendResetBurst: {
+      ...positiveInt,
+      description:
+        'http2 engine: cancellations sent on one backend connection in a burst; past it, new calls go on a new connection (a backend counting resets per connection never refuses them)',
+    },
+    backendResetsPerSecond: {
+      ...positiveInt,
+      description: 'http2 engine: cancellations a second added back to that budget',
     },
     keepalive: {
       type: 'object',

@@ -77,9 +77,8 @@ export interface ResolvedProxyConfig {
   defaultBackend?: string;
   /** `metadata`, both fields set. */
   metadata: Required<MetadataConfig>;
-  /** `limits`; `maxConcurrentStreams` absent: unlimited; `keepalive` fields absent: grpc-js's. */
-  limits: Required<Pick<LimitsConfig, 'maxMessageBytes' | 'keepalive'>> &
-    Pick<LimitsConfig, 'maxConcurrentStreams'>;
+  /** `limits`, every default applied; `keepalive` fields absent: grpc-js's. */
+  limits: Required<LimitsConfig>;
   /** `admin`; absent: no admin listener. */
   admin?: AdminConfig;
   /** `log`, level set. */
