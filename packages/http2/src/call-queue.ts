@@ -22,8 +22,8 @@ export class CallQueue {
   constructor(
     private readonly limit: number,
     private readonly startCall: CallStarter,
-    /** Whether the connection may start a call now (false: the call is refused instead). */
-    private readonly mayStart: () => boolean,
+    /** Says whether the connection may start a call now (if not, the call is refused). */
+    private readonly gate: { mayStart(): boolean },
   ) {}
 
   /** Starts the call now if fewer than `limit` run, else queues it. */
@@ -61,7 +61,7 @@ export class CallQueue {
   }
 
   private run(stream: ServerHttp2Stream, incoming: Http2IncomingCall): void {
-    if (!this.mayStart()) {
+    if (!this.gate.mayStart()) {
       // Unprocessed: a client may send it again (a gRPC client does, once, by itself).
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return;

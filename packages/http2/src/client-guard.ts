@@ -48,13 +48,16 @@ class ClientGuard {
     readonly session: Http2Session,
     private readonly limits: ResolvedClientLimits,
     startCall: CallStarter,
+    /** The guards of the proxy's open connections, this one among them until it closes. */
+    readonly open: Set<ClientGuard>,
   ) {
-    this.calls = new CallQueue(limits.maxConcurrentStreams, startCall, this.mayStart);
+    this.calls = new CallQueue(limits.maxConcurrentStreams, startCall, this);
   }
 
   /** A connection holding more unread bytes than its budget starts no call. */
-  private readonly mayStart = (): boolean =>
-    this.streams.size <= 1 || this.waitingBytes() < this.limits.maxClientBufferBytes;
+  mayStart(): boolean {
+    return this.streams.size <= 1 || this.waitingBytes() < this.limits.maxClientBufferBytes;
+  }
 
   /** Bytes the connection's streams hold for the client. */
   waitingBytes(): number {
@@ -110,6 +113,12 @@ function onStreamClose(this: GuardedStream): void {
 
 function ignoreError(): void {}
 
+/** Shared by every connection (no closure per connection, see the idle-connection figures). */
+function onSessionClose(this: GuardedSession): void {
+  const guard = this[GUARD];
+  guard?.open.delete(guard);
+}
+
 function onStreamDrain(this: GuardedStream): void {
   this[STALLED_AT] = 0;
 }
@@ -144,10 +153,10 @@ export class ClientGuards {
 
   /** A new client connection. */
   add(session: Http2Session): void {
-    const guard = new ClientGuard(session, this.limits, this.startCall);
+    const guard = new ClientGuard(session, this.limits, this.startCall, this.guards);
     (session as GuardedSession)[GUARD] = guard;
     this.guards.add(guard);
-    session.once('close', () => this.guards.delete(guard));
+    session.once('close', onSessionClose);
   }
 
   /**
