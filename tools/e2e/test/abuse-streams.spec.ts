@@ -1,0 +1,88 @@
+/**
+ * HTTP/2 abuse on streams (issue 18): rapid reset, 10 000 never-ending streams on one connection,
+ * a reader that never opens its flow-control window. Each attack runs 1.5-2 s against the
+ * `grpc-proxy` command, beside a healthy client keeping 20 unary calls in flight on its own
+ * connection; each case checks the proxy is alive, no healthy call failed, the healthy p99 stayed
+ * within a bound of its baseline, and bounds the backend calls, the RSS growth and how the
+ * attacker's connection ended. The figures are printed as `[e2e] <engine> abuse:` lines.
+ */
+import { constants } from 'node:http2';
+import { rapidReset, streamFlood, zeroWindowReader } from './support/abuse-attacks';
+import { describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
+
+const MiB = 1024 * 1024;
+
+describeAbuse('HTTP/2 abuse on streams', (target) => {
+  it('rapid reset (HEADERS + RST_STREAM, 50 pairs a write): the attacker is cut, few streams reach the backend', async () => {
+    const { outcome, cost } = await runAttack(
+      target,
+      1500,
+      () => rapidReset(target.proxy.address, 1500),
+      (seen) => `rapid reset: ${seen.sent / 2} streams sent, closed after ${seen.closedAfterMs} ms`,
+    );
+    // A peer proxy is measured for comparison, not held to the command's bounds.
+    if (isPeer(target)) return;
+    expect(outcome.closedAfterMs).toBeLessThan(1500);
+    // The first attack in the proxy's life: its heap grows with the healthy load too.
+    expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+    if (target.engine === 'http2') {
+      // More than 200 resets before an answer in a second: GOAWAY(ENHANCE_YOUR_CALM), close.
+      // (The GOAWAY is often lost: the proxy closes with the attacker's frames unread, so TCP
+      // resets the connection.) Calls start a turn after their HEADERS: an RST_STREAM in the
+      // same read means no call at all.
+      if (outcome.goaway !== undefined) {
+        expect(outcome.goaway).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      }
+      expect(cost.backendCalls).toBeLessThanOrEqual(200);
+    } else {
+      // grpc-js has no hook to count a connection's resets nor to close it: Node alone cuts the
+      // attacker (its reset guard: 1 000, then 33 a second; or its refusal of streams past the
+      // 100 announced, which a reset stream still holds for a moment), and every stream it
+      // started before is a call the backend gets.
+      expect(cost.backendCalls).toBeLessThanOrEqual(1100);
+    }
+  });
+
+  it('10 000 never-ending streams on one connection: 100 reach the backend, the connection is closed', async () => {
+    const { outcome, cost } = await runAttack(
+      target,
+      1500,
+      () => streamFlood(target.proxy.address, 10_000, 1500),
+      (seen) => `10 000 streams: ${seen.sent} sent, closed after ${seen.closedAfterMs} ms`,
+    );
+    // A peer proxy is measured for comparison, not held to the command's bounds.
+    if (isPeer(target)) return;
+    // http2: 100 calls run per connection, the rest wait at the proxy; Node refuses streams
+    // past the 1 000 announced and closes the connection. grpc-js: 100 announced, Node refuses
+    // past them and closes the connection.
+    expect(cost.backendCalls).toBeLessThanOrEqual(100);
+    expect(outcome.closedAfterMs).toBeLessThan(1500);
+    expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+  });
+
+  it('zero-window reader (500 streams asking 64 KiB each): backend calls and memory bounded', async () => {
+    const { outcome, cost } = await runAttack(
+      target,
+      2000,
+      () => zeroWindowReader(target.proxy.address, 500, 64 * 1024, 2000),
+      (seen) => `zero-window reader: ${seen.reset} streams reset, ${seen.refused} refused`,
+    );
+    // A peer proxy is measured for comparison, not held to the command's bounds.
+    if (isPeer(target)) return;
+    if (target.engine === 'http2') {
+      // 100 calls run, the others wait at the proxy; a stream whose buffer stayed full for 1 s
+      // (stallTimeoutMs) is reset and cancelled at the backend, and a waiting call takes its
+      // place (refused instead while the connection holds 4 MiB unread): at most 100 calls a
+      // stall timeout.
+      expect(outcome.reset).toBeGreaterThan(0);
+      expect(cost.backendCalls).toBeLessThanOrEqual(200);
+      expect(cost.rssGrowth).toBeLessThan(48 * MiB);
+    } else {
+      // grpc-js has no stall timeout nor unread-bytes budget: the 100 calls grpc-js runs at once
+      // (maxConcurrentStreams) hold their replies until the client leaves.
+      expect(outcome.reset).toBe(0);
+      expect(cost.backendCalls).toBeLessThanOrEqual(100);
+      expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+    }
+  });
+});
