@@ -22,7 +22,7 @@ export const DEFAULT_MAX_CLIENT_RESETS_PER_SECOND = 200;
  * 4 MiB: bytes waiting for one client connection to read, past which it may open no new stream,
  * by default: 64 streams whose buffers are full (64 KiB each), far more than a slow reader holds.
  */
-export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4_194_304;
 
 /** 30 000 ms: how long a stream's replies may wait for a client that reads nothing, by default. */
 export const DEFAULT_CLIENT_STALL_TIMEOUT_MS = 30_000;
