@@ -9,7 +9,7 @@ import {
   headerBomb,
   idleConnections,
 } from './support/abuse-attacks';
-import { describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
+import { closedText, describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
 
 const MiB = 1024 * 1024;
 
@@ -33,7 +33,7 @@ describeAbuse('HTTP/2 abuse on connections', (target) => {
         target,
         1000,
         attack,
-        (seen) => `${name}: ${seen.sent} frames, closed after ${seen.closedAfterMs} ms`,
+        (seen) => `${name}: ${seen.sent} frames, ${closedText(seen)}`,
       );
       if (isPeer(target)) return;
       expect(outcome.closedAfterMs).toBeLessThan(1000);

@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:http2';
 import { rapidReset, streamFlood, zeroWindowReader } from './support/abuse-attacks';
-import { describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
+import { closedText, describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
 
 const MiB = 1024 * 1024;
 
@@ -18,7 +18,7 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
       target,
       1500,
       () => rapidReset(target.proxy.address, 1500),
-      (seen) => `rapid reset: ${seen.sent / 2} streams sent, closed after ${seen.closedAfterMs} ms`,
+      (seen) => `rapid reset: ${seen.sent / 2} streams sent, ${closedText(seen)}`,
     );
     // A peer proxy is measured for comparison, not held to the command's bounds.
     if (isPeer(target)) return;
@@ -48,7 +48,7 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
       target,
       1500,
       () => streamFlood(target.proxy.address, 10_000, 1500),
-      (seen) => `10 000 streams: ${seen.sent} sent, closed after ${seen.closedAfterMs} ms`,
+      (seen) => `10 000 streams: ${seen.sent} sent, ${closedText(seen)}`,
     );
     // A peer proxy is measured for comparison, not held to the command's bounds.
     if (isPeer(target)) return;

@@ -264,3 +264,10 @@ export async function runAttack<T>(
   if (!isPeer(target)) expectHealthyUnharmed(target, measured.cost);
   return measured;
 }
+
+/** `closed after N ms`, or `not closed`, for reports. */
+export function closedText(outcome: { closedAfterMs?: number }): string {
+  return outcome.closedAfterMs === undefined
+    ? 'not closed'
+    : `closed after ${outcome.closedAfterMs} ms`;
+}
