@@ -9,6 +9,7 @@ import {
   callRawBidi,
   callServerStream,
   echoRequest,
+  openBidi,
   patternPayload,
 } from './index';
 import { useEchoServer } from './test-support/echo-fixture';
@@ -104,6 +105,24 @@ describe('gzipped responses', () => {
     const { encoding, messages } = await serverStreamOnTheWire(new Metadata());
     expect(encoding).toBe('identity');
     expect(messages.map((m) => m.compressed)).toEqual([false, false]);
+  });
+});
+
+describe('open streams', () => {
+  it('lists the HTTP/2 streams open on the server, with their method and headers', async () => {
+    expect(echo.server.openStreams()).toEqual([]);
+    const metadata = new Metadata();
+    metadata.set('x-which', 'this one');
+    const session = openBidi(echo.client, { metadata });
+    session.call.write(echoRequest({ payload: Buffer.from('open') }));
+    await session.nextResponse();
+
+    const open = echo.server.openStreams();
+    expect(open.map((stream) => [stream.method, stream.headers['x-which']])).toEqual([
+      ['/grpc_proxy.testing.v1.EchoService/Bidi', 'this one'],
+    ]);
+    session.call.end();
+    expect((await session.outcome).status.code).toBe(Status.OK);
   });
 });
 

@@ -7,7 +7,8 @@ import type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './c
 import { echoServiceImplementation } from './echo-service';
 import { EchoServiceService } from './gen/grpc_proxy/testing/v1/echo';
 import { addOpaqueEcho } from './opaque-echo';
-import { compressResponsesOn } from './response-compression';
+import { watchServerWire } from './server-wire';
+import type { OpenStream } from './server-wire';
 
 /** The fully qualified name of the echo service, as health checks and reflection name it. */
 export const ECHO_SERVICE_NAME = 'grpc_proxy.testing.v1.EchoService';
@@ -90,6 +91,11 @@ export interface EchoServerHandle {
    */
   restart(): Promise<void>;
   /**
+   * The HTTP/2 streams open on the server now (TCP only; none on a unix socket): a stream a
+   * client (or a proxy) never closed keeps a graceful `close()` or `restart()` waiting.
+   */
+  openStreams(): OpenStream[];
+  /**
    * Stops accepting calls and resolves once the running ones have ended (grpc-js
    * `tryShutdown`).
    */
@@ -106,7 +112,7 @@ const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 /**
  * Starts an echo server (the echo service, the opaque echo method `OPAQUE_ECHO_METHOD` and
  * grpc.health.v1) and resolves once it listens. On TCP it gzips the responses of calls that ask
- * for it (`RESPONSE_ENCODING_KEY`).
+ * for it (`RESPONSE_ENCODING_KEY`) and keeps its open HTTP/2 streams.
  *
  * @example
  * const server = await startEchoServer({ name: 'backend-a' });
@@ -135,7 +141,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     options.unixSocketPath !== undefined
       ? bindTarget(options)
       : `${hostForAddress(options.host)}:${port}`;
-  const stopCompressing = options.unixSocketPath === undefined ? compressResponsesOn(port) : noop;
+  const wire = options.unixSocketPath === undefined ? watchServerWire(port) : undefined;
 
   return {
     address,
@@ -164,18 +170,17 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       await bind(server, address, credentials);
       await shutDown(old);
     },
+    openStreams: () => wire?.openStreams() ?? [],
     close: async () => {
-      stopCompressing();
+      wire?.stop();
       await shutDown(server);
     },
     forceClose: () => {
-      stopCompressing();
+      wire?.stop();
       server.forceShutdown();
     },
   };
 }
-
-function noop(): void {}
 
 function bind(server: Server, target: string, credentials: ServerCredentials): Promise<number> {
   return new Promise<number>((resolve, reject) => {

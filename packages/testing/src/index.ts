@@ -12,7 +12,8 @@ export type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './c
 export { ECHO_SERVICE_NAME, startEchoServer } from './echo-server';
 export type { EchoServerCallCounts, EchoServerHandle, EchoServerOptions } from './echo-server';
 export { OPAQUE_ECHO_METHOD } from './opaque-echo';
-export { RESPONSE_ENCODING_KEY } from './response-compression';
+export { RESPONSE_ENCODING_KEY } from './server-wire';
+export type { OpenStream } from './server-wire';
 export { createEchoClient } from './echo-client';
 export type { EchoClientOptions } from './echo-client';
 export { entriesFromMetadata, entriesFromPairs, metadataFromEntries } from './metadata-entries';

@@ -2,7 +2,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { WireMessage } from '../grpc-frames';
 import { callClientStream, callServerStream, echoRequest } from '../client-calls';
 import { patternPayload } from '../payload';
-import { RESPONSE_ENCODING_KEY } from '../response-compression';
+import { RESPONSE_ENCODING_KEY } from '../server-wire';
 import { expectBytes, expectEqual, expectStatus, fail, show } from './check';
 import type { CaseContext } from './context';
 import { defineCase } from './define-case';

@@ -4,6 +4,7 @@ import { callEcho, echoRequest, openBidi } from '../client-calls';
 import { expectEqual, expectStatus, fail, statusCodeLabel, within } from './check';
 import type { CaseContext } from './context';
 import { defineCase } from './define-case';
+import { CALL_ID_KEY } from './types';
 import type { ConformanceOptions } from './types';
 
 /** Default of `idleStreamMs`: past nginx's 60 s `grpc_read_timeout` and haproxy's 50 s. */
@@ -22,8 +23,18 @@ export const idleStreamStaysOpen = defineCase(
     const session = openBidi(context.client, call);
     session.call.write(echoRequest({ payload: Buffer.from('before') }));
     expectEqual('first payload', (await session.nextResponse()).payload.toString(), 'before');
+    let endedAfterMs: number | undefined;
+    const silenceStart = Date.now();
+    void session.outcome.then(() => (endedAfterMs ??= Date.now() - silenceStart));
     // The silence is what this case checks: nothing to wait for but time.
     await delay(idle);
+    if (endedAfterMs !== undefined) {
+      const { status } = await session.outcome;
+      fail(
+        `the call ended ${(endedAfterMs / 1000).toFixed(1)} s into the silence: ` +
+          `${statusCodeLabel(status.code)} "${status.details}"`,
+      );
+    }
     session.call.write(echoRequest({ payload: Buffer.from('after') }));
     const after = await within(
       `the response to a message sent after ${idle} ms of silence`,
@@ -74,6 +85,20 @@ async function worker(
   return calls;
 }
 
+/** Says which HTTP/2 streams keep the old backend from finishing its graceful shutdown. */
+function openStreamsOf(context: CaseContext): string {
+  const streams = context.backend.openStreams().map((stream) => {
+    const id = stream.headers[CALL_ID_KEY];
+    const call = context.backend.calls.find((c) => c.metadata.get(CALL_ID_KEY)[0] === id);
+    const state = call === undefined ? 'no call logged' : call.ended ? 'its call ended' : 'running';
+    return `${stream.method.split('/').pop()} (${state})`;
+  });
+  return (
+    `the old backend waits for its HTTP/2 streams to close; open: ${streams.length}` +
+    (streams.length > 0 ? ` (${streams.join(', ')})` : '')
+  );
+}
+
 export const backendRestartLosesNoCall = defineCase(
   'backend_restart_loses_no_call',
   'The backend restarts gracefully (a new server takes over its address, the old one sends ' +
@@ -92,13 +117,7 @@ export const backendRestartLosesNoCall = defineCase(
       Array.from({ length: WORKERS }, (_, n) => worker(context, n, () => restarted, failures)),
     );
     await within('the backend restart', context.stepTimeoutMs, context.backend.restart()).catch(
-      (error: Error) => {
-        const running = context.backend.calls.filter((c) => !c.ended);
-        fail(
-          `${error.message}: the old backend waits for its streams to close; calls still ` +
-            `running: ${running.length} (${running.map((c) => c.method).join(', ') || 'none'})`,
-        );
-      },
+      (error: Error) => fail(`${error.message}: ${openStreamsOf(context)}`),
     );
     restarted = true;
     const calls = (await workers).reduce((sum, n) => sum + n, 0);

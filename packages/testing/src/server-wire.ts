@@ -1,10 +1,11 @@
 /**
- * gzip-compressed responses from the echo server. grpc-js servers never compress what they send
- * (the compressed flag is always 0), so the kit compresses on the wire: for a call that asks for
- * it, each response message grpc-js writes is gzip-compressed on its way into the HTTP/2 stream,
- * and the response headers say `grpc-encoding: gzip`.
+ * What the echo server does on the wire, under grpc-js: it keeps the HTTP/2 streams open on its
+ * port, and gzips responses. grpc-js servers never compress what they send (the compressed flag
+ * is always 0), so the kit compresses on the wire: for a call that asks for it, each response
+ * message grpc-js writes is gzip-compressed on its way into the HTTP/2 stream, and the response
+ * headers say `grpc-encoding: gzip`.
  */
-import type { ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { gzipFrame } from './grpc-frames';
 import { headerValue, onServerStreams } from './http2-taps';
 
@@ -34,15 +35,34 @@ function gzipResponses(stream: ServerHttp2Stream): void {
     )) as typeof stream.write;
 }
 
+/** An HTTP/2 stream open on an echo server. */
+export interface OpenStream {
+  /** Its `:path`, the method called. */
+  readonly method: string;
+  /** Its request headers. */
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** The wire side of an echo server on a local port. */
+export interface ServerWire {
+  /** The HTTP/2 streams open on the port now, oldest first. */
+  openStreams(): OpenStream[];
+  stop(): void;
+}
+
 /**
- * Gzips the responses of every call to the server on local `port` that asks for it (see
- * {@link RESPONSE_ENCODING_KEY}). Returns the way to stop.
+ * Watches the HTTP/2 streams of the server on local `port`: keeps the open ones, and gzips the
+ * responses of every call that asks for it (see {@link RESPONSE_ENCODING_KEY}).
  */
-export function compressResponsesOn(port: number): () => void {
-  return onServerStreams((stream, headers) => {
+export function watchServerWire(port: number): ServerWire {
+  const open = new Map<ServerHttp2Stream, OpenStream>();
+  const stop = onServerStreams((stream, headers) => {
     if (stream.session?.socket.localPort !== port) return;
+    open.set(stream, { method: headerValue(headers, ':path') ?? '', headers });
+    stream.once('close', () => open.delete(stream));
     if (headerValue(headers, RESPONSE_ENCODING_KEY) !== 'gzip') return;
     if (!accepts(headerValue(headers, 'grpc-accept-encoding'), 'gzip')) return;
     gzipResponses(stream);
   });
+  return { openStreams: () => [...open.values()], stop };
 }
