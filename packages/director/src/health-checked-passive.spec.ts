@@ -42,7 +42,7 @@ describe('healthChecked with passive health', () => {
     expect(set.isAvailable()).toBe(false);
     const expected = statusError(
       status.UNAVAILABLE,
-      `no backend available for ${method} in healthChecked(a, b) (a: connection failed, b: connection failed)`,
+      `no backend available for ${method} in healthChecked(a, b) (a: connect ECONNREFUSED, b: connect ECONNREFUSED)`,
     );
     expect(() => director(proxyCall(method))).toThrow(expected);
     expect(() => set?.route(proxyCall(method))).toThrow(expected);

@@ -152,7 +152,7 @@ export class HealthCheckedSet extends EventEmitter<HealthCheckedEvents> implemen
   }
 
   /**
-   * A member's health status; `connection failed` (or `closed`) instead when it answered
+   * A member's health status; its connection error (or `closed`) instead when it answered
    * `SERVING` (or nothing yet) but is not available to passive health: the health status says
    * nothing useful then.
    */

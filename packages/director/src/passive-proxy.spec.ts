@@ -59,8 +59,11 @@ describe('roundRobin with passive health, through a grpc-js engine proxy', () =>
     await killEchoServer(a);
     await logs[0].change(1);
     const started = performance.now();
+    // Each target with its connection error, as grpc-js last saw it.
+    const refused = (server: EchoServerHandle) =>
+      `connection to ${server.address} failed: connect ECONNREFUSED ${server.address}`;
     expect(await calls(1)).toEqual([
-      `${status.UNAVAILABLE} no backend available for ${ECHO} in roundRobin(a, b) (a: connection failed, b: connection failed)`,
+      `${status.UNAVAILABLE} no backend available for ${ECHO} in roundRobin(a, b) (a: ${refused(a)}, b: ${refused(b)})`,
     ]);
     // No connect wait: the director rejects at once.
     expect(performance.now() - started).toBeLessThan(250);

@@ -30,9 +30,9 @@ interface Candidate {
  *   serving now.
  *
  * Nothing available: `UNAVAILABLE` at once, naming the method and each target with why it is
- * left out (`closed`, `connection failed` for a backend out of rotation by passive health,
+ * left out (`closed`, the connection error of a backend out of rotation by passive health,
  * `no serving member` for a set, `nothing available` for a director), e.g. `no backend available for /acme.v1.Echo/Get in
- * roundRobin(a, b) (a: connection failed, b: closed)`; a set names its members' statuses.
+ * roundRobin(a, b) (a: connect ECONNREFUSED 10.0.0.1:50051, b: closed)`; a set names its members' statuses.
  * Owns its targets: `close()` closes them.
  */
 export function roundRobin(targets: readonly RouteTarget[] | BackendSet): ComposedDirector {

@@ -75,14 +75,19 @@ export function isTargetAvailable(target: RouteTarget): boolean {
 }
 
 /**
- * Why a target that is not available now is left out, for `UNAVAILABLE` messages: `closed`,
- * `connection failed` (a backend out of rotation by passive health), `no serving member` (a
- * set) or `nothing available` (a director).
+ * Why a target that is not available now is left out, for `UNAVAILABLE` messages: `closed`; for a
+ * backend out of rotation by passive health, its connection error's message (what an operator
+ * needs: refused, TLS, name resolution...) or `connection failed`; `no serving member` (a set);
+ * `nothing available` (a director).
  */
 export function unavailableReason(target: RouteTarget): string {
   if ((target as { closed?: unknown }).closed === true) return 'closed';
   if (typeof target === 'function') return 'nothing available';
-  return isBackendSet(target) ? 'no serving member' : 'connection failed';
+  if (isBackendSet(target)) return 'no serving member';
+  const error = (target as { connectionError?: { message?: unknown } }).connectionError;
+  return typeof error?.message === 'string' && error.message !== ''
+    ? error.message
+    : 'connection failed';
 }
 
 /** Closes a target when it can be closed (backends, clients, channels, sets, helpers). */

@@ -139,15 +139,16 @@ describe.each(ENGINES)('backend restarts and deaths, through the command (%s eng
     // calls may still name one target's connection error (bounded wait for the steady answer).
     let known = (await timedCall(client)).status;
     const giveUpAt = performance.now() + 2000;
-    while (known.details !== message && performance.now() < giveUpAt) {
+    while (!message.test(known.details) && performance.now() < giveUpAt) {
       known = (await timedCall(client)).status;
     }
-    expect([known.code, known.details]).toEqual([status.UNAVAILABLE, message]);
+    expect(known.code).toBe(status.UNAVAILABLE);
+    expect(known.details).toMatch(message);
 
     const whileDown = [];
     for (let i = 0; i < 20; i++) whileDown.push(await timedCall(client));
     expect(whileDown.map((call) => [call.status.code, call.status.details])).toEqual(
-      whileDown.map(() => [status.UNAVAILABLE, message]),
+      whileDown.map(() => [status.UNAVAILABLE, expect.stringMatching(message)]),
     );
     const slowest = Math.max(...whileDown.map((call) => call.ms));
     expect(slowest).toBeLessThan(FAST_FAILURE_MS);

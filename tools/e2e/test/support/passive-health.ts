@@ -17,7 +17,7 @@ export const PROBE_INTERVAL_MS =
 /**
  * The `UNAVAILABLE` messages that name a `group` target `127.0.0.1:PORT` which cannot be reached:
  * the engine's, for an attempt on it, or the group's, once passive health took every target out
- * of rotation (`connection failed`) — which of the two depends on whether the proxy has seen the
+ * of rotation (named with its connection error) — which of the two depends on whether the proxy has seen the
  * connection fail before the call (issue 13). `method` is the call's path.
  */
 export function targetUnavailable(group: string, method: string): RegExp {
@@ -25,7 +25,7 @@ export function targetUnavailable(group: string, method: string): RegExp {
   const path = method.replace(/\./g, '\\.');
   return new RegExp(
     `^grpc-proxy: (backend ${target} unavailable: |no backend available for ${path} in ` +
-      `roundRobin\\(${target}\\) \\(${target}: connection failed\\)$)`,
+      `roundRobin\\(${target}\\) \\(${target}: [^,]*\\)$)`,
   );
 }
 

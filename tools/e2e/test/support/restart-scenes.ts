@@ -101,11 +101,23 @@ export function servesAgain(backend: RestartableBackend, more: number) {
   return waitUntil(() => backend.unaryRuns >= target, 5000, `${backend.address} serving again`);
 }
 
-/** The `UNAVAILABLE` message a call gets once the group knows every target is down. */
-export function noneAvailable(backends: readonly BackendProcess[]): string {
-  const names = backends.map((backend) => `pool/${backend.address}`);
-  const reasons = names.map((name) => `${name}: connection failed`).join(', ');
-  return `grpc-proxy: no backend available for ${probeService.Unary.path} in roundRobin(${names.join(', ')}) (${reasons})`;
+/**
+ * The `UNAVAILABLE` message a call gets once the group knows every target is down: each target
+ * named with its connection error (refused: the processes are gone).
+ */
+export function noneAvailable(backends: readonly BackendProcess[]): RegExp {
+  const names = backends.map((backend) => `pool/${escape(backend.address)}`);
+  const reasons = backends
+    .map((backend, index) => `${names[index]}: [^,]*ECONNREFUSED ${escape(backend.address)}`)
+    .join(', ');
+  const path = escape(probeService.Unary.path);
+  return new RegExp(
+    `^grpc-proxy: no backend available for ${path} in roundRobin\\(${names.join(', ')}\\) \\(${reasons}\\)$`,
+  );
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
