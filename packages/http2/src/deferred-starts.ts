@@ -18,10 +18,6 @@ export class DeferredStarts {
 
   /** Starts the call of `stream` on the next turn, unless the stream is closed by then. */
   push(stream: ServerHttp2Stream, incoming: Http2IncomingCall): void {
-    if (process.env.H5_NODEFER) {
-      this.start(stream, incoming);
-      return;
-    }
     this.queue.push(stream, incoming);
     if (!this.scheduled) {
       this.scheduled = true;
