@@ -137,10 +137,20 @@ export class Forwarding {
     this.client.resume();
   }
 
-  /** The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset (CANCEL). */
+  /**
+   * The call ended: nothing more is forwarded; with `cancel`, the backend stream is reset
+   * (CANCEL), else (the backend ended the call) our side of it is half-closed if it was not.
+   */
   stop(cancel: boolean): void {
     this.stopped = true;
-    if (cancel) cancelBackendStream(this.backend, this.limits);
+    if (cancel) {
+      cancelBackendStream(this.backend, this.limits);
+    } else if (!this.backend.writableEnded) {
+      // The client has not half-closed: without this the stream would stay open on the
+      // backend's connection (a graceful shutdown waits on it). A half-close, as grpc-js clients
+      // do, rather than a reset, which would count against the backend's reset limit.
+      this.backend.end();
+    }
   }
 
   private readonly onClientData = (chunk: Buffer): void => {

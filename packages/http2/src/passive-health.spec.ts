@@ -119,7 +119,7 @@ describe('passive health of the http2 engine', () => {
       const outcome = await callRawUnary(run.client, METHOD, Buffer.from('x'));
       expect([outcome.status.code, outcome.status.details]).toEqual([
         status.UNAVAILABLE,
-        `no backend available for ${METHOD} in roundRobin(a, b) (a: connection failed, b: connection failed)`,
+        `no backend available for ${METHOD} in roundRobin(a, b) (a: ${CLOSED_BEFORE_SETTINGS}, b: ${CLOSED_BEFORE_SETTINGS})`,
       ]);
     }
     // No call waited for a connection, nor made one (only probes reach the dead ports).
