@@ -27,8 +27,8 @@ export interface ProxyConformanceOptions extends ConformanceOptions {
   /** Skips these cases (by name), e.g. while a known gap is being fixed. Default: none. */
   skip?: readonly string[];
   /**
-   * Runs the slow cases too (`slow: true`: an idle stream of `idleStreamMs`, 64 MiB to a slow
-   * reader); otherwise they are declared skipped. Default: false.
+   * Runs the slow cases too (`slow: true`, e.g. an idle stream of `idleStreamMs`); otherwise they
+   * are declared skipped. Default: false.
    */
   includeSlow?: boolean;
   /** Options of the backend echo server. Default: name `'conformance-backend'`, limits lifted. */
