@@ -65,12 +65,12 @@ function machine() {
   };
 }
 
+/** The commit the run's packages were built from, and whether the tree had changes on top. */
 function commit() {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  return head.stdout?.trim() || 'an unknown commit';
+  const git = (...args) => spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).stdout ?? '';
+  const head = git('rev-parse', '--short', 'HEAD').trim() || 'an unknown commit';
+  const changed = git('status', '--porcelain', '--', 'packages').trim() !== '';
+  return changed ? `${head} (with uncommitted changes under packages/)` : head;
 }
 
 async function main() {

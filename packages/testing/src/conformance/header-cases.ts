@@ -5,6 +5,7 @@ import { entriesFromPairs } from '../metadata-entries';
 import { expectStatus, fail, show } from './check';
 import type { CaseContext } from './context';
 import { defineCase } from './define-case';
+import { CALL_ID_KEY } from './types';
 
 /** The keys of `metadata`, sorted. */
 function keysOf(metadata: Metadata | undefined): string[] {
@@ -128,7 +129,15 @@ async function metadataBothWays(
     }),
     call,
   );
-  expectStatus('status', outcome.status, Status.OK);
+  if (outcome.status.code !== Status.OK) {
+    // Which leg failed: did the request (and its metadata) reach the backend at all?
+    const seen = context.backend.calls.find((c) => c.metadata.get(CALL_ID_KEY)[0] === call.id);
+    const where =
+      seen === undefined
+        ? 'the request never reached the backend'
+        : 'the request reached the backend, the response did not reach the client';
+    expectStatus(`status (${where})`, outcome.status, Status.OK);
+  }
   const record = await call.backendRecord('the call', (c) => c.ended);
   const legs = [
     ['request metadata at the backend', record.metadata, entries],
@@ -146,18 +155,18 @@ async function metadataBothWays(
   }
 }
 
-/** A case sending one metadata value of `size` characters each way. */
-function largeValueCase(name: string, size: number, label: string) {
+/** A case sending one metadata value of `size` characters each way; `sized` starts its description. */
+function largeValueCase(name: string, size: number, sized: string) {
   return defineCase(
     name,
-    `A ${label} metadata value (printable ASCII) passes unchanged each way: request metadata, ` +
+    `${sized} metadata value (printable ASCII) passes unchanged each way: request metadata, ` +
       'response header, trailer.',
     (context) => metadataBothWays(context, [['x-conformance-large', printableValue(size)]]),
   );
 }
 
-export const metadataValue8KiB = largeValueCase('metadata_value_8_kib', 8 * 1024, '8 KiB');
-export const metadataValue32KiB = largeValueCase('metadata_value_32_kib', 32 * 1024, '32 KiB');
+export const metadataValue8KiB = largeValueCase('metadata_value_8_kib', 8 * 1024, 'An 8 KiB');
+export const metadataValue32KiB = largeValueCase('metadata_value_32_kib', 32 * 1024, 'A 32 KiB');
 
 const MANY = 100;
 
