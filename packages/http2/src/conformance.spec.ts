@@ -1,5 +1,5 @@
 /**
- * The test kit's full conformance suite against the http2 engine, every case but a known gap: with a
+ * The test kit's full conformance suite against the http2 engine, every case and no skips: with a
  * plain `{ target }` route, and through directors of `@grpc-proxy/director` (a `createBackend`
  * backend, which carries its target, behind `roundRobin`), unchanged from the grpc-js engine;
  * and over TLS on both legs.
@@ -9,16 +9,7 @@ import { ServerCredentials, credentials } from '@grpc/grpc-js';
 import { createTestPki, describeProxyConformance } from '@grpc-proxy/testing';
 import { startHttp2Proxy } from './test-support/proxy';
 
-/**
- * A known gap, skipped while it is fixed: when the backend ends a call while the client's side is
- * still open (backend_ends_first, the bidi half of the status cases), the engine leaves the
- * backend's HTTP/2 stream open, so the backend's graceful shutdown in
- * backend_restart_loses_no_call waits for it (the case names the open streams).
- */
-const skip = ['backend_restart_loses_no_call'];
-
 describeProxyConformance('http2 engine, { target } routes', {
-  skip,
   startProxy: async (backendAddress) => {
     const running = await startHttp2Proxy(() => ({ backend: { target: backendAddress } }));
     return { address: running.address, close: running.close };
@@ -26,7 +17,6 @@ describeProxyConformance('http2 engine, { target } routes', {
 });
 
 describeProxyConformance('http2 engine, roundRobin over a createBackend backend', {
-  skip,
   startProxy: async (backendAddress) => {
     const director = roundRobin([createBackend(backendAddress, { name: 'conformance' })]);
     const running = await startHttp2Proxy(director);
@@ -53,7 +43,6 @@ const clientTls = {
 };
 
 describeProxyConformance('http2 engine over TLS, both legs', {
-  skip,
   client: clientTls,
   backendClient: clientTls,
   backend: {
