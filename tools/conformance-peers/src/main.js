@@ -54,13 +54,13 @@ function build() {
   if (run.status !== 0) throw new Error('the build failed (see above)');
 }
 
+/** The machine, in a line, and its load now. */
 function machine() {
   const cpus = os.cpus();
+  const memory = `${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+  const cpu = `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores`;
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown CPU',
-    cores: cpus.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: `${os.type()} ${os.release()}`,
+    description: `${cpu}, ${memory}, ${os.type()} ${os.release()}`,
     loadBefore: os.loadavg(),
   };
 }

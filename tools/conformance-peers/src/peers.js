@@ -48,11 +48,26 @@ async function startListening(name, command, args, port, env) {
   return { address: `127.0.0.1:${port}`, stop: () => managed.stop() };
 }
 
-/** `{ ok }`, or why not, for an executable the peer needs. */
-function installed(executable, name, apt) {
-  return executable
-    ? { ok: true }
-    : { ok: false, reason: `${name} not installed (apt-get install ${apt})` };
+/**
+ * A peer run from an installed executable (Debian package `id`) with a generated config `file`:
+ * `config({ listenPort, backend, dir })` is its text, `args(conf, dir)` the command line, `env(dir)`
+ * extra environment.
+ */
+function installedPeer({ id, label, executable, version, file, config, args, env = () => ({}) }) {
+  return {
+    id,
+    label,
+    version: () => (executable ? version(executable) : undefined),
+    available: () =>
+      executable ? { ok: true } : { ok: false, reason: `not installed (apt-get install ${id})` },
+    start: async ({ backend, tmpDir }) => {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(tmpDir, `${id}-`));
+      const conf = path.join(dir, file);
+      fs.writeFileSync(conf, config({ listenPort: port, backend: backend.address, dir }));
+      return startListening(id, executable, args(conf, dir), port, env(dir));
+    },
+  };
 }
 
 /** The `grpc-proxy` command with `engine`, one backend, default limits. */
@@ -103,57 +118,35 @@ function peerDefinitions({ repoRoot }) {
       compressed_response_stays_compressed: inflates,
     }),
     grpcProxy(repoRoot, 'http2'),
-    {
+    installedPeer({
       id: 'nginx',
       label: 'nginx grpc_pass',
-      version: () => (nginx ? versionOf(nginx, ['-v']) : undefined),
-      available: () => installed(nginx, 'nginx', 'nginx'),
-      start: async ({ backend, tmpDir }) => {
-        const port = await freePort();
-        const dir = fs.mkdtempSync(path.join(tmpDir, 'nginx-'));
-        const conf = path.join(dir, 'nginx.conf');
-        const asRoot = process.getuid?.() === 0;
-        const backendAddress = backend.address;
-        fs.writeFileSync(
-          conf,
-          nginxConformanceConfig({ listenPort: port, backend: backendAddress, dir, asRoot }),
-        );
-        const errorLog = path.join(dir, 'nginx-error.log');
-        return startListening('nginx', nginx, ['-p', dir, '-c', conf, '-e', errorLog], port);
-      },
-    },
-    {
+      executable: nginx,
+      version: (nginxPath) => versionOf(nginxPath, ['-v']),
+      file: 'nginx.conf',
+      config: (options) => nginxConformanceConfig({ ...options, asRoot: process.getuid?.() === 0 }),
+      args: (conf, dir) => ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')],
+    }),
+    installedPeer({
       id: 'haproxy',
       label: 'haproxy (HTTP/2 both sides)',
-      version: () => (haproxy ? versionOf(haproxy, ['-v']) : undefined),
-      available: () => installed(haproxy, 'haproxy', 'haproxy'),
-      start: async ({ backend, tmpDir }) => {
-        const port = await freePort();
-        const dir = fs.mkdtempSync(path.join(tmpDir, 'haproxy-'));
-        const conf = path.join(dir, 'haproxy.cfg');
-        fs.writeFileSync(
-          conf,
-          haproxyConformanceConfig({ listenPort: port, backend: backend.address }),
-        );
-        return startListening('haproxy', haproxy, ['-db', '-f', conf], port);
-      },
-    },
-    {
+      executable: haproxy,
+      version: (haproxyPath) => versionOf(haproxyPath, ['-v']),
+      file: 'haproxy.cfg',
+      config: haproxyConformanceConfig,
+      args: (conf) => ['-db', '-f', conf],
+    }),
+    installedPeer({
       id: 'caddy',
       label: 'Caddy reverse_proxy h2c://',
-      version: () => (caddy ? `Caddy ${versionOf(caddy, ['version'])}` : undefined),
-      available: () => installed(caddy, 'Caddy', 'caddy'),
-      start: async ({ backend, tmpDir }) => {
-        const port = await freePort();
-        const dir = fs.mkdtempSync(path.join(tmpDir, 'caddy-'));
-        const conf = path.join(dir, 'Caddyfile');
-        fs.writeFileSync(conf, caddyConfig({ listenPort: port, backend: backend.address }));
-        // Caddy keeps state under HOME / XDG directories: the run's own, not the user's.
-        const env = { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
-        const args = ['run', '--config', conf, '--adapter', 'caddyfile'];
-        return startListening('caddy', caddy, args, port, env);
-      },
-    },
+      executable: caddy,
+      version: (caddyPath) => `Caddy ${versionOf(caddyPath, ['version'])}`,
+      file: 'Caddyfile',
+      config: caddyConfig,
+      args: (conf) => ['run', '--config', conf, '--adapter', 'caddyfile'],
+      // Caddy keeps state under HOME / XDG directories: the run's own, not the user's.
+      env: (dir) => ({ HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }),
+    }),
   ];
 }
 

@@ -33,15 +33,16 @@ function runSection(run) {
   const minutes = ((run.finishedAt - run.startedAt) / 60_000).toFixed(1);
   const { machine } = run;
   const peers = run.peers.map((peer) => {
-    const what = peer.skipped ?? peer.startError;
-    return `- ${peer.label}: ${peer.version ?? 'not installed'}${what ? ` — **not run**: ${what}` : ''}`;
+    if (peer.skipped) return `- ${peer.label}: **not run**, ${peer.skipped}`;
+    const failed = peer.startError ? ` — **did not start**: ${peer.startError}` : '';
+    return `- ${peer.label}: ${peer.version}${failed}`;
   });
   return [
     '## The run',
     '',
     `- ${run.startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, ${minutes} minutes, ` +
       `this repository at ${run.commit}.`,
-    `- ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; ` +
+    `- ${machine.description}; ` +
       `load average (1, 5, 15 min) ${loadLine(machine.loadBefore)} at the start, ` +
       `${loadLine(machine.loadAfter)} at the end (a shared machine: timing-sensitive cases ` +
       'ran under that load).',
