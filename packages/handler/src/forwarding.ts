@@ -43,7 +43,7 @@ export interface ForwardingOwner {
    * attempt's `UNAVAILABLE` status naming the proxy and the backend. The owner retries it on a
    * new backend call ({@link Forwarding.attach}) or ends the call with `final`.
    */
-  unprocessed(final: StatusObject): void;
+  unprocessed(final: StatusObject, unreachable?: boolean): void;
 }
 
 /** Pumps messages both ways between the client and the backend call; the latter's listener. */
@@ -166,7 +166,8 @@ export class Forwarding {
       }
       // Between attempts: the client's messages stay unread until the next one is attached.
       this.call = undefined;
-      this.owner.unprocessed({ code, details, metadata });
+      // After a connect wait that ran out, the backend is not tried again in this call.
+      this.owner.unprocessed({ code, details, metadata }, this.notConnectedWithinMs !== undefined);
       return;
     }
     filterResponseMetadata(metadata, this.options.policy);

@@ -157,7 +157,10 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
 
   onNotSent(details: string): void {
     const message = `${this.options.proxyName}: ${details}`;
-    this.unprocessed({ code: status.UNAVAILABLE, details: message, metadata: new Metadata() });
+    this.unprocessed(
+      { code: status.UNAVAILABLE, details: message, metadata: new Metadata() },
+      true,
+    );
   }
 
   onOpenable(backend: BackendChannel, notConnectedWithinMs: number | undefined): void {
@@ -210,7 +213,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
    * the route is left (released with `final`) and the director asked again; otherwise the call
    * ends with `final`.
    */
-  unprocessed(final: StatusObject): void {
+  unprocessed(final: StatusObject, unreachable = false): void {
     const phase = this.phase;
     if (phase.name === 'ended') return;
     if (phase.name === 'connecting') this.backendName = phase.opening.backendName;
@@ -220,6 +223,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
       retries = this.retries = new TransparentRetries(+this.incoming.deadline);
       retries.attempted(route.backend);
     }
+    if (unreachable) retries.unreachable(route.backend);
     if (!(this.forwarding?.request.held ?? true) || !retries.mayRetry()) {
       this.end(final, true, undefined, undefined);
       return;

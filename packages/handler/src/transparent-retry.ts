@@ -16,7 +16,8 @@ export const MAX_CALL_ATTEMPTS = 5;
  * - no response byte has reached the client and the request is still held (the engine checks);
  * - the call's deadline has not passed;
  * - the new route's backend has been tried at most once on this call (a second try on the same
- *   backend goes on a new connection: what a restarting backend needs);
+ *   backend goes on a new connection: what a restarting backend needs), and was not found
+ *   unreachable after a connect wait;
  * - fewer than {@link MAX_CALL_ATTEMPTS} attempts were made.
  */
 export class TransparentRetries {
@@ -30,6 +31,14 @@ export class TransparentRetries {
   /** Records an attempt on `backend` (the first included). */
   attempted(backend: RouteBackend): void {
     this.tried.set(backend, (this.tried.get(backend) ?? 0) + 1);
+  }
+
+  /**
+   * The attempt on `backend` found it unreachable after waiting for a connection: no further
+   * attempt on it in this call (a second one would wait for the same failure).
+   */
+  unreachable(backend: RouteBackend): void {
+    this.tried.set(backend, 2);
   }
 
   /** Whether another attempt may be made at all (attempts left, deadline not passed). */

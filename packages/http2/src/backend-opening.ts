@@ -22,9 +22,10 @@ export interface BackendOpeningListener {
   onBackendOpen(backend: ClientHttp2Stream, request: BackendRequest): void;
   /**
    * It could not be opened and the request went nowhere (not connected in time, a session gone):
-   * an `UNAVAILABLE` attempt that may be retried (the message gets the proxy's prefix).
+   * an `UNAVAILABLE` attempt that may be retried (the message gets the proxy's prefix);
+   * `unreachable` when the target stayed unreachable for the whole connect wait.
    */
-  unprocessed(details: string, error: unknown): void;
+  unprocessed(details: string, error: unknown, unreachable?: boolean): void;
   /** It could not be opened: a failure of the proxy (the message gets the proxy's prefix). */
   fail(code: status, details: string, error?: unknown): void;
 }
@@ -80,7 +81,7 @@ export class BackendOpening {
       }
       const cause = error.lastError.message;
       const details = `backend ${name} unavailable: not connected within ${this.waitMs} ms: ${cause}`;
-      this.listener.unprocessed(details, error.lastError);
+      this.listener.unprocessed(details, error.lastError, true);
       return;
     }
     const code = (error as { code?: unknown } | null)?.code;

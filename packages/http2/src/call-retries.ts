@@ -51,6 +51,11 @@ export class CallRetries {
     return this.budget.count;
   }
 
+  /** The attempt on `backend` found it unreachable after a connect wait: not tried again. */
+  unreachable(backend: RouteBackend): void {
+    this.budget.unreachable(backend);
+  }
+
   /**
    * `attempt` was not processed: whether it may be retried (the request still kept, attempts and
    * time left); when so, the next route is its retry.

@@ -136,8 +136,9 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
    * answered and the budget allows, the route is released with the attempt's `UNAVAILABLE` and
    * the director asked again; otherwise the call ends with that status.
    */
-  unprocessed(details: string, error: unknown): void {
+  unprocessed(details: string, error: unknown, unreachable = false): void {
     if (this.phase === 'ended') return;
+    if (unreachable && this.route !== undefined) this.retries.unreachable(this.route.backend);
     const attempt = { details, error };
     const holds = this.forwarding?.holdsRequest !== false && this.deadlineMs() > Date.now();
     if (!this.retries.retry(attempt, holds)) {
