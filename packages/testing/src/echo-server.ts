@@ -6,6 +6,7 @@ import { EchoCallLog } from './call-log';
 import type { EchoCallLogOptions, EchoCallRecord, WaitForCallOptions } from './call-log';
 import { echoServiceImplementation } from './echo-service';
 import { EchoServiceService } from './gen/grpc_proxy/testing/v1/echo';
+import { listenForEcho } from './echo-listener';
 import { addOpaqueEcho } from './opaque-echo';
 import { watchServerWire } from './server-wire';
 import type { OpenStream } from './server-wire';
@@ -84,9 +85,8 @@ export interface EchoServerHandle {
   setHealth(service: string, status: ServingStatus): void;
   /**
    * Restarts the server gracefully on the same address, as a new process taking over the
-   * listening socket would: the old server stops accepting connections, a new one listens, then
-   * the old one sends GOAWAY on its connections and finishes its running calls. Resolves once
-   * those have ended. The name, call log and health statuses carry over; {@link callCounts}
+   * listening socket would: a new server gets the listening socket, then the old one sends
+   * GOAWAY on its connections and finishes its running calls. Resolves once those have ended. The name, call log and health statuses carry over; {@link callCounts}
    * starts again from zero.
    */
   restart(): Promise<void>;
@@ -135,8 +135,15 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     return server;
   };
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
+  const host = options.host ?? '127.0.0.1';
+  const where =
+    options.unixSocketPath !== undefined
+      ? { path: options.unixSocketPath }
+      : { host: host.replace(/^\[(.*)\]$/, '$1'), port: options.port ?? 0 };
+  const listener = await listenForEcho(where, bindTarget(options));
   let server = newServer();
-  const port = await bind(server, bindTarget(options), credentials);
+  listener.serve(server, credentials);
+  const port = listener.port;
   const address =
     options.unixSocketPath !== undefined
       ? bindTarget(options)
@@ -163,33 +170,24 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     setHealth: (service, status) => health.setStatus(service, status),
     restart: async () => {
       const old = server;
-      // The old server stops accepting connections but keeps its own until told to go away,
-      // so the address is served throughout: no client meets a refused connection.
-      old.unbind(address);
+      // The listening socket goes to the new server before the old one says GOAWAY: a client
+      // that reconnects at once finds the new one, never a refused connection.
       server = newServer();
-      await bind(server, address, credentials);
+      listener.serve(server, credentials);
       await shutDown(old);
     },
     openStreams: () => wire?.openStreams() ?? [],
     close: async () => {
       wire?.stop();
+      listener.close();
       await shutDown(server);
     },
     forceClose: () => {
       wire?.stop();
+      listener.close();
       server.forceShutdown();
     },
   };
-}
-
-function bind(server: Server, target: string, credentials: ServerCredentials): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, credentials, (error, boundPort) =>
-      error
-        ? reject(new Error(`echo server could not bind ${target}: ${error.message}`))
-        : resolve(boundPort),
-    );
-  });
 }
 
 /** grpc-js `tryShutdown`: GOAWAY on every connection, then resolves once running calls end. */
