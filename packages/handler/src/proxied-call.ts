@@ -14,11 +14,16 @@ import { Forwarding, type ForwardingOwner, type ServerStream } from './forwardin
 import { clientLeftStatus, endingError } from './final-status';
 import { IncomingCall } from './incoming-call';
 import type { ResolvedHandlerOptions } from './options';
-import { createBackendCall, type BackendChannel, type RawCall } from './route-backend';
+import {
+  createBackendCall,
+  releaseRoute as release,
+  type BackendChannel,
+  type RawCall,
+} from './route-backend';
 import { describeError, directorRejection } from './status-error';
 import { isThenable } from './thenable';
 import { TransparentRetries } from './transparent-retry';
-import { safely, warnUnexpected } from './warnings';
+import { warnUnexpected } from './warnings';
 
 type Phase =
   | { readonly name: 'choosing' }
@@ -28,10 +33,6 @@ type Phase =
 
 const CHOOSING: Phase = { name: 'choosing' };
 const FORWARDING: Phase = { name: 'forwarding' };
-
-function release(route: Route, final: StatusObject): void {
-  if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
-}
 
 /** The state of one proxied call. */
 export class ProxiedCall implements OpeningListener, ForwardingOwner {
@@ -100,13 +101,15 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     }
     const retrying = this.retrying;
     if (retrying !== undefined) {
-      this.retrying = undefined;
       const retries = this.retries!;
       if (!retries.mayRetryOn(route.backend)) {
+        // A backend tried enough: the director may give another (rotation), within the budget.
         release(route, retrying);
-        this.end(retrying, true, undefined, undefined);
+        if (retries.mayAskAgain()) this.askDirector();
+        else this.end(retrying, true, undefined, undefined);
         return;
       }
+      this.retrying = undefined;
       retries.attempted(route.backend);
       if (this.recorder) this.recorder.retries = retries.count;
     }

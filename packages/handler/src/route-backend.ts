@@ -1,6 +1,12 @@
-import { propagate, type ChannelInterface as Channel, type Client } from '@grpc/grpc-js';
+import {
+  propagate,
+  type ChannelInterface as Channel,
+  type Client,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type { Backend, Route, RouteBackend } from './contracts';
 import { describeError } from './status-error';
+import { safely } from './warnings';
 
 /** The structural part of a grpc-js channel the engine uses (public `Channel` interface). */
 export type RawChannel = Pick<
@@ -101,4 +107,9 @@ export function createBackendCall(
   );
   if (callOptions?.credentials) call.setCredentials(callOptions.credentials);
   return call;
+}
+
+/** Calls `route.release` with `final`; what it throws is a warning, never the call's end. */
+export function releaseRoute(route: Route, final: StatusObject): void {
+  if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
 }

@@ -23,6 +23,8 @@ export const MAX_CALL_ATTEMPTS = 5;
 export class TransparentRetries {
   /** Retries made so far (what `CallReport.retries` reports). */
   count = 0;
+  /** Routes the budget refused, for which the director was asked again. */
+  private refusedRoutes = 0;
   private readonly tried = new Map<RouteBackend, number>();
 
   /** @param deadlineMs the call's deadline, epoch milliseconds (`Infinity`: none). */
@@ -44,6 +46,16 @@ export class TransparentRetries {
   /** Whether another attempt may be made at all (attempts left, deadline not passed). */
   mayRetry(): boolean {
     return this.count + 1 < MAX_CALL_ATTEMPTS && Date.now() < this.deadlineMs;
+  }
+
+  /**
+   * The director gave a backend {@link mayRetryOn} refuses (tried enough): whether to ask it again
+   * for another — a rotating director shared by many calls may give the same one twice in a row.
+   * At most {@link MAX_CALL_ATTEMPTS} such asks per call, within the deadline.
+   */
+  mayAskAgain(): boolean {
+    this.refusedRoutes++;
+    return this.refusedRoutes < MAX_CALL_ATTEMPTS && this.mayRetry();
   }
 
   /**

@@ -51,6 +51,11 @@ export class CallRetries {
     return this.budget.count;
   }
 
+  /** The budget refused the director's route: whether to ask the director again for another. */
+  mayAskAgain(): boolean {
+    return this.budget.mayAskAgain();
+  }
+
   /** The attempt on `backend` found it unreachable after a connect wait: not tried again. */
   unreachable(backend: RouteBackend): void {
     this.budget.unreachable(backend);

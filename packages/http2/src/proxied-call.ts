@@ -9,7 +9,7 @@
  */
 import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status, type Metadata } from '@grpc/grpc-js';
-import type { Route, RouteBackend, StreamDirector } from '@grpc-proxy/handler';
+import type { Route, RouteBackend } from '@grpc-proxy/handler';
 import { CallRecorder, clientLeftStatus } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
@@ -22,23 +22,12 @@ import {
   unavailableBackend,
   type UnprocessedAttempt,
 } from './call-retries';
-import type { CallSet } from './call-set';
+import type { CallContext } from './call-context';
 import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
-import type { ResolvedHttp2Options } from './options';
-import type { SessionPool } from './session-pool';
 import { StatusSender } from './status-sender';
-
-/** What every call of one proxy shares. */
-export interface CallContext {
-  readonly director: StreamDirector;
-  readonly options: ResolvedHttp2Options;
-  readonly pool: SessionPool;
-  /** The calls still running, for the drain. */
-  readonly calls: CallSet<Http2ProxiedCall>;
-}
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
@@ -110,8 +99,10 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.route = route;
     const refused = this.retries.admit(route.backend);
     if (refused !== undefined) {
-      // Over budget: the call ends with the last attempt's status, this route released with it.
-      this.fail(status.UNAVAILABLE, refused.details, refused.error);
+      // A backend tried enough: another may come from the director (rotation); over budget, the
+      // call ends with the last attempt's status, this route released with it.
+      if (this.retries.mayAskAgain()) this.askAgain(route, refused);
+      else this.fail(status.UNAVAILABLE, refused.details, refused.error);
       return;
     }
     this.armDeadline();
@@ -145,7 +136,11 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
       this.fail(status.UNAVAILABLE, details, error);
       return;
     }
-    const route = this.route!;
+    this.askAgain(this.route!, attempt);
+  }
+
+  /** Leaves `route` (released with `attempt`'s status) and asks the director again. */
+  private askAgain(route: Route, attempt: UnprocessedAttempt): void {
     this.route = undefined;
     this.opening = undefined;
     this.phase = 'choosing';

@@ -7,7 +7,7 @@
  */
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { TRANSPARENT_RETRY_BUFFER_BYTES } from '@grpc-proxy/handler/engine';
+import { MAX_CALL_ATTEMPTS, TRANSPARENT_RETRY_BUFFER_BYTES } from '@grpc-proxy/handler/engine';
 import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import { answerGrpc, answerWith, startRawBackend, type RawBackend } from './test-support/raw-h2';
 import { useRoutedProxy, type RoutedProxy } from './test-support/routed-proxy';
@@ -62,18 +62,24 @@ describe('transparent retry via the director', () => {
     const outcome = await callRawUnary(run.client, METHOD, Buffer.from('x'));
     const last = REFUSED.replace('backend a', 'backend b');
     expect([outcome.status.code, outcome.status.details]).toEqual([status.UNAVAILABLE, last]);
-    expect([a.streams.length, b.streams.length, run.asks.count]).toEqual([2, 2, 5]);
+    // Four attempts, then the director is asked again for each route the budget refuses (a, b,
+    // a... each tried twice already), MAX_CALL_ATTEMPTS times.
+    expect([a.streams.length, b.streams.length, run.asks.count]).toEqual([
+      2,
+      2,
+      4 + MAX_CALL_ATTEMPTS,
+    ]);
     const [failedA, failedB] = [REFUSED, last].map((details) => ({
       code: status.UNAVAILABLE,
       details,
     }));
-    // The fifth route (a, third time) is refused by the budget, released with the call's status.
+    // The routes the budget refuses are released with the call's status.
     expect(run.releases).toEqual([
       { backend: 'a', ...failedA },
       { backend: 'b', ...failedB },
       { backend: 'a', ...failedA },
       { backend: 'b', ...failedB },
-      { backend: 'a', ...failedB },
+      ...['a', 'b', 'a', 'b', 'a'].map((backend) => ({ backend, ...failedB })),
     ]);
     expect([run.reports[0].retries, run.reports[0].backend]).toEqual([3, 'b']);
   });

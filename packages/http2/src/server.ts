@@ -24,7 +24,8 @@ import {
   type Http2ProxyOptions,
   type ResolvedHttp2Options,
 } from './options';
-import { Http2ProxiedCall, type CallContext } from './proxied-call';
+import type { CallContext } from './call-context';
+import { Http2ProxiedCall } from './proxied-call';
 import { SessionPool, widenConnectionWindow } from './session-pool';
 import { CallSet } from './call-set';
 import { ClientGuards } from './client-guard';

@@ -25,7 +25,7 @@ export function targetUnavailable(group: string, method: string): RegExp {
   const path = method.replace(/\./g, '\\.');
   return new RegExp(
     `^grpc-proxy: (backend ${target} unavailable: |no backend available for ${path} in ` +
-      `roundRobin\\(${target}\\) \\(${target}: [^,]*\\)$)`,
+      `roundRobin\\(${target}\\) \\(${target}: .+\\)$)`,
   );
 }
 

@@ -103,12 +103,13 @@ export function servesAgain(backend: RestartableBackend, more: number) {
 
 /**
  * The `UNAVAILABLE` message a call gets once the group knows every target is down: each target
- * named with its connection error (refused: the processes are gone).
+ * named with its connection error (refused, or reset: the processes are gone, and grpc-js keeps
+ * the error of the lost connection).
  */
 export function noneAvailable(backends: readonly BackendProcess[]): RegExp {
   const names = backends.map((backend) => `pool/${escape(backend.address)}`);
   const reasons = backends
-    .map((backend, index) => `${names[index]}: [^,]*ECONNREFUSED ${escape(backend.address)}`)
+    .map((backend, index) => `${names[index]}: [^,]*(?:ECONNREFUSED|ECONNRESET)[^,]*`)
     .join(', ');
   const path = escape(probeService.Unary.path);
   return new RegExp(
