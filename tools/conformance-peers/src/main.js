@@ -12,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { spawnSync } = require('node:child_process');
+const prettier = require('prettier');
 const { peerDefinitions } = require('./peers');
 const { runPeer } = require('./run');
 const { renderMarkdown } = require('./report');
@@ -115,7 +116,9 @@ async function main() {
   }
   run.finishedAt = new Date();
   run.machine.loadAfter = os.loadavg();
-  fs.writeFileSync(settings.out, renderMarkdown(run));
+  // Formatted as the repository's \`prettier --check .\` wants it.
+  const format = { ...(await prettier.resolveConfig(settings.out)), filepath: settings.out };
+  fs.writeFileSync(settings.out, await prettier.format(renderMarkdown(run), format));
   log(`wrote ${path.relative(process.cwd(), settings.out)}`);
 }
 
