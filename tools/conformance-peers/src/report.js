@@ -130,7 +130,7 @@ Written by \`tools/conformance-peers\`; to run it again (the peers that are not 
 skipped with a note):
 
 \`\`\`sh
-node tools/node-matrix/with-node.mjs 26 node tools/conformance-peers/src/main.js
+node tools/node-matrix/with-node.mjs 26 npm run conformance:peers
 \`\`\``;
 
 /** The whole page. */
