@@ -8,7 +8,7 @@ const USAGE = `usage: npm run bench -- [options]
   --quick              short run (3 reps, under two minutes); default is the full run
   --reps N             repetitions per row (at least 3 is the method)
   --duration S         measured seconds per run       --warmup S   warm-up seconds per run
-  --targets a,b        rows: direct,grpc-proxy,naive,nginx,haproxy (direct is always kept)
+  --targets a,b        rows: direct,grpc-proxy,grpc-proxy-http2,naive,nginx,haproxy (direct is always kept)
   --workloads a,b      ${workloads.map((w) => w.id).join(',')}
   --no-profile         skip the --cpu-prof run      --no-build   do not build the packages first
   --profile-workload W the workload of the --cpu-prof run (default unary-100B-c100)

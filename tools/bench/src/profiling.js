@@ -13,11 +13,12 @@ const { summarizeProfile } = require('./profile');
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /**
- * Profiles the first of `grpc-proxy`, `naive` found among the started targets.
+ * Profiles the first of `grpc-proxy-http2` (the engine under performance work), `grpc-proxy`,
+ * `naive` found among the started targets.
  * @returns {Promise<object|undefined>} `{ label, generator, seconds, summary, file }` or `{ error }`
  */
 async function profileProxy(ctx, preset, workload, { generator, outputStem }) {
-  const target = ['grpc-proxy', 'naive']
+  const target = ['grpc-proxy-http2', 'grpc-proxy', 'naive']
     .map((id) => ctx.targets.find((t) => t.id === id))
     .find(Boolean);
   if (!target) return { error: 'no Node proxy to profile' };

@@ -89,7 +89,10 @@ function machine() {
 async function runBench(options, { repoRoot, log }) {
   const began = Date.now();
   if (options.build) {
-    buildPackages(!options.targets || options.targets.includes('grpc-proxy'), { repoRoot, log });
+    buildPackages(!options.targets || options.targets.some((id) => id.startsWith('grpc-proxy')), {
+      repoRoot,
+      log,
+    });
   }
   const selected = workloads.filter(
     (w) => !options.workloadIds || options.workloadIds.includes(w.id),

@@ -48,6 +48,40 @@ async function startNodeWorker(name, script, args, nodeFlags = []) {
 }
 
 /** Definitions of every row, in table order. `kind` is direct | proxy | floor. */
+
+/**
+ * The `grpc-proxy` command with one engine. Its stream limit per client connection is raised as
+ * the peers' are (see peer-configs.js), so 1 000 concurrent streams on one connection all open.
+ */
+function grpcProxyTarget(id, engine, cli, repoRoot) {
+  return {
+    id,
+    label: `grpc-proxy (this project, ${engine} engine)`,
+    kind: 'proxy',
+    available: () =>
+      fs.existsSync(cli)
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: `${path.relative(repoRoot, cli)} not built (npx nx run @grpc-proxy/proxy:build)`,
+          },
+    start: async (ctx, nodeFlags = []) => {
+      const port = await freePort();
+      const args = [
+        ...['--listen', `127.0.0.1:${port}`, '--backend', ctx.backend.address],
+        ...['--engine', engine, '--max-concurrent-streams', '4096'],
+      ];
+      const managed = new ManagedProcess('grpc-proxy', process.execPath, [
+        ...nodeFlags,
+        cli,
+        ...args,
+      ]);
+      await managed.waitForPort(port, START_TIMEOUT_MS);
+      return { managed, address: `127.0.0.1:${port}`, pids: [managed.pid] };
+    },
+  };
+}
+
 function targetDefinitions({ repoRoot }) {
   const cli = path.join(repoRoot, 'packages', 'proxy', 'dist', 'cli.js');
   const nginx = findExecutable('nginx');
@@ -60,29 +94,8 @@ function targetDefinitions({ repoRoot }) {
       available: () => ({ ok: true }),
       start: async (ctx) => ({ address: ctx.backend.address, pids: [] }),
     },
-    {
-      id: 'grpc-proxy',
-      label: 'grpc-proxy (this project)',
-      kind: 'proxy',
-      available: () =>
-        fs.existsSync(cli)
-          ? { ok: true }
-          : {
-              ok: false,
-              reason: `${path.relative(repoRoot, cli)} not built (npx nx run @grpc-proxy/proxy:build)`,
-            },
-      start: async (ctx, nodeFlags = []) => {
-        const port = await freePort();
-        const args = ['--listen', `127.0.0.1:${port}`, '--backend', ctx.backend.address];
-        const managed = new ManagedProcess('grpc-proxy', process.execPath, [
-          ...nodeFlags,
-          cli,
-          ...args,
-        ]);
-        await managed.waitForPort(port, START_TIMEOUT_MS);
-        return { managed, address: `127.0.0.1:${port}`, pids: [managed.pid] };
-      },
-    },
+    grpcProxyTarget('grpc-proxy', 'grpc-js', cli, repoRoot),
+    grpcProxyTarget('grpc-proxy-http2', 'http2', cli, repoRoot),
     {
       id: 'naive',
       label: 'naive grpc-js proxy (reference)',
