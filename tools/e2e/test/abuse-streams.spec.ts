@@ -8,9 +8,13 @@
  */
 import { constants } from 'node:http2';
 import { rapidReset, streamFlood, zeroWindowReader } from './support/abuse-attacks';
-import { closedText, describeAbuse, isPeer, runAttack } from './support/abuse-healthy';
-
-const MiB = 1024 * 1024;
+import {
+  RSS_GROWTH_BOUND,
+  closedText,
+  describeAbuse,
+  isPeer,
+  runAttack,
+} from './support/abuse-healthy';
 
 describeAbuse('HTTP/2 abuse on streams', (target) => {
   it('rapid reset (HEADERS + RST_STREAM, 50 pairs a write): the attacker is cut, few streams reach the backend', async () => {
@@ -24,7 +28,7 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
     if (isPeer(target)) return;
     expect(outcome.closedAfterMs).toBeLessThan(1500);
     // The first attack in the proxy's life: its heap grows with the healthy load too.
-    expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+    expect(cost.rssGrowth).toBeLessThan(RSS_GROWTH_BOUND);
     if (target.engine === 'http2') {
       // More than 200 resets before an answer in a second: GOAWAY(ENHANCE_YOUR_CALM), close.
       // (The GOAWAY is often lost: the proxy closes with the attacker's frames unread, so TCP
@@ -57,7 +61,7 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
     // past them and closes the connection.
     expect(cost.backendCalls).toBeLessThanOrEqual(100);
     expect(outcome.closedAfterMs).toBeLessThan(1500);
-    expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+    expect(cost.rssGrowth).toBeLessThan(RSS_GROWTH_BOUND);
   });
 
   it('zero-window reader (500 streams asking 64 KiB each): backend calls and memory bounded', async () => {
@@ -76,13 +80,13 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
       // stall timeout.
       expect(outcome.reset).toBeGreaterThan(0);
       expect(cost.backendCalls).toBeLessThanOrEqual(200);
-      expect(cost.rssGrowth).toBeLessThan(48 * MiB);
+      expect(cost.rssGrowth).toBeLessThan(RSS_GROWTH_BOUND);
     } else {
       // grpc-js has no stall timeout nor unread-bytes budget: the 100 calls grpc-js runs at once
       // (maxConcurrentStreams) hold their replies until the client leaves.
       expect(outcome.reset).toBe(0);
       expect(cost.backendCalls).toBeLessThanOrEqual(100);
-      expect(cost.rssGrowth).toBeLessThan(64 * MiB);
+      expect(cost.rssGrowth).toBeLessThan(RSS_GROWTH_BOUND);
     }
   });
 });

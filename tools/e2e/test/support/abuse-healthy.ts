@@ -158,6 +158,15 @@ export interface AbuseTarget {
  */
 export const ABUSE_LIMITS = { idleTimeoutMs: 1000, stallTimeoutMs: 1000 };
 
+/**
+ * 96 MiB: the most an attack may grow the proxy's RSS (peak during the attack minus before).
+ * The healthy load alone moves RSS by tens of MiB (its heap churn; Node 24 lets garbage grow
+ * to ~60 MiB before collecting), so a tighter bound fails on noise; what the limits prevent is
+ * far larger (before them: +201 MiB for the stream flood, ~98 MiB of replies held for the
+ * zero-window reader, plus that noise).
+ */
+export const RSS_GROWTH_BOUND = 96 * 1024 * 1024;
+
 /** The `grpc-proxy` command on `engine`, with {@link ABUSE_LIMITS}, in front of `backend`. */
 function startCommand(engine: ProxyEngine, backend: BackendProcess): Promise<AttackedProxy> {
   return ProxyProcess.start({
