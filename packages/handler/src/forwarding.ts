@@ -23,6 +23,7 @@
  */
 import { Metadata, status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { CallRecorder } from './call-recorder';
+import type { GuardedCall } from './guarded-call';
 import { HeldRequest } from './held-request';
 import { isLocalStatus, isUnprocessed } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
@@ -71,6 +72,8 @@ export class Forwarding {
     private readonly owner: ForwardingOwner,
     private readonly options: ResolvedHandlerOptions,
     private readonly recorder: CallRecorder | undefined,
+    /** Writes to the client through its connection's guard, which counts the bytes unsent. */
+    private readonly guarded: GuardedCall,
   ) {}
 
   /**
@@ -123,6 +126,8 @@ export class Forwarding {
     // The backend answered: the request may have reached the application.
     this.request.drop();
     if (this.stopped) return;
+    // The client has an answer: leaving now is no reset.
+    this.guarded.answered = true;
     this.stream.sendMetadata(filterResponseMetadata(metadata, this.options.policy));
   }
 
@@ -138,7 +143,7 @@ export class Forwarding {
       return;
     }
     this.recorder?.toClient(message.length);
-    if (this.stream.write(message)) {
+    if (this.guarded.write(message)) {
       this.call!.startRead();
     } else {
       this.waitingForClientDrain = true;

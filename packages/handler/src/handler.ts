@@ -1,5 +1,6 @@
 import type { handleBidiStreamingCall, Server } from '@grpc/grpc-js';
 import { deserializeRaw, serializeRaw } from '@grpc-proxy/codec';
+import { ClientGuards } from './client-guard';
 import type { StreamDirector } from './contracts';
 import { resolveHandlerOptions, type ProxyHandlerOptions } from './options';
 import { ProxiedCall } from './proxied-call';
@@ -14,7 +15,8 @@ export type TransparentHandler = handleBidiStreamingCall<Buffer, Buffer>;
  * `proxy.TransparentHandler`.
  *
  * @param director picks the backend of each call.
- * @param options size limits (default 64 MiB), metadata policy, observer, director timeout.
+ * @param options size limits (default 64 MiB), metadata policy, observer, director timeout,
+ *   limits per client connection (resets, unsent bytes, stall timeout).
  * @throws TypeError when `director` is not a function; RangeError naming a bad option.
  */
 export function transparentHandler(
@@ -24,7 +26,11 @@ export function transparentHandler(
   if (typeof director !== 'function')
     throw new TypeError('director must be a function (call) => Route');
   const resolved = resolveHandlerOptions(options);
-  return (stream) => new ProxiedCall(stream, director, resolved).start();
+  // Each call starts a turn after it arrives, within its client connection's limits.
+  const guards = new ClientGuards(resolved, (stream, guarded, refusal) =>
+    new ProxiedCall(stream, director, resolved, guarded).start(refusal),
+  );
+  return (stream) => guards.arrive(stream);
 }
 
 /**

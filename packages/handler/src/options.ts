@@ -9,6 +9,23 @@ import {
 /** 1 000 ms: how long a call waits by default for a backend channel that failed to connect. */
 const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 1000;
 
+/**
+ * 200: calls one client connection may cancel before their answer within one second, beyond as
+ * many as it let finish, by default (the http2 engine's `maxClientResetsPerSecond` default): twice
+ * the 100 streams a connection runs at once, so that a client cancelling all it has in flight,
+ * twice in a second, is not cut; a rapid-reset attack (CVE-2023-44487) resets thousands a second.
+ */
+export const DEFAULT_MAX_CLIENT_RESETS_PER_SECOND = 200;
+
+/**
+ * 4 MiB: bytes written for one client connection and not yet sent (its flow-control windows hold
+ * them back), past which it may start no new call, by default (the http2 engine's default).
+ */
+export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4_194_304;
+
+/** 30 000 ms: how long a call's replies may wait for a client that reads none of them, by default. */
+export const DEFAULT_CLIENT_STALL_TIMEOUT_MS = 30_000;
+
 /** Options of the proxy engine, shared by `transparentHandler`, `registerService`, `serveUnknownServices` and `createProxyServer`. */
 export interface ProxyHandlerOptions {
   /**
@@ -53,6 +70,30 @@ export interface ProxyHandlerOptions {
    * told apart from backend statuses. Default: `'grpc-proxy'`.
    */
   proxyName?: string;
+  /**
+   * Calls one client connection may cancel (RST_STREAM) before their answer (response headers or
+   * status) within one second, beyond as many as it let finish in that second, so a client
+   * cancelling part of its calls is never cut. One more (the rapid-reset pattern,
+   * CVE-2023-44487) and the connection gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, its calls
+   * with it; where grpc-js's internals do not give the connection, its new calls fail at once with
+   * `RESOURCE_EXHAUSTED` for the rest of that second instead. A cancel at 90 % of the call's
+   * deadline or later is the deadline and is not counted. `0`: no limit. Default: 200.
+   */
+  maxClientResetsPerSecond?: number;
+  /**
+   * Bytes written towards one client connection and not yet sent (replies its flow-control
+   * windows hold back). While it holds more, its new calls fail at once with `RESOURCE_EXHAUSTED`
+   * and reach no director nor backend. Each call stops reading its backend call while the client
+   * does not take its replies (backpressure), whatever this budget. Default: 4 MiB.
+   */
+  maxClientBufferBytes?: number;
+  /**
+   * Milliseconds a call's replies may wait for a client that takes none of them (a zero-window
+   * reader): then the client's stream is reset (RST_STREAM CANCEL, which a grpc-js client reports
+   * as `CANCELLED`) and the backend call cancelled, as on the http2 engine. `0`: never.
+   * Default: 30 000.
+   */
+  clientStallTimeoutMs?: number;
 }
 
 /** Options after defaults (`Infinity` for no limit); computed once per handler, never per call. */
@@ -71,6 +112,21 @@ export interface ResolvedHandlerOptions {
   readonly backendConnectTimeoutMs: number;
   /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
+  /** `Infinity`: no limit. */
+  readonly maxClientResetsPerSecond: number;
+  /** Bytes. */
+  readonly maxClientBufferBytes: number;
+  /** Milliseconds; `0`: never. */
+  readonly clientStallTimeoutMs: number;
+}
+
+function integer(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min || value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `${name} must be an integer from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${value}`,
+    );
+  }
+  return value;
 }
 
 function checkLength(name: string, value: number | undefined): number {
@@ -99,6 +155,11 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
       `backendConnectTimeoutMs must be a finite number >= 0, got ${options.backendConnectTimeoutMs}`,
     );
   }
+  const resets = integer(
+    'maxClientResetsPerSecond',
+    options.maxClientResetsPerSecond ?? DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+    0,
+  );
   return {
     maxReceiveMessageLength: checkLength(
       'maxReceiveMessageLength',
@@ -110,6 +171,17 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
     directorTimeoutMs,
     backendConnectTimeoutMs,
     proxyName: options.proxyName ?? 'grpc-proxy',
+    maxClientResetsPerSecond: resets === 0 ? Infinity : resets,
+    maxClientBufferBytes: integer(
+      'maxClientBufferBytes',
+      options.maxClientBufferBytes ?? DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+      1,
+    ),
+    clientStallTimeoutMs: integer(
+      'clientStallTimeoutMs',
+      options.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+      0,
+    ),
   };
 }
 

@@ -10,8 +10,10 @@ import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { BackendOpening, type OpeningListener } from './backend-opening';
 import { CallRecorder } from './call-recorder';
 import type { Route, StreamDirector } from './contracts';
+import { DirectorQuestion, type DirectorAnswers } from './director-question';
 import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
 import { clientLeftStatus, endingError } from './final-status';
+import type { GuardedCall, StallListener } from './guarded-call';
 import { IncomingCall } from './incoming-call';
 import type { ResolvedHandlerOptions } from './options';
 import {
@@ -21,7 +23,6 @@ import {
   type RawCall,
 } from './route-backend';
 import { describeError, directorRejection } from './status-error';
-import { isThenable } from './thenable';
 import { TransparentRetries } from './transparent-retry';
 import { warnUnexpected } from './warnings';
 
@@ -35,7 +36,9 @@ const CHOOSING: Phase = { name: 'choosing' };
 const FORWARDING: Phase = { name: 'forwarding' };
 
 /** The state of one proxied call. */
-export class ProxiedCall implements OpeningListener, ForwardingOwner {
+export class ProxiedCall
+  implements OpeningListener, ForwardingOwner, DirectorAnswers, StallListener
+{
   private readonly incoming: IncomingCall;
   /** Only when an observer is set. */
   private readonly recorder: CallRecorder | undefined;
@@ -44,7 +47,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
   private route: Route | undefined = undefined;
   /** The name of the backend last tried, once known. */
   private backendName: string | undefined = undefined;
-  private directorTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly question: DirectorQuestion;
   /** Made with the first backend call and kept across attempts: it holds the request. */
   private forwarding: Forwarding | undefined = undefined;
   /** The retry budget, made when an attempt first fails unprocessed. */
@@ -54,41 +57,31 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
 
   constructor(
     private readonly stream: ServerStream,
-    private readonly director: StreamDirector,
+    director: StreamDirector,
     private readonly options: ResolvedHandlerOptions,
+    /** The call as its client connection's guard sees it (./client-guard.ts). */
+    private readonly guarded: GuardedCall,
   ) {
     this.incoming = IncomingCall.of(stream, options.policy);
     this.recorder =
       options.observer &&
       new CallRecorder(options.observer, this.incoming.method, this.incoming.peer);
+    this.question = new DirectorQuestion(director, this.incoming, options.directorTimeoutMs, this);
+    guarded.owner = this;
   }
 
-  start(): void {
+  /** Starts the call, or with `refusal` (a client limit, see ./client-guard.ts) ends it at once. */
+  start(refusal?: string): void {
     this.recorder?.started();
-    this.stream.on('cancelled', this.onServerCallClosed);
-    this.askDirector();
-  }
-
-  private askDirector(): void {
-    let result: Route | PromiseLike<Route>;
-    try {
-      result = this.director(this.incoming);
-    } catch (error) {
-      this.onDirectorError(error);
+    if (refusal !== undefined) {
+      this.fail(status.RESOURCE_EXHAUSTED, refusal);
       return;
     }
-    if (isThenable<Route>(result)) {
-      if (this.options.directorTimeoutMs !== Infinity) {
-        this.directorTimer = setTimeout(this.onDirectorTimeout, this.options.directorTimeoutMs);
-      }
-      result.then(this.onRoute, this.onDirectorError);
-    } else {
-      this.onRoute(result);
-    }
+    this.stream.on('cancelled', this.onServerCallClosed);
+    this.question.ask();
   }
 
-  private readonly onRoute = (route: Route): void => {
-    this.clearDirectorTimer();
+  onRoute(route: Route): void {
     const phase = this.phase;
     if (phase.name === 'ended') {
       // The client left (or the director timed out) before the route arrived.
@@ -105,7 +98,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
       if (!retries.mayRetryOn(route.backend)) {
         // A backend tried enough: the director may give another (rotation), within the budget.
         release(route, retrying);
-        if (retries.mayAskAgain()) this.askDirector();
+        if (retries.mayAskAgain()) this.question.ask();
         else this.end(retrying, true, undefined, undefined);
         return;
       }
@@ -117,10 +110,9 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     const opening = new BackendOpening(route, +this.incoming.deadline, this.options, this);
     this.phase = { name: 'connecting', route, opening };
     opening.start();
-  };
+  }
 
-  private readonly onDirectorError = (error: unknown): void => {
-    this.clearDirectorTimer();
+  onDirectorError(error: unknown): void {
     if (this.phase.name === 'ended') return;
     const rejection = directorRejection(error);
     if (rejection !== null) {
@@ -129,21 +121,13 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     }
     warnUnexpected(`${this.options.proxyName}: director failed on ${this.incoming.method}`, error);
     this.fail(status.INTERNAL, `director failed: ${describeError(error)}`, error);
-  };
+  }
 
-  private readonly onDirectorTimeout = (): void => {
-    this.directorTimer = undefined;
+  onDirectorTimeout(): void {
     this.fail(
       status.UNAVAILABLE,
       `director chose no backend within ${this.options.directorTimeoutMs} ms`,
     );
-  };
-
-  private clearDirectorTimer(): void {
-    if (this.directorTimer !== undefined) {
-      clearTimeout(this.directorTimer);
-      this.directorTimer = undefined;
-    }
   }
 
   onInvalidRoute(error: unknown): void {
@@ -185,6 +169,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
       this,
       this.options,
       this.recorder,
+      this.guarded,
     ));
     forwarding.attach(call, backend.name, notConnectedWithinMs);
     this.phase = FORWARDING;
@@ -235,7 +220,14 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     release(route, final);
     this.retrying = final;
     this.phase = CHOOSING;
-    this.askDirector();
+    this.question.ask();
+  }
+
+  onStalled(timeoutMs: number): void {
+    this.fail(
+      status.CANCELLED,
+      `the client read nothing for ${timeoutMs} ms (clientStallTimeoutMs)`,
+    );
   }
 
   /**
@@ -272,6 +264,8 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     cancelBackendWith: string | undefined,
   ): void {
     if (!this.settle(final, cancelBackendWith)) return;
+    // The client has its answer: leaving now is no reset.
+    this.guarded.answered = true;
     // A director still at work (timed out, or asked again) has nothing left to decide.
     if (this.route === undefined) this.incoming.clientGone();
     this.stream.emit('error', endingError(final, error));
@@ -283,7 +277,7 @@ export class ProxiedCall implements OpeningListener, ForwardingOwner {
     const phase = this.phase;
     if (phase.name === 'ended') return false;
     this.phase = { name: 'ended', final };
-    this.clearDirectorTimer();
+    this.question.clear();
     if (phase.name === 'connecting') {
       this.backendName = phase.opening.backendName ?? this.backendName;
       phase.opening.cancel();

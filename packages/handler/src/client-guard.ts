@@ -1,0 +1,221 @@
+/**
+ * Per-client-connection defences of the grpc-js engine, as the http2 engine has them (issue 18):
+ * - calls start one event-loop turn after they arrive, in batches (one `setImmediate` per batch):
+ *   a client that resets a stream in the same read as its HEADERS (rapid reset) costs no director
+ *   and no backend call;
+ * - calls a connection cancels before their answer are counted per second: past
+ *   `maxClientResetsPerSecond` (beyond those it let finish) the connection gets
+ *   GOAWAY(ENHANCE_YOUR_CALM) and is closed, and its calls arriving meanwhile are refused;
+ * - a connection holding more than `maxClientBufferBytes` written and not sent starts no call;
+ * - a call whose replies wait `clientStallTimeoutMs` on a client that takes none is ended and its
+ *   stream reset (RST_STREAM CANCEL), its backend call cancelled.
+ * grpc-js gives handlers no connection: it is the call's http2 session where grpc-js's internals
+ * give it (./http2-stream-of.ts), else its peer address (`ip:port`). One sweep timer per handler,
+ * running while it knows a connection, serves the stall timeout and forgets quiet connections.
+ */
+import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { ServerStream } from './forwarding';
+import { GuardedCall, type ConnectionTally } from './guarded-call';
+import { http2StreamOf } from './http2-stream-of';
+import type { ResolvedHandlerOptions } from './options';
+
+/** Starts a call (or refuses it at once with `refusal`, naming the limit). */
+export type GuardedStart = (
+  stream: ServerStream,
+  guarded: GuardedCall,
+  refusal: string | undefined,
+) => void;
+
+/** A cancel at 90 % of a call's deadline or later is taken as the deadline. */
+const DEADLINE_SHARE = 0.9;
+/** The window of the reset count, and how long a quiet connection is remembered. */
+const WINDOW_MS = 1000;
+/** The sweep runs at a quarter of the stall timeout, between these bounds. */
+const MIN_SWEEP_MS = 25;
+const MAX_SWEEP_MS = 1000;
+
+/** One client connection. */
+class ClientConnection implements ConnectionTally {
+  unsentBytes = 0;
+  readonly calls = new Set<GuardedCall>();
+  /** In the current one-second window: calls cancelled before their answer, and the others. */
+  resets = 0;
+  answered = 0;
+  windowStart = 0;
+  /** Its new calls are refused until then (epoch ms): it passed the reset limit. */
+  calmUntil = 0;
+  /** Last time one of its calls arrived or closed (epoch ms). */
+  touched = Date.now();
+
+  constructor(readonly session: Http2Session | undefined) {}
+}
+
+/** The client connections of one handler. */
+export class ClientGuards {
+  private readonly connections = new Map<object | string, ClientConnection>();
+  /** Stream, its http2 stream, connection, ...: flat, so that a batch costs one array. */
+  private queue: (ServerStream | ServerHttp2Stream | ClientConnection | undefined)[] = [];
+  private scheduled = false;
+  private sweepTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly sweepMs: number;
+
+  constructor(
+    private readonly options: ResolvedHandlerOptions,
+    private readonly startCall: GuardedStart,
+  ) {
+    const stall = options.clientStallTimeoutMs;
+    this.sweepMs =
+      stall > 0 ? Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, stall / 4)) : MAX_SWEEP_MS;
+  }
+
+  /** A call arrived: it starts on the next turn, unless its client left by then. */
+  arrive(stream: ServerStream): void {
+    const http2Stream = http2StreamOf(stream);
+    this.queue.push(stream, http2Stream, this.connectionOf(stream, http2Stream?.session));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+  }
+
+  private connectionOf(stream: ServerStream, session: Http2Session | undefined): ClientConnection {
+    const peer = stream.getPeer();
+    // Without a session or an address (a unix socket), the call is a connection of its own: no
+    // other client may pay for it.
+    const key = session ?? (peer === 'unknown' ? stream : peer);
+    let connection = this.connections.get(key);
+    if (connection === undefined) {
+      connection = new ClientConnection(session);
+      this.connections.set(key, connection);
+      if (this.sweepTimer === undefined) {
+        this.sweepTimer = setInterval(this.sweep, this.sweepMs);
+        this.sweepTimer.unref();
+      }
+    }
+    connection.touched = Date.now();
+    return connection;
+  }
+
+  private readonly run = (): void => {
+    const batch = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    const now = Date.now();
+    for (let i = 0; i < batch.length; i += 3) {
+      const stream = batch[i] as ServerStream;
+      const http2Stream = batch[i + 1] as ServerHttp2Stream | undefined;
+      this.startOne(stream, http2Stream, batch[i + 2] as ClientConnection, now);
+    }
+  };
+
+  private startOne(
+    stream: ServerStream,
+    http2Stream: ServerHttp2Stream | undefined,
+    connection: ClientConnection,
+    now: number,
+  ): void {
+    const deadline = +stream.getDeadline();
+    const countResetUntil =
+      deadline === Infinity ? Infinity : now + (deadline - now) * DEADLINE_SHARE;
+    if (stream.cancelled || http2Stream?.closed === true || http2Stream?.destroyed === true) {
+      // Reset before its turn: no director, no backend, but a reset all the same.
+      this.callClosed(connection, now < countResetUntil);
+      return;
+    }
+    const guarded = new GuardedCall(
+      stream,
+      http2Stream,
+      connection,
+      countResetUntil,
+      this.callClosed,
+    );
+    const refusal = this.refusal(connection, now);
+    if (refusal === undefined) guarded.track();
+    this.startCall(stream, guarded, refusal);
+  }
+
+  /** Why a new call of `connection` is refused at once, if it is. */
+  private refusal(connection: ClientConnection, now: number): string | undefined {
+    const { maxClientResetsPerSecond, maxClientBufferBytes } = this.options;
+    if (now < connection.calmUntil) {
+      return `more than ${maxClientResetsPerSecond} calls cancelled before their answer within 1 s on this connection (maxClientResetsPerSecond)`;
+    }
+    if (connection.calls.size > 0 && connection.unsentBytes >= maxClientBufferBytes) {
+      return `this connection holds ${connection.unsentBytes} bytes its client has not read, more than maxClientBufferBytes (${maxClientBufferBytes})`;
+    }
+    return undefined;
+  }
+
+  /**
+   * A call's client stream closed: `early` when the client left before its answer. A connection
+   * may cancel as many calls in a second as it let finish, plus the limit: a client that cancels
+   * part of its calls (hedging, deadlines) is never cut, while resets cannot multiply the backend
+   * work past what real calls cost.
+   */
+  private readonly callClosed = (tally: ConnectionTally, early: boolean): void => {
+    const connection = tally as ClientConnection;
+    const now = (connection.touched = Date.now());
+    if (now - connection.windowStart >= WINDOW_MS) {
+      connection.windowStart = now;
+      connection.resets = 0;
+      connection.answered = 0;
+    }
+    if (!early) connection.answered++;
+    else if (++connection.resets > this.options.maxClientResetsPerSecond + connection.answered) {
+      this.trip(connection, now);
+    }
+  };
+
+  private trip(connection: ClientConnection, now: number): void {
+    if (now < connection.calmUntil) return;
+    connection.calmUntil = connection.windowStart + WINDOW_MS;
+    const session = connection.session;
+    // GOAWAY(ENHANCE_YOUR_CALM), then the connection closes: its streams end, grpc-js tells
+    // their calls the client left, and they cancel their backend calls.
+    if (session !== undefined && !session.destroyed) {
+      const limit = this.options.maxClientResetsPerSecond;
+      // Node hands the error to the server's 'sessionError' (grpc-js has no listener: dropped).
+      const error = new Error(`more than ${limit} calls cancelled before their answer in 1 s`);
+      session.destroy(error, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    const stallMs = this.options.clientStallTimeoutMs;
+    for (const [key, connection] of this.connections) {
+      if (connection.calls.size === 0) {
+        const quiet = now - connection.touched >= WINDOW_MS && now >= connection.calmUntil;
+        if (quiet) this.connections.delete(key);
+      } else if (stallMs > 0) {
+        for (const call of connection.calls) stall(call, now, stallMs);
+      }
+    }
+    if (this.connections.size === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  };
+
+  /** Client connections known now (for tests: the table stays bounded). */
+  get size(): number {
+    return this.connections.size;
+  }
+}
+
+/**
+ * A call with replies waiting and none sent for `timeoutMs` (a zero-window reader): the proxied
+ * call ends (its backend call cancelled), then the client's stream is reset, which frees what it
+ * held; the status could not reach a client that reads nothing anyway.
+ */
+function stall(call: GuardedCall, now: number, timeoutMs: number): void {
+  if (call.unsentBytes === 0 || call.progressed || call.stalledSince === 0) {
+    call.progressed = false;
+    call.stalledSince = call.unsentBytes === 0 ? 0 : now;
+    return;
+  }
+  if (now - call.stalledSince < timeoutMs || call.stallHandled) return;
+  call.stallHandled = true;
+  call.owner?.onStalled(timeoutMs);
+  call.http2Stream?.close(constants.NGHTTP2_CANCEL);
+}

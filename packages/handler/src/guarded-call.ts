@@ -1,0 +1,90 @@
+/**
+ * One call as its client connection's guard sees it (see ./client-guard.ts): the bytes written
+ * towards the client and not yet sent, whether the client had an answer before it left, and
+ * whether its replies still move.
+ */
+import type { ServerHttp2Stream } from 'node:http2';
+import type { ServerStream } from './forwarding';
+
+/** What the guard keeps of one client connection, shared by its calls. */
+export interface ConnectionTally {
+  /** Bytes written to its calls' streams and not yet sent. */
+  unsentBytes: number;
+  /** Its calls started and not closed yet. */
+  readonly calls: Set<GuardedCall>;
+}
+
+/** Told when a call's client stream closed; `early` when the client left before any answer. */
+export type CallClosed = (connection: ConnectionTally, early: boolean) => void;
+
+/** The proxied call behind a guarded call, told when its client stopped reading. */
+export interface StallListener {
+  /** The client took none of the replies for `timeoutMs`: end the call, cancel the backend. */
+  onStalled(timeoutMs: number): void;
+}
+
+/**
+ * A started call's standing with its connection's guard. Its replies go through {@link write},
+ * which counts the bytes until grpc-js hands them to the socket (its write callback): the http2
+ * stream's flow control holds them while the client does not read. One callback per call; a
+ * number queued per message in flight, nothing allocated per message.
+ */
+export class GuardedCall {
+  /** Lengths of the messages written and not yet sent, oldest first. */
+  private readonly unsent: number[] = [];
+  unsentBytes = 0;
+  /** The client had response headers or a status: leaving now is no reset. */
+  answered = false;
+  /** A reply was sent since the guard last looked. */
+  progressed = false;
+  /** When the guard first saw bytes waiting without progress (epoch ms; 0: not). */
+  stalledSince = 0;
+  /** Reset for stalling already (the stream closes shortly). */
+  stallHandled = false;
+  /** Set by the proxied call once it exists. */
+  owner: StallListener | undefined = undefined;
+  private closed = false;
+
+  constructor(
+    readonly stream: ServerStream,
+    /** The http2 stream under the call, when grpc-js's internals give it (./http2-stream-of.ts). */
+    readonly http2Stream: ServerHttp2Stream | undefined,
+    readonly connection: ConnectionTally,
+    /** Epoch ms after which the client leaving is its deadline, not a reset. */
+    private readonly countResetUntil: number,
+    private readonly onClose: CallClosed,
+  ) {}
+
+  /** Tracks the call until its client stream closes (grpc-js's `cancelled`, sent on every close). */
+  track(): void {
+    this.connection.calls.add(this);
+    this.stream.once('cancelled', this.onCancelled);
+  }
+
+  /** Writes `message` to the client; `false` when its buffer is full (wait for `'drain'`). */
+  write(message: Buffer): boolean {
+    const length = message.length;
+    this.unsent.push(length);
+    this.unsentBytes += length;
+    this.connection.unsentBytes += length;
+    return this.stream.write(message, this.onSent);
+  }
+
+  private readonly onSent = (): void => {
+    const length = this.unsent.shift() ?? 0;
+    this.progressed = true;
+    if (this.closed) return;
+    this.unsentBytes -= length;
+    this.connection.unsentBytes -= length;
+  };
+
+  private readonly onCancelled = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    const connection = this.connection;
+    connection.calls.delete(this);
+    connection.unsentBytes -= this.unsentBytes;
+    this.unsentBytes = 0;
+    this.onClose(connection, !this.answered && Date.now() < this.countResetUntil);
+  };
+}
