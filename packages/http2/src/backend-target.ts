@@ -15,9 +15,16 @@ export interface Http2Target {
 
 /** How to open an HTTP/2 session to a target, and the `:authority` its calls carry. */
 export interface ConnectSpec {
+  /** `http://host:port` or `https://host:port` (`localhost` for `unix:`). */
   readonly url: string;
+  /** `host:port` as the target names it (never a resolved address); `localhost` for `unix:`. */
   readonly authority: string;
   readonly options: ClientSessionOptions | SecureClientSessionOptions;
+  /**
+   * The host name the pool resolves to all its addresses; `undefined` for an IP literal or a
+   * `unix:` path (nothing to resolve).
+   */
+  readonly hostname: string | undefined;
 }
 
 const WHAT_TO_PASS =
@@ -64,8 +71,10 @@ export function resolveTarget(backend: RouteBackend): Http2Target {
 
 /**
  * How to reach `target`: `host:port`, `[v6]:port`, `dns:host:port`, `dns:///host:port`,
- * `unix:/path` or `unix:///path`. A host without a port gets 443, as in grpc-js. With `tls`, over
- * TLS offering only ALPN `h2`.
+ * `dns://authority/host:port` (the DNS server `authority` is not used: names go to the OS
+ * resolver), `unix:/path` or `unix:///path`. A host without a port gets 443, as in grpc-js. With
+ * `tls`, over TLS offering only ALPN `h2`, the certificate checked against `tls.serverName`, else
+ * the host name.
  */
 export function connectSpec(target: string, tls: BackendTls | undefined): ConnectSpec {
   const scheme = tls === undefined ? 'http' : 'https';
@@ -80,6 +89,7 @@ export function connectSpec(target: string, tls: BackendTls | undefined): Connec
         ...secure,
         createConnection: tls ? () => tlsConnect({ ...secure, path }) : () => netConnect(path),
       },
+      hostname: undefined,
     };
   }
   const hostPort = target.replace(/^dns:(?:\/\/[^/]*\/)?/, '');
@@ -91,6 +101,7 @@ export function connectSpec(target: string, tls: BackendTls | undefined): Connec
     url: `${scheme}://${authority}`,
     authority,
     options: tls === undefined ? {} : { ...secure, servername },
+    hostname: isIP(host) === 0 ? host : undefined,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { Settings } from 'node:http2';
 import type { ProxyHandlerOptions, StreamDirector } from '@grpc-proxy/handler';
 import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/handler/engine';
+import type { SessionOptions } from './session-pool';
+import type { Http2BackendLookup } from './target-addresses';
 import {
   resolveClientLimits,
   type Http2ClientLimits,
@@ -15,6 +17,15 @@ export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 300_000;
 
 /** 20 000 ms: how long a keepalive ping may wait for its answer by default (as in gRPC). */
 export const DEFAULT_BACKEND_KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/**
+ * 20 000 ms: how long a connection attempt to a backend may take by default, from its start (name
+ * resolution, TCP, TLS) to the backend's HTTP/2 settings (gRPC's minimum connect timeout).
+ */
+export const DEFAULT_BACKEND_CONNECT_ATTEMPT_TIMEOUT_MS = 20_000;
+
+/** 30 000 ms: how old a backend name's addresses may grow before it is resolved again, by default. */
+export const DEFAULT_BACKEND_RESOLVE_INTERVAL_MS = 30_000;
 
 /** TLS of the proxy's listening side, as PEM; the proxy then speaks HTTP/2 over TLS (ALPN `h2`). */
 export interface Http2ProxyTls {
@@ -72,6 +83,28 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimit
   backendKeepaliveMs?: number;
   /** Milliseconds a keepalive ping may wait for its answer. Default: 20 000. */
   backendKeepaliveTimeoutMs?: number;
+  /**
+   * Milliseconds a connection attempt to a backend may take, from its start (name resolution,
+   * TCP, TLS) until the backend's HTTP/2 settings arrive; then the session is destroyed and the
+   * attempt failed (`connecting to <target> timed out after <n> ms`): backoff, passive-health
+   * report, and its calls end with `UNAVAILABLE` or are retried elsewhere. Catches a blackholed
+   * target and one that accepts TCP but never speaks HTTP/2. `0`: no limit. Default: 20 000
+   * (gRPC's minimum connect timeout).
+   */
+  backendConnectAttemptTimeoutMs?: number;
+  /**
+   * A target named by a host name (`dns:host:port`, `dns:///host:port`, `host:port`) is resolved
+   * to all its addresses (see `backendLookup`), and new calls take them in turn. It is resolved
+   * again after a failed connection to one of them, and when the next call comes once its
+   * addresses are this many milliseconds old. Default: 30 000.
+   */
+  backendResolveIntervalMs?: number;
+  /**
+   * Resolves a backend's host name to all its addresses (`{ address, family }`, IP addresses).
+   * IP literals and `unix:` targets are never resolved. Default:
+   * `dns.promises.lookup(hostname, { all: true })`, the OS resolver (so `/etc/hosts` applies).
+   */
+  backendLookup?: Http2BackendLookup;
 }
 
 /** The options after defaults; computed once per proxy. */
@@ -87,6 +120,12 @@ export interface ResolvedHttp2Options extends ResolvedHandlerOptions, ResolvedCl
   readonly backendKeepaliveMs: number;
   /** Milliseconds. */
   readonly backendKeepaliveTimeoutMs: number;
+  /** Milliseconds; `0` for no limit. */
+  readonly backendConnectAttemptTimeoutMs: number;
+  /** Milliseconds. */
+  readonly backendResolveIntervalMs: number;
+  /** `undefined`: the OS resolver. */
+  readonly backendLookup: Http2BackendLookup | undefined;
 }
 
 /** Applies the defaults; throws a `RangeError` naming a bad option, a `TypeError` without a director. */
@@ -114,7 +153,37 @@ export function resolveHttp2Options(options: Http2ProxyOptions): ResolvedHttp2Op
       'backendKeepaliveTimeoutMs',
       options.backendKeepaliveTimeoutMs ?? DEFAULT_BACKEND_KEEPALIVE_TIMEOUT_MS,
     ),
+    backendConnectAttemptTimeoutMs: milliseconds(
+      'backendConnectAttemptTimeoutMs',
+      options.backendConnectAttemptTimeoutMs ?? DEFAULT_BACKEND_CONNECT_ATTEMPT_TIMEOUT_MS,
+    ),
+    backendResolveIntervalMs: milliseconds(
+      'backendResolveIntervalMs',
+      options.backendResolveIntervalMs ?? DEFAULT_BACKEND_RESOLVE_INTERVAL_MS,
+    ),
+    backendLookup: lookupOption(options.backendLookup),
   };
+}
+
+/** What the session pool of a proxy with `resolved` options is given. */
+export function sessionOptionsOf(resolved: ResolvedHttp2Options): SessionOptions {
+  return {
+    settings: resolved.backendSettings,
+    idleTimeoutMs: resolved.backendIdleTimeoutMs,
+    keepaliveMs: resolved.backendKeepaliveMs,
+    keepaliveTimeoutMs: resolved.backendKeepaliveTimeoutMs,
+    connectionWindowSize: resolved.connectionWindowSize,
+    connectTimeoutMs: resolved.backendConnectAttemptTimeoutMs,
+    resolveIntervalMs: resolved.backendResolveIntervalMs,
+    lookup: resolved.backendLookup,
+  };
+}
+
+function lookupOption(lookup: Http2BackendLookup | undefined): Http2BackendLookup | undefined {
+  if (lookup !== undefined && typeof lookup !== 'function') {
+    throw new TypeError(`backendLookup must be a function, got ${typeof lookup}`);
+  }
+  return lookup;
 }
 
 function milliseconds(name: string, value: number): number {

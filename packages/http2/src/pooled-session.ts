@@ -4,6 +4,7 @@ import type {
   Http2Session,
   OutgoingHttpHeaders,
 } from 'node:http2';
+import type { AddressSlot, TargetAddresses } from './target-addresses';
 
 const POOLED = Symbol('pooled session');
 
@@ -85,6 +86,9 @@ export class PooledSession {
   retired = false;
   /** When the connection attempt started (epoch ms). */
   readonly openedAt = Date.now();
+  /** The address it connects to; `undefined` while its target's name is being resolved. */
+  slot: AddressSlot | undefined = undefined;
+  private connectTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly session: ClientHttp2Session,
@@ -94,8 +98,8 @@ export class PooledSession {
      * target's other sessions were told (a burst on a new session would otherwise overshoot it).
      */
     public limit: number,
-    /** The pool's key of the target (and TLS options). */
-    readonly key: string,
+    /** The pool's target (and TLS options) it belongs to. */
+    readonly target: TargetAddresses,
     private readonly settled: AttemptListener,
   ) {}
 
@@ -119,10 +123,29 @@ export class PooledSession {
     return stream;
   }
 
+  /**
+   * Destroys the session if it has not connected within `timeoutMs` (a target that accepts
+   * nothing, or accepts TCP and never speaks HTTP/2), a failed attempt whose error says so.
+   */
+  limitConnectTime(timeoutMs: number): void {
+    if (timeoutMs <= 0 || !this.connecting) return;
+    this.connectTimer = setTimeout(() => {
+      const address = this.slot?.address === undefined ? '' : ` (${this.slot.address})`;
+      const error = new Error(
+        `connecting to ${this.target.target}${address} timed out after ${timeoutMs} ms`,
+      );
+      // Settled first: the streams that fail with the session find the attempt's error.
+      this.failedToConnect(error);
+      this.session.destroy(error);
+    }, timeoutMs);
+    this.connectTimer.unref();
+  }
+
   /** The backend's SETTINGS arrived (only the first time counts). */
   connectedNow(): void {
     if (!this.connecting) return;
     this.connected = true;
+    this.stopConnectTimer();
     this.settled(this, undefined);
   }
 
@@ -130,6 +153,12 @@ export class PooledSession {
   failedToConnect(error: Error): void {
     if (!this.connecting) return;
     this.failure = error;
+    this.stopConnectTimer();
     this.settled(this, error);
+  }
+
+  private stopConnectTimer(): void {
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
   }
 }

@@ -1,34 +1,28 @@
-import { connect, type Settings } from 'node:http2';
+import type { Settings } from 'node:http2';
 import type { BackendTls, RouteBackend } from '@grpc-proxy/handler';
 import { connectSpec } from './backend-target';
 import {
-  CLOSED_BEFORE_SETTINGS,
-  PooledSession,
-  keepAlive,
-  widenConnectionWindow,
-} from './pooled-session';
+  DEFAULT_BACKEND_CONNECT_ATTEMPT_TIMEOUT_MS,
+  DEFAULT_BACKEND_RESOLVE_INTERVAL_MS,
+} from './options';
+import type { PooledSession } from './pooled-session';
+import {
+  INITIAL_RECONNECT_BACKOFF_MS,
+  ReconnectBackoff,
+  backingOff,
+  oneMoreFailure,
+} from './reconnect-backoff';
+import { openPooledSession } from './session-opening';
+import {
+  TargetAddresses,
+  lookupAllAddresses,
+  type AddressSlot,
+  type Http2BackendLookup,
+} from './target-addresses';
 import { TargetHealth, isReporting } from './target-health';
 
 export { PooledSession, widenConnectionWindow } from './pooled-session';
-
-/** 100 ms: the wait before connecting again after a failed attempt (as grpc-js backend channels). */
-const INITIAL_RECONNECT_BACKOFF_MS = 100;
-/** 500 ms: the longest wait between two attempts: a backend that is back is used within it. */
-const MAX_RECONNECT_BACKOFF_MS = 500;
-
-/** Thrown by {@link SessionPool.get} while a target is between connection attempts. */
-export class ReconnectBackoff extends Error {
-  override readonly name = 'ReconnectBackoff';
-
-  constructor(
-    /** When the next attempt may start (epoch ms). */
-    readonly retryAt: number,
-    /** Why the last attempt failed. */
-    readonly lastError: Error,
-  ) {
-    super(`not connecting again before ${retryAt - Date.now()} ms: ${lastError.message}`);
-  }
-}
+export { ReconnectBackoff } from './reconnect-backoff';
 
 /** How the pool's sessions are set up. */
 export interface SessionOptions {
@@ -42,58 +36,67 @@ export interface SessionOptions {
   readonly keepaliveTimeoutMs: number;
   /** The connection-level receive window, in bytes. */
   readonly connectionWindowSize: number;
-}
-
-/** Consecutive failed connection attempts to one target, and when the next may start. */
-interface Failures {
-  count: number;
-  retryAt: number;
-  lastError: Error;
-}
-
-/** 100, 200, 400, 500, 500... ms, each ± 20 % so that many proxies do not try in step. */
-function backoffMs(failures: number): number {
-  const base = Math.min(
-    INITIAL_RECONNECT_BACKOFF_MS * 2 ** (failures - 1),
-    MAX_RECONNECT_BACKOFF_MS,
-  );
-  return base * (0.8 + 0.4 * Math.random());
+  /**
+   * A session whose backend has not sent its HTTP/2 settings this long after the attempt began
+   * (name resolution, TCP, TLS) is destroyed, a failed attempt; `0`: no limit. Default: 20 000.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Milliseconds after which a name's addresses are resolved again when the next call comes (and
+   * at once after a failed connection to one of them). Default: 30 000.
+   */
+  readonly resolveIntervalMs?: number;
+  /** Resolves host names to all their addresses. Default: the OS resolver, every address. */
+  readonly lookup?: Http2BackendLookup;
 }
 
 /**
- * HTTP/2 sessions per backend target (and TLS options), shared by every call to it: a call goes
- * on the first session below the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, and a new session
- * opens when all are full. A session that received GOAWAY, failed or closed leaves the pool at
- * once, so no new stream is opened on it (its running streams finish on it).
+ * HTTP/2 sessions per backend target (and TLS options), shared by every call to it. A target
+ * named by a host name (`dns:` or `host:port`) is resolved to all its addresses, with a session
+ * per address; new calls take the addresses in turn (round-robin over those with a session with
+ * room or that may connect now); the name is resolved again after a failed connection and when
+ * its addresses are older than `resolveIntervalMs`; a gone address takes no new stream and its
+ * sessions close once their streams end. On an address, a call goes on the first session below
+ * the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, a new session opens when all are full. A
+ * session that received GOAWAY, failed or closed leaves the pool at once, so no new stream is
+ * opened on it (its running streams finish on it). A session that has not connected within
+ * `connectTimeoutMs` is destroyed, a failed attempt.
  *
  * Passive health: each connection attempt's outcome goes to the backends routed to its target
- * that report (`backend.reportConnection`); while one of them is out of rotation, nothing routes
- * calls there, so the pool probes the target itself: a connection attempt at each backoff time.
- * A connection such a target lost (closed, GOAWAY) is replaced at once (at most once per backoff
- * step), so that a dead target is known before calls go to it.
+ * that report (`backend.reportConnection`): a connection, or a failure when every address failed
+ * (the target is up while any address connects). While one of them is out of rotation, nothing
+ * routes calls there, so the pool probes the target itself: a connection attempt at each backoff
+ * time. A connection such a target lost (closed, GOAWAY) is replaced at once (at most once per
+ * backoff step) when no other session is left, so that a dead target is known before calls go.
  */
 export class SessionPool {
-  private readonly groups = new Map<string, PooledSession[]>();
+  private readonly targets = new Map<string, TargetAddresses>();
   /** The last `SETTINGS_MAX_CONCURRENT_STREAMS` each target announced. */
   private readonly limits = new Map<string, number>();
-  /** Targets whose last connection attempt failed. */
-  private readonly failures = new Map<string, Failures>();
   /** Targets with backends that report connection attempts. */
   private readonly health = new Map<string, TargetHealth>();
   /** A number per TLS options object: sessions are shared only by calls with the same one. */
   private readonly tlsIds = new WeakMap<BackendTls, number>();
   private nextTlsId = 1;
   private closed = false;
+  private readonly connectTimeoutMs: number;
+  private readonly resolveIntervalMs: number;
+  private readonly lookup: Http2BackendLookup;
 
-  /** @param options the settings, idle timeout and keepalive of the backend sessions. */
-  constructor(private readonly options: SessionOptions) {}
+  /** @param options the settings, timeouts, keepalive and name resolution of the backend sessions. */
+  constructor(private readonly options: SessionOptions) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_BACKEND_CONNECT_ATTEMPT_TIMEOUT_MS;
+    this.resolveIntervalMs = options.resolveIntervalMs ?? DEFAULT_BACKEND_RESOLVE_INTERVAL_MS;
+    this.lookup = options.lookup ?? lookupAllAddresses;
+  }
 
   /**
-   * A session to `target` (over TLS with `tls`) with room for one more stream, connecting a new
-   * one when every session is full. Call its `request` before anything else may use the pool.
-   * `backend` (the route's) hears how the target's connection attempts end when it reports.
-   * Throws a {@link ReconnectBackoff} while the target's last attempt failed less than the backoff
-   * ago, and an `Error` after {@link close}.
+   * A session to `target` (over TLS with `tls`) with room for one more stream: on the next
+   * address in turn, connecting a new one when its sessions are full. Call its `request` before
+   * anything else may use the pool. `backend` (the route's) hears how the target's connection
+   * attempts end when it reports. Throws a {@link ReconnectBackoff} while every address's last
+   * attempt (or the name's resolution) failed less than the backoff ago, and an `Error` after
+   * {@link close}.
    */
   get(target: string, tls: BackendTls | undefined, backend?: RouteBackend): PooledSession {
     const key = tls === undefined ? target : `${this.tlsId(tls)} ${target}`;
@@ -102,17 +105,16 @@ export class SessionPool {
       if (health === undefined) this.health.set(key, (health = new TargetHealth(target, tls)));
       health.add(backend);
     }
-    const group = this.groups.get(key);
-    let pooled = group?.find((candidate) => candidate.usable);
-    if (pooled === undefined) {
-      if (this.closed) throw new Error('the proxy is shut down');
-      const failed = this.failures.get(key);
-      if (failed !== undefined && Date.now() < failed.retryAt) {
-        throw new ReconnectBackoff(failed.retryAt, failed.lastError);
-      }
-      pooled = this.open(key, target, tls);
+    let addresses = this.targets.get(key);
+    if (addresses === undefined) {
+      addresses = new TargetAddresses(key, target, tls, connectSpec(target, tls));
+      this.targets.set(key, addresses);
     }
-    return pooled;
+    const now = Date.now();
+    if (addresses.slots !== undefined && now - addresses.resolvedAt >= this.resolveIntervalMs) {
+      this.resolveAgain(addresses);
+    }
+    return this.pick(addresses, now);
   }
 
   /** Targets with a probe due (for tests: none once closed). */
@@ -127,33 +129,68 @@ export class SessionPool {
     this.closed = true;
     for (const health of this.health.values()) health.cancel();
     this.health.clear();
-    for (const group of this.groups.values()) {
-      for (const { session } of group) {
+    for (const addresses of this.targets.values()) {
+      for (const { session } of [...addresses.sessions()]) {
         if (destroy) session.destroy();
         else session.close();
       }
     }
-    if (destroy) this.groups.clear();
   }
 
-  /** How a connection attempt ended: the backoff, the reports, and a probe while one is down. */
-  private readonly attemptSettled = (pooled: PooledSession, error: Error | undefined): void => {
-    const key = pooled.key;
-    if (error === undefined) {
-      this.failures.delete(key);
-    } else {
-      this.forget(pooled);
-      const count = (this.failures.get(key)?.count ?? 0) + 1;
-      this.failures.set(key, { count, retryAt: Date.now() + backoffMs(count), lastError: error });
+  /** The next address in turn with a session with room, or that may connect now. */
+  private pick(addresses: TargetAddresses, now: number): PooledSession {
+    if (addresses.slots === undefined) {
+      const pending = addresses.pending.find((pooled) => pooled.usable);
+      if (pending !== undefined) return pending;
+      this.refuseWhenClosed();
+      if (backingOff(addresses.failures, now)) {
+        throw new ReconnectBackoff(addresses.failures.retryAt, addresses.failures.lastError);
+      }
+      return this.open(addresses, undefined);
     }
-    const health = this.health.get(key);
+    let pooled: PooledSession | undefined;
+    const slot = addresses.take((candidate) => {
+      pooled = candidate.sessions.find((session) => session.usable);
+      return pooled !== undefined || !backingOff(candidate.failures, now);
+    });
+    if (pooled !== undefined) return pooled;
+    this.refuseWhenClosed();
+    if (slot !== undefined) return this.open(addresses, slot);
+    const { retryAt, lastError } = addresses.earliestRetry()!;
+    throw new ReconnectBackoff(retryAt, lastError);
+  }
+
+  private refuseWhenClosed(): void {
+    if (this.closed) throw new Error('the proxy is shut down');
+  }
+
+  /**
+   * How a connection attempt ended: the backoff (of its address, or of the name's resolution),
+   * a new resolution after a failure, the reports, and a probe while one is down.
+   */
+  private readonly attemptSettled = (pooled: PooledSession, error: Error | undefined): void => {
+    const addresses = pooled.target;
+    const slot = pooled.slot;
+    if (error === undefined) {
+      if (slot !== undefined) slot.failures = undefined;
+      addresses.failures = undefined;
+    } else {
+      addresses.remove(pooled);
+      // An address that is gone: its attempts say nothing of the target.
+      if (slot?.removed === true) return;
+      if (slot !== undefined) slot.failures = oneMoreFailure(slot.failures, error);
+      else addresses.failures = oneMoreFailure(addresses.failures, error);
+      if (addresses.slots !== undefined) this.resolveAgain(addresses);
+    }
+    const health = this.health.get(addresses.key);
     if (this.closed || health === undefined) return;
-    health.report(error);
+    if (error === undefined || addresses.down()) health.report(error);
     if (health.empty) {
       health.cancel();
-      this.health.delete(key);
-    } else if (error !== undefined && health.anyDown()) {
-      health.schedule(this.failures.get(key)!.retryAt, () => this.probe(key, health, false));
+      this.health.delete(addresses.key);
+    } else if (error !== undefined && addresses.down() && health.anyDown()) {
+      const retryAt = addresses.earliestRetry()!.retryAt;
+      health.schedule(retryAt, () => this.probe(addresses, health, false));
     }
   };
 
@@ -164,30 +201,68 @@ export class SessionPool {
    * not hammered).
    */
   private readonly lost = (pooled: PooledSession): void => {
-    const health = this.health.get(pooled.key);
+    const health = this.health.get(pooled.target.key);
     if (this.closed || pooled.retired || health === undefined || health.empty) return;
-    if (this.groups.get(pooled.key)?.some((other) => other.usable)) return;
+    if (pooled.target.anyUsable()) return;
     const at = pooled.openedAt + INITIAL_RECONNECT_BACKOFF_MS;
-    health.schedule(at, () => this.probe(pooled.key, health, true));
+    health.schedule(at, () => this.probe(pooled.target, health, true));
   };
 
   /**
-   * A probe is due: connects to the target if one of its reporting backends is still down (or
-   * its session was lost: `always`) and no attempt is under way (a call's is reported as well).
+   * A probe is due: connects to the target's next address if one of its reporting backends is
+   * still down (or its session was lost: `always`) and no attempt is under way (a call's is
+   * reported as well).
    */
-  private probe(key: string, health: TargetHealth, always: boolean): void {
-    if (this.closed || this.health.get(key) !== health) return;
+  private probe(addresses: TargetAddresses, health: TargetHealth, always: boolean): void {
+    if (this.closed || this.health.get(addresses.key) !== health) return;
     if (!always && !health.anyDown()) return;
-    if (this.groups.get(key)?.some((pooled) => pooled.connecting)) return;
-    this.open(key, health.target, health.tls);
+    if (addresses.connecting()) return;
+    this.open(
+      addresses,
+      addresses.slots === undefined ? undefined : addresses.connectable(Date.now()),
+    );
   }
 
-  private forget(pooled: PooledSession): void {
-    const members = this.groups.get(pooled.key);
-    const index = members?.indexOf(pooled) ?? -1;
-    if (index === -1) return;
-    members!.splice(index, 1);
-    if (members!.length === 0) this.groups.delete(pooled.key);
+  /**
+   * Resolves the target's name again in the background, unless it is being resolved; a failure
+   * keeps the addresses known (a failed connection is what takes the target out).
+   */
+  private resolveAgain(addresses: TargetAddresses): void {
+    if (addresses.spec.hostname === undefined || addresses.resolving !== undefined) return;
+    this.resolve(addresses).catch(() => undefined);
+  }
+
+  /**
+   * Resolves the target's name to all its addresses (the resolution under way, if one is);
+   * rejects with an `Error` naming the host. Sessions of addresses that are gone are closed once
+   * their streams end.
+   */
+  private resolve(addresses: TargetAddresses): Promise<void> {
+    if (addresses.resolving !== undefined) return addresses.resolving;
+    const hostname = addresses.spec.hostname!;
+    const settle = (): void => {
+      addresses.resolving = undefined;
+      addresses.resolvedAt = Date.now();
+    };
+    const resolving = Promise.resolve()
+      .then(() => this.lookup(hostname))
+      .then(
+        (found) => {
+          settle();
+          if (found.length === 0) throw new Error('no address');
+          if (this.closed) return;
+          for (const gone of addresses.update(found)) retire(gone);
+        },
+        (error: unknown) => {
+          settle();
+          throw error;
+        },
+      )
+      .catch((error: unknown) => {
+        throw new Error(`resolving ${hostname} failed: ${messageOf(error)}`, { cause: error });
+      });
+    addresses.resolving = resolving;
+    return resolving;
   }
 
   private tlsId(tls: BackendTls): number {
@@ -199,55 +274,33 @@ export class SessionPool {
     return id;
   }
 
-  private open(key: string, target: string, tls: BackendTls | undefined): PooledSession {
-    const spec = connectSpec(target, tls);
-    const { settings, idleTimeoutMs, keepaliveMs } = this.options;
-    // Uncapped as on the listening side (see server.ts): the windows bound it.
-    const session = connect(spec.url, {
-      ...spec.options,
-      settings,
-      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+  /** Opens a session to `slot`'s address, or, without one, to the address its name resolves to first. */
+  private open(addresses: TargetAddresses, slot: AddressSlot | undefined): PooledSession {
+    const pooled = openPooledSession(addresses, slot, {
+      ...this.options,
+      connectTimeoutMs: this.connectTimeoutMs,
+      limit: this.limits.get(addresses.key) ?? Infinity,
+      resolve: () => this.resolve(addresses),
+      settled: this.attemptSettled,
+      lost: this.lost,
+      announced: (limit) => this.limits.set(addresses.key, limit),
     });
-    const pooled = new PooledSession(
-      session,
-      spec.authority,
-      this.limits.get(key) ?? Infinity,
-      key,
-      this.attemptSettled,
-    );
-    session.on('remoteSettings', (settings: Settings) => {
-      pooled.limit = settings.maxConcurrentStreams ?? Infinity;
-      this.limits.set(key, pooled.limit);
-      pooled.connectedNow();
-    });
-    const group = this.groups.get(key);
-    if (group === undefined) this.groups.set(key, [pooled]);
-    else group.push(pooled);
-    const forget = (): void => this.forget(pooled);
-    // Node's session timeout counts time without traffic on the connection.
-    if (idleTimeoutMs > 0) {
-      session.setTimeout(idleTimeoutMs, () => {
-        pooled.retired = true;
-        session.close();
-      });
-    }
-    if (keepaliveMs > 0) keepAlive(pooled, keepaliveMs, this.options.keepaliveTimeoutMs);
-    widenConnectionWindow(session, this.options.connectionWindowSize);
-    session.on('goaway', () => {
-      forget();
-      if (pooled.connected) this.lost(pooled);
-    });
-    // The calls on it hear of a failure through their streams; the pool lets it go, and a
-    // session that never connected is a failed attempt (backoff, reports).
-    session.on('close', () => {
-      forget();
-      if (pooled.connected) this.lost(pooled);
-      else pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
-    });
-    session.on('error', (error: Error) => {
-      forget();
-      pooled.failedToConnect(error);
-    });
+    if (slot === undefined) addresses.pending.push(pooled);
+    else slot.sessions.push(pooled);
     return pooled;
   }
+}
+
+/** Closes the sessions of an address that is gone, once their streams end. */
+function retire(slot: AddressSlot): void {
+  for (const pooled of slot.sessions) {
+    pooled.retired = true;
+    pooled.session.close();
+  }
+}
+
+/** The message of an error (an `Error` of another realm under test runners included). */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }

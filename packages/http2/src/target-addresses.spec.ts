@@ -1,0 +1,220 @@
+/**
+ * Backend names resolved to all their addresses by the session pool: a session per address, new
+ * requests taking the addresses in turn, the name kept as `:authority`; resolved again after a
+ * failed connection and once the addresses are older than the interval (gone addresses take no
+ * new request, their sessions close once idle); a resolution failure is a failed attempt naming
+ * the host; the target is up while any address connects. Servers on 127.0.0.1, 127.0.0.2...
+ * (all loopback) share a port, and a lookup given to the pool says which of them a name has.
+ */
+import type { LookupAddress } from 'node:dns';
+import { EventEmitter, once } from 'node:events';
+import type { Http2Session } from 'node:http2';
+import type { Backend } from '@grpc-proxy/handler';
+import { CLOSED_BEFORE_SETTINGS } from './pooled-session';
+import { ReconnectBackoff, SessionPool, type SessionOptions } from './session-pool';
+import {
+  answerOf,
+  openThrough,
+  requestThrough,
+  startAddressServers,
+  type AddressServer,
+  type ServerKind,
+} from './test-support/address-servers';
+import { waitFor } from './test-support/wait';
+
+const BASE: SessionOptions = {
+  settings: {},
+  idleTimeoutMs: 0,
+  keepaliveMs: 0,
+  keepaliveTimeoutMs: 20_000,
+  connectionWindowSize: 65_535,
+};
+
+/** Resolves once `session` closed (`once` would reject on its 'error'). */
+function closed(session: Http2Session): Promise<void> {
+  if (session.destroyed) return Promise.resolve();
+  return new Promise((resolve) => session.once('close', () => resolve()));
+}
+
+describe('backend names resolved to all their addresses', () => {
+  const events = new EventEmitter();
+  let pool: SessionPool | undefined;
+  let servers: AddressServer[] = [];
+  /** What the name resolves to: addresses, or the error the lookup fails with. */
+  let answer: string[] | Error;
+  let lookups: string[];
+  let port: number;
+
+  /** The pool's lookup: records each name; says it is done once the pool took the answer in. */
+  function lookup(hostname: string): Promise<LookupAddress[]> {
+    lookups.push(hostname);
+    const given = answer;
+    setImmediate(() => events.emit('lookup'));
+    if (given instanceof Error) return Promise.reject(given);
+    return Promise.resolve(given.map((address) => ({ address, family: 4 })));
+  }
+
+  /** Resolves once the pool looked a name up `count` times and took the answers in. */
+  const lookedUp = (count: number) =>
+    waitFor(
+      events,
+      'lookup',
+      () => lookups.length >= count,
+      () => `${lookups.length} lookups of ${count}`,
+    );
+
+  /** Servers of `kinds` on 127.0.0.1, 127.0.0.2..., the name resolving to all; its target. */
+  async function start(kinds: ServerKind[], options: Partial<SessionOptions> = {}) {
+    servers = await startAddressServers(kinds);
+    port = servers[0].port;
+    answer = servers.map((server) => server.host);
+    pool = new SessionPool({ ...BASE, lookup, ...options });
+    return `dns:backend.test:${port}`;
+  }
+
+  /** `count` requests one after the other: what each got. */
+  async function answers(target: string, count: number): Promise<string[]> {
+    const got: string[] = [];
+    for (let request = 0; request < count; request++) {
+      got.push(await requestThrough(pool!, target));
+    }
+    return got;
+  }
+
+  const from = (host: string) => `${host} backend.test:${port}`;
+
+  beforeEach(() => {
+    lookups = [];
+  });
+
+  afterEach(async () => {
+    pool?.close(true);
+    pool = undefined;
+    await Promise.all(servers.map((server) => server.close()));
+    servers = [];
+  });
+
+  it('resolves a name once to all its addresses and takes them in turn, the name as :authority', async () => {
+    const target = await start(['backend', 'backend']);
+    const [a, b] = [from('127.0.0.1'), from('127.0.0.2')];
+    expect(await answers(target, 4)).toEqual([a, b, a, b]);
+    expect(lookups).toEqual(['backend.test']);
+    expect(servers.map((server) => server.connections)).toEqual([1, 1]);
+  });
+
+  it('resolves every form of a name target, and never an IP literal', async () => {
+    await start(['backend', 'backend']);
+    for (const form of ['dns:///', 'dns://8.8.8.8/', '']) {
+      expect(await requestThrough(pool!, `${form}backend.test:${port}`)).toBe(from('127.0.0.1'));
+    }
+    expect(await requestThrough(pool!, `127.0.0.2:${port}`)).toBe(`127.0.0.2 127.0.0.2:${port}`);
+    expect(lookups).toEqual(['backend.test', 'backend.test', 'backend.test']);
+  });
+
+  it('resolves again after a failed connection: a new address is used, a gone one gets nothing', async () => {
+    const target = await start(['backend', 'sink', 'backend']);
+    answer = ['127.0.0.1', '127.0.0.2'];
+    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.1'));
+    answer = ['127.0.0.1', '127.0.0.3'];
+    expect(await requestThrough(pool!, target)).toBe(`failed: ${CLOSED_BEFORE_SETTINGS}`);
+    await lookedUp(2);
+    const [a, c] = [from('127.0.0.1'), from('127.0.0.3')];
+    expect(await answers(target, 4)).toEqual([a, c, a, c]);
+    expect(servers.map((server) => server.connections)).toEqual([1, 1, 1]);
+    expect(lookups).toHaveLength(2);
+  });
+
+  it('resolves again once the addresses are older than resolveIntervalMs; a gone address closes its session once its request ended', async () => {
+    const target = await start(['backend', 'backend'], { resolveIntervalMs: 0 });
+    const held = openThrough(pool!, target);
+    await once(held.pooled.session, 'remoteSettings');
+    answer = ['127.0.0.2'];
+    // Taken from the addresses known when it came; the name is resolved meanwhile.
+    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.2'));
+    await lookedUp(2);
+    const session = held.pooled.session;
+    expect([session.closed, session.destroyed]).toEqual([true, false]);
+    expect(await answers(target, 3)).toEqual(Array(3).fill(from('127.0.0.2')));
+    held.stream.end();
+    expect(await answerOf(held)).toBe(from('127.0.0.1'));
+    await closed(session);
+    expect(servers.map((server) => server.connections)).toEqual([1, 1]);
+  });
+
+  it('fails an attempt whose name does not resolve, naming the host, with backoff and reports', async () => {
+    const target = await start(['backend']);
+    answer = Object.assign(new Error('getaddrinfo ENOTFOUND backend.test'), { code: 'ENOTFOUND' });
+    const reports: Array<string | undefined> = [];
+    let available = true;
+    const reporter: Backend = {
+      name: 'named',
+      client: () => {
+        throw new Error('not used');
+      },
+      isAvailable: () => available,
+      reportConnection: (error) => {
+        available = error === undefined;
+        reports.push(error?.message);
+        events.emit('report');
+      },
+    };
+    const failed = pool!.get(target, undefined, reporter);
+    await closed(failed.session);
+    const why = 'resolving backend.test failed: getaddrinfo ENOTFOUND backend.test';
+    expect([failed.failure?.message, reports, pool!.probing]).toEqual([why, [why], 1]);
+    let refused: unknown;
+    try {
+      pool!.get(target, undefined, reporter);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ReconnectBackoff);
+    expect((refused as ReconnectBackoff).lastError.message).toBe(why);
+    // The name resolves again: the next probe connects.
+    answer = ['127.0.0.1'];
+    await waitFor(
+      events,
+      'report',
+      () => available,
+      () => `reports ${JSON.stringify(reports)}`,
+    );
+    expect(reports.at(-1)).toBeUndefined();
+    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.1'));
+  });
+
+  it('keeps the target up while any address connects, and reports it down once every address failed', async () => {
+    const target = await start(['sink', 'backend', 'sink']);
+    const reports: Array<string | undefined> = [];
+    const reporter: Backend = {
+      name: 'named',
+      client: () => {
+        throw new Error('not used');
+      },
+      isAvailable: () => reports.at(-1) === undefined,
+      reportConnection: (error) => reports.push(error?.message),
+    };
+    const attempt = async (): Promise<void> => {
+      const { session } = pool!.get(target, undefined, reporter);
+      await new Promise((resolve) => {
+        session.once('close', resolve);
+        session.once('remoteSettings', resolve);
+      });
+    };
+    answer = ['127.0.0.1', '127.0.0.2'];
+    await attempt(); // 127.0.0.1: dropped
+    expect(reports).toEqual([]);
+    await attempt(); // 127.0.0.2: connected
+    expect([reports, pool!.probing]).toEqual([[undefined], 0]);
+    // Another name of the same servers, all of whose addresses drop connections.
+    answer = ['127.0.0.1', '127.0.0.3'];
+    const dead = `dns:dead.test:${port}`;
+    const dropped = async (): Promise<void> => {
+      const { session } = pool!.get(dead, undefined, reporter);
+      await closed(session);
+    };
+    await dropped();
+    expect(reports).toEqual([undefined]);
+    await dropped();
+    expect([reports, pool!.probing]).toEqual([[undefined, CLOSED_BEFORE_SETTINGS], 1]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Servers on chosen loopback addresses sharing one port (127.0.0.1, 127.0.0.2... are all
+ * loopback on Linux), for the addresses a backend name resolves to: an HTTP/2 backend that
+ * answers with the address it was reached at, a sink that drops each connection, and a server
+ * that accepts TCP and never speaks. Also: a request through the session pool.
+ */
+import { once } from 'node:events';
+import {
+  createServer as createH2Server,
+  type ClientHttp2Stream,
+  type Http2Session,
+} from 'node:http2';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { PooledSession, SessionPool } from '../session-pool';
+
+/** How a server behaves with each connection. */
+export type ServerKind = 'backend' | 'sink' | 'silent';
+
+/** One server on `host:port`. */
+export interface AddressServer {
+  readonly host: string;
+  readonly port: number;
+  /** Connections it accepted so far. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server of `kind` on `host` (port `port`, 0: any free one). A `backend` answers every
+ * request, once it ended, with a 200 and the body `<its address> <the :authority it got>`.
+ */
+export async function startAddressServer(
+  kind: ServerKind,
+  host: string,
+  port = 0,
+): Promise<AddressServer> {
+  const sockets = new Set<Socket | Http2Session>();
+  let connections = 0;
+  let server: Server;
+  if (kind === 'backend') {
+    const h2 = createH2Server();
+    h2.on('session', (session) => {
+      sockets.add(session);
+      session.on('close', () => sockets.delete(session));
+    });
+    // Answers once the request ended: a request left open holds its session.
+    h2.on('stream', (stream, headers) => {
+      stream.on('error', () => undefined);
+      stream.resume();
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 });
+        stream.end(`${host} ${headers[':authority']}`);
+      });
+    });
+    server = h2;
+  } else {
+    server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (kind === 'sink') socket.destroy();
+      else sockets.add(socket); // silent: accepted, never a byte back
+    });
+  }
+  server.on('connection', () => connections++);
+  server.listen(port, host);
+  await once(server, 'listening');
+  return {
+    host,
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Starts one server per `kinds` entry, on 127.0.0.1, 127.0.0.2... in order, all on the same
+ * port (the first one's).
+ */
+export async function startAddressServers(kinds: ServerKind[]): Promise<AddressServer[]> {
+  const servers: AddressServer[] = [];
+  for (const [index, kind] of kinds.entries()) {
+    servers.push(await startAddressServer(kind, `127.0.0.${index + 1}`, servers[0]?.port ?? 0));
+  }
+  return servers;
+}
+
+/** A request through the pool, and the session it went on. */
+export interface OpenRequest {
+  readonly pooled: PooledSession;
+  readonly stream: ClientHttp2Stream;
+}
+
+/** Opens a request through the pool; end its stream to get the answer of {@link answerOf}. */
+export function openThrough(pool: SessionPool, target: string): OpenRequest {
+  const pooled = pool.get(target, undefined);
+  const headers = { ':method': 'POST', ':path': '/x', ':authority': pooled.authority };
+  return { pooled, stream: pooled.request(headers) };
+}
+
+/** What a request through the pool got: the body, or `failed: <why>`. */
+export function requestThrough(pool: SessionPool, target: string): Promise<string> {
+  const request = openThrough(pool, target);
+  request.stream.end();
+  return answerOf(request);
+}
+
+/** The body the request got, or `failed: <why>` (the connection attempt's error, if it failed). */
+export async function answerOf({ pooled, stream }: OpenRequest): Promise<string> {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let failure: Error | undefined;
+  stream.on('error', (error: Error) => (failure = error));
+  await new Promise((resolve) => stream.once('close', resolve)); // once() rejects on 'error'
+  const why = pooled.failure?.message ?? failure?.message;
+  if (why !== undefined) return `failed: ${why}`;
+  return Buffer.concat(chunks).toString();
+}
