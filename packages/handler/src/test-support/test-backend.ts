@@ -151,6 +151,20 @@ function hang(seen: SeenCall[]) {
   };
 }
 
+/**
+ * Echoes each message and never ends, not even on the client's half-close (which a reset stream
+ * also brings): `cancelled` means the call was cancelled.
+ */
+function echoForever(seen: SeenCall[]) {
+  return (call: ServerDuplexStream<Buffer, Buffer>) => {
+    const entry = record(seen, call);
+    call.on('data', (chunk: Buffer) => call.write(chunk));
+    call.on('cancelled', () => {
+      entry.cancelled = true;
+    });
+  };
+}
+
 /** Trailers-only error: no headers, no message. */
 function trailersOnly(seen: SeenCall[]) {
   return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
@@ -179,6 +193,7 @@ export function registerTestService(server: Server, seen: SeenCall[]): void {
   server.register(`${ECHO}/Bidi`, bidi(seen), raw, raw, 'bidi');
   server.register(`${ECHO}/EndEarly`, endEarly(seen), raw, raw, 'bidi');
   server.register(`${ECHO}/Hang`, hang(seen), raw, raw, 'bidi');
+  server.register(`${ECHO}/EchoForever`, echoForever(seen), raw, raw, 'bidi');
   server.register(`${ECHO}/TrailersOnly`, trailersOnly(seen), raw, raw, 'unary');
   server.register(UNKNOWN_METHOD, unary(seen), raw, raw, 'unary');
 }
