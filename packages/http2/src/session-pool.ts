@@ -160,6 +160,8 @@ export class SessionPool {
     throw new ReconnectBackoff(retryAt, lastError);
   }
 
+  private readonly stillOpen = (): boolean => !this.closed;
+
   private refuseWhenClosed(): void {
     if (this.closed) throw new Error('the proxy is shut down');
   }
@@ -229,40 +231,7 @@ export class SessionPool {
    */
   private resolveAgain(addresses: TargetAddresses): void {
     if (addresses.spec.hostname === undefined || addresses.resolving !== undefined) return;
-    this.resolve(addresses).catch(() => undefined);
-  }
-
-  /**
-   * Resolves the target's name to all its addresses (the resolution under way, if one is);
-   * rejects with an `Error` naming the host. Sessions of addresses that are gone are closed once
-   * their streams end.
-   */
-  private resolve(addresses: TargetAddresses): Promise<void> {
-    if (addresses.resolving !== undefined) return addresses.resolving;
-    const hostname = addresses.spec.hostname!;
-    const settle = (): void => {
-      addresses.resolving = undefined;
-      addresses.resolvedAt = Date.now();
-    };
-    const resolving = Promise.resolve()
-      .then(() => this.lookup(hostname))
-      .then(
-        (found) => {
-          settle();
-          if (found.length === 0) throw new Error('no address');
-          if (this.closed) return;
-          for (const gone of addresses.update(found)) retire(gone);
-        },
-        (error: unknown) => {
-          settle();
-          throw error;
-        },
-      )
-      .catch((error: unknown) => {
-        throw new Error(`resolving ${hostname} failed: ${messageOf(error)}`, { cause: error });
-      });
-    addresses.resolving = resolving;
-    return resolving;
+    addresses.resolve(this.lookup, this.stillOpen).catch(() => undefined);
   }
 
   private tlsId(tls: BackendTls): number {
@@ -280,7 +249,7 @@ export class SessionPool {
       ...this.options,
       connectTimeoutMs: this.connectTimeoutMs,
       limit: this.limits.get(addresses.key) ?? Infinity,
-      resolve: () => this.resolve(addresses),
+      resolve: () => addresses.resolve(this.lookup, this.stillOpen),
       settled: this.attemptSettled,
       lost: this.lost,
       announced: (limit) => this.limits.set(addresses.key, limit),
@@ -289,18 +258,4 @@ export class SessionPool {
     else slot.sessions.push(pooled);
     return pooled;
   }
-}
-
-/** Closes the sessions of an address that is gone, once their streams end. */
-function retire(slot: AddressSlot): void {
-  for (const pooled of slot.sessions) {
-    pooled.retired = true;
-    pooled.session.close();
-  }
-}
-
-/** The message of an error (an `Error` of another realm under test runners included). */
-function messageOf(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

@@ -180,4 +180,50 @@ export class TargetAddresses {
     for (const slot of removed) slot.removed = true;
     return removed;
   }
+  /**
+   * Resolves the target's name to all its addresses with `lookup` (the resolution under way, if
+   * one is); rejects with an `Error` naming the host. Unless the pool closed meanwhile
+   * (`stillOpen`), the addresses are updated and the sessions of the gone ones closed once their
+   * streams end.
+   */
+  resolve(lookup: Http2BackendLookup, stillOpen: () => boolean): Promise<void> {
+    if (this.resolving !== undefined) return this.resolving;
+    const hostname = this.spec.hostname!;
+    const settle = (): void => {
+      this.resolving = undefined;
+      this.resolvedAt = Date.now();
+    };
+    const resolving = Promise.resolve()
+      .then(() => lookup(hostname))
+      .then(
+        (found) => {
+          settle();
+          if (found.length === 0) throw new Error('no address');
+          if (stillOpen()) for (const gone of this.update(found)) retire(gone);
+        },
+        (error: unknown) => {
+          settle();
+          throw error;
+        },
+      )
+      .catch((error: unknown) => {
+        throw new Error(`resolving ${hostname} failed: ${messageOf(error)}`, { cause: error });
+      });
+    this.resolving = resolving;
+    return resolving;
+  }
+}
+
+/** Closes the sessions of an address that is gone, once their streams end. */
+function retire(slot: AddressSlot): void {
+  for (const pooled of [...slot.sessions]) {
+    pooled.retired = true;
+    pooled.session.close();
+  }
+}
+
+/** The message of an error (an `Error` of another realm under test runners included). */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
