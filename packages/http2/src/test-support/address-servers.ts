@@ -12,6 +12,7 @@ import {
 } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { PooledSession, SessionPool } from '../session-pool';
+import { answerGrpc } from './raw-h2';
 
 /** How a server behaves with each connection. */
 export type ServerKind = 'backend' | 'sink' | 'silent';
@@ -27,7 +28,8 @@ export interface AddressServer {
 
 /**
  * Starts a server of `kind` on `host` (port `port`, 0: any free one). A `backend` answers every
- * request, once it ended, with a 200 and the body `<its address> <the :authority it got>`.
+ * request, once it ended, as a gRPC backend: one message `<its address> <the :authority it got>`
+ * and status OK.
  */
 export async function startAddressServer(
   kind: ServerKind,
@@ -47,10 +49,7 @@ export async function startAddressServer(
     h2.on('stream', (stream, headers) => {
       stream.on('error', () => undefined);
       stream.resume();
-      stream.on('end', () => {
-        stream.respond({ ':status': 200 });
-        stream.end(`${host} ${headers[':authority']}`);
-      });
+      stream.on('end', () => answerGrpc(stream, Buffer.from(`${host} ${headers[':authority']}`)));
     });
     server = h2;
   } else {
@@ -108,7 +107,10 @@ export function requestThrough(pool: SessionPool, target: string): Promise<strin
   return answerOf(request);
 }
 
-/** The body the request got, or `failed: <why>` (the connection attempt's error, if it failed). */
+/**
+ * The message the request got (its body without the 5-byte prefix), or `failed: <why>` (the
+ * connection attempt's error, if it failed).
+ */
 export async function answerOf({ pooled, stream }: OpenRequest): Promise<string> {
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -117,5 +119,5 @@ export async function answerOf({ pooled, stream }: OpenRequest): Promise<string>
   await new Promise((resolve) => stream.once('close', resolve)); // once() rejects on 'error'
   const why = pooled.failure?.message ?? failure?.message;
   if (why !== undefined) return `failed: ${why}`;
-  return Buffer.concat(chunks).toString();
+  return Buffer.concat(chunks).subarray(5).toString();
 }
