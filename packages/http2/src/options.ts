@@ -47,7 +47,8 @@ export interface Http2ProxyTls {
  * connection ({@link Http2ClientLimits}) and the HTTP/2 ones.
  * `backendConnectTimeoutMs` (default 1 000 ms) is how long a call waits for the next connection
  * attempt to a target whose last attempt failed (attempts 100 ms to 500 ms apart), instead of
- * failing at once; `0`: never wait.
+ * failing at once; `0`: never wait. How long one attempt may take is
+ * `backendConnectAttemptTimeoutMs`.
  */
 export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimits {
   /** Picks the backend of each call; see `StreamDirector` in `@grpc-proxy/handler`. */
