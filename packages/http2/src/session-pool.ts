@@ -110,11 +110,15 @@ export class SessionPool {
       addresses = new TargetAddresses(key, target, tls, connectSpec(target, tls));
       this.targets.set(key, addresses);
     }
-    const now = Date.now();
-    if (addresses.slots !== undefined && now - addresses.resolvedAt >= this.resolveIntervalMs) {
+    // Only names age; Date.now() only for them (this runs for every call).
+    if (
+      addresses.spec.hostname !== undefined &&
+      addresses.slots !== undefined &&
+      Date.now() - addresses.resolvedAt >= this.resolveIntervalMs
+    ) {
       this.resolveAgain(addresses);
     }
-    return this.pick(addresses, now);
+    return this.pick(addresses);
   }
 
   /** Targets with a probe due (for tests: none once closed). */
@@ -138,24 +142,30 @@ export class SessionPool {
   }
 
   /** The next address in turn with a session with room, or that may connect now. */
-  private pick(addresses: TargetAddresses, now: number): PooledSession {
-    if (addresses.slots === undefined) {
-      const pending = addresses.pending.find((pooled) => pooled.usable);
+  private pick(addresses: TargetAddresses): PooledSession {
+    const slots = addresses.slots;
+    if (slots === undefined) {
+      const pending = firstUsable(addresses.pending);
       if (pending !== undefined) return pending;
       this.refuseWhenClosed();
-      if (backingOff(addresses.failures, now)) {
+      if (backingOff(addresses.failures, Date.now())) {
         throw new ReconnectBackoff(addresses.failures.retryAt, addresses.failures.lastError);
       }
       return this.open(addresses, undefined);
     }
-    let pooled: PooledSession | undefined;
-    const slot = addresses.take((candidate) => {
-      pooled = candidate.sessions.find((session) => session.usable);
-      return pooled !== undefined || !backingOff(candidate.failures, now);
-    });
-    if (pooled !== undefined) return pooled;
+    const count = slots.length;
+    let now = 0;
+    for (let offset = 0; offset < count; offset++) {
+      const index = (addresses.next + offset) % count;
+      const slot = slots[index];
+      const pooled = firstUsable(slot.sessions);
+      if (pooled === undefined && backingOff(slot.failures, (now ||= Date.now()))) continue;
+      addresses.next = index + 1 === count ? 0 : index + 1;
+      if (pooled !== undefined) return pooled;
+      this.refuseWhenClosed();
+      return this.open(addresses, slot);
+    }
     this.refuseWhenClosed();
-    if (slot !== undefined) return this.open(addresses, slot);
     const { retryAt, lastError } = addresses.earliestRetry()!;
     throw new ReconnectBackoff(retryAt, lastError);
   }
@@ -258,4 +268,10 @@ export class SessionPool {
     else slot.sessions.push(pooled);
     return pooled;
   }
+}
+
+/** The first of `sessions` with room for a stream (no closure: this runs for every call). */
+function firstUsable(sessions: readonly PooledSession[]): PooledSession | undefined {
+  for (const pooled of sessions) if (pooled.usable) return pooled;
+  return undefined;
 }

@@ -16,10 +16,12 @@ import {
   answerOf,
   openThrough,
   requestThrough,
+  startAddressServer,
   startAddressServers,
   type AddressServer,
   type ServerKind,
 } from './test-support/address-servers';
+import { useTestCerts } from './test-support/certs';
 import { waitFor } from './test-support/wait';
 
 const BASE: SessionOptions = {
@@ -216,5 +218,32 @@ describe('backend names resolved to all their addresses', () => {
     expect(reports).toEqual([undefined]);
     await dropped();
     expect([reports, pool!.probing]).toEqual([[undefined, CLOSED_BEFORE_SETTINGS], 1]);
+  });
+});
+
+describe('a TLS backend name resolved to an address', () => {
+  const certs = useTestCerts();
+  let server: AddressServer | undefined;
+  let pool: SessionPool | undefined;
+
+  afterEach(async () => {
+    pool?.close(true);
+    await server?.close();
+    pool = server = undefined;
+  });
+
+  it('checks the certificate against the name, never the address, and keeps the name as :authority', async () => {
+    // The certificate is valid for localhost and 127.0.0.1, not for 127.0.0.2.
+    server = await startAddressServer('backend', '127.0.0.2', 0, certs.server);
+    const { port } = server;
+    pool = new SessionPool({ ...BASE, lookup: async () => [{ address: '127.0.0.2', family: 4 }] });
+    const tls = { ca: certs.ca.cert };
+    expect(await requestThrough(pool, `localhost:${port}`, tls)).toBe(
+      `127.0.0.2 localhost:${port}`,
+    );
+    // What a check against the address would have said.
+    expect(await requestThrough(pool, `127.0.0.2:${port}`, tls)).toBe(
+      "failed: Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in the cert's list: 127.0.0.1",
+    );
   });
 });

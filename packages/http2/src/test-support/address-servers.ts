@@ -6,11 +6,13 @@
  */
 import { once } from 'node:events';
 import {
+  createSecureServer,
   createServer as createH2Server,
   type ClientHttp2Stream,
   type Http2Session,
 } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { BackendTls } from '@grpc-proxy/handler';
 import type { PooledSession, SessionPool } from '../session-pool';
 import { answerGrpc } from './raw-h2';
 
@@ -29,18 +31,19 @@ export interface AddressServer {
 /**
  * Starts a server of `kind` on `host` (port `port`, 0: any free one). A `backend` answers every
  * request, once it ended, as a gRPC backend: one message `<its address> <the :authority it got>`
- * and status OK.
+ * and status OK; over TLS (ALPN `h2`) with `tls`.
  */
 export async function startAddressServer(
   kind: ServerKind,
   host: string,
   port = 0,
+  tls?: { cert: Buffer; key: Buffer },
 ): Promise<AddressServer> {
   const sockets = new Set<Socket | Http2Session>();
   let connections = 0;
   let server: Server;
   if (kind === 'backend') {
-    const h2 = createH2Server();
+    const h2 = tls === undefined ? createH2Server() : createSecureServer(tls);
     h2.on('session', (session) => {
       sockets.add(session);
       session.on('close', () => sockets.delete(session));
@@ -94,15 +97,19 @@ export interface OpenRequest {
 }
 
 /** Opens a request through the pool; end its stream to get the answer of {@link answerOf}. */
-export function openThrough(pool: SessionPool, target: string): OpenRequest {
-  const pooled = pool.get(target, undefined);
+export function openThrough(pool: SessionPool, target: string, tls?: BackendTls): OpenRequest {
+  const pooled = pool.get(target, tls);
   const headers = { ':method': 'POST', ':path': '/x', ':authority': pooled.authority };
   return { pooled, stream: pooled.request(headers) };
 }
 
 /** What a request through the pool got: the body, or `failed: <why>`. */
-export function requestThrough(pool: SessionPool, target: string): Promise<string> {
-  const request = openThrough(pool, target);
+export function requestThrough(
+  pool: SessionPool,
+  target: string,
+  tls?: BackendTls,
+): Promise<string> {
+  const request = openThrough(pool, target, tls);
   request.stream.end();
   return answerOf(request);
 }
