@@ -10,22 +10,29 @@ import {
 /**
  * Asks `director` for the route of `call`: the route goes to `onRoute`, anything thrown or
  * rejected to `onError`; synchronously when the director answers synchronously.
+ *
+ * @returns whether the answer is still pending (the director returned a thenable): only then
+ *   does the caller need a timer for the director's time limit.
  */
 export function askDirector(
   director: StreamDirector,
   call: ProxyCall,
   onRoute: (route: Route) => void,
   onError: (error: unknown) => void,
-): void {
+): boolean {
   let result: Route | PromiseLike<Route>;
   try {
     result = director(call);
   } catch (error) {
     onError(error);
-    return;
+    return false;
   }
-  if (isThenable<Route>(result)) result.then(onRoute, onError);
-  else onRoute(result);
+  if (isThenable<Route>(result)) {
+    result.then(onRoute, onError);
+    return true;
+  }
+  onRoute(result);
+  return false;
 }
 
 /** How a director's error ends the call. */

@@ -67,18 +67,28 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
       this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
       return;
     }
-    this.askDirector(remaining);
+    this.askDirector();
   }
 
   /** Asks the director for a route (again for a retry: same `ProxyCall`). */
-  private askDirector(remaining: number): void {
+  private askDirector(): void {
     this.clearTimer();
+    const pending = askDirector(
+      this.context.director,
+      this.incoming,
+      this.onRoute,
+      this.onDirectorError,
+    );
+    // A director that answered synchronously needs no time limit: no timer per call for it.
+    // One timer at a time otherwise: the director's limit, then the call's deadline. (A thenable
+    // may also have answered at once: then the route is there, and maybe its deadline timer.)
+    if (!pending || this.phase !== 'choosing' || this.route !== undefined) return;
+    if (this.timer !== undefined) return;
+    const remaining = this.incoming.deadlineMs - Date.now();
     const directorTimeoutMs = this.context.options.directorTimeoutMs;
-    // One timer at a time: the director's limit, then the call's deadline.
     if (directorTimeoutMs < remaining)
       this.timer = setTimeout(this.onDirectorTimeout, directorTimeoutMs);
     else this.timer = deadlineTimer(this.onDeadline, remaining);
-    askDirector(this.context.director, this.incoming, this.onRoute, this.onDirectorError);
   }
 
   /** The proxy shuts down: the call ends with `UNAVAILABLE` `<proxy>: shutting down`. */
@@ -145,7 +155,7 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.opening = undefined;
     this.phase = 'choosing';
     releaseRoute(route, () => attemptStatus(this.context.options.proxyName, attempt));
-    this.askDirector(this.incoming.deadlineMs - Date.now());
+    this.askDirector();
   }
 
   private readonly onDirectorError = (error: unknown): void => {
