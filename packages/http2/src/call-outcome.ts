@@ -7,6 +7,33 @@ import {
   type CompiledMetadataPolicy,
 } from '@grpc-proxy/handler/engine';
 
+/**
+ * The `StatusObject` of an ended call. Its `metadata` (a grpc-js `Metadata` parsed from the
+ * backend's trailers) is built only when read: the observer's report needs the code and the
+ * message alone, so a call whose route has no `release` parses no trailers at all.
+ */
+class EndedStatus implements StatusObject {
+  private built: Metadata | undefined = undefined;
+
+  constructor(
+    readonly code: status,
+    readonly details: string,
+    private readonly policy: CompiledMetadataPolicy,
+    private readonly trailers: IncomingHttpHeaders | undefined,
+  ) {}
+
+  get metadata(): Metadata {
+    this.built ??= this.trailers
+      ? filterResponseMetadata(Metadata.fromHttp2Headers(this.trailers), this.policy)
+      : new Metadata();
+    return this.built;
+  }
+
+  set metadata(metadata: Metadata) {
+    this.built = metadata;
+  }
+}
+
 /** How a call ended; its `StatusObject` is built only for whoever asks (observer, release). */
 export class CallOutcome {
   code: status = status.OK;
@@ -30,16 +57,12 @@ export class CallOutcome {
     this.trailers = trailers;
   }
 
-  /** The status the call ended with, built on first use. */
+  /** The status the call ended with, built on first use (its trailer metadata on first read). */
   status(): StatusObject {
     if (this.final === undefined) {
-      const trailers = this.trailers;
-      const metadata =
-        this.metadata ??
-        (trailers
-          ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), this.policy)
-          : new Metadata());
-      this.final = { code: this.code, details: this.details, metadata };
+      const final = new EndedStatus(this.code, this.details, this.policy, this.trailers);
+      if (this.metadata !== undefined) final.metadata = this.metadata;
+      this.final = final;
     }
     return this.final;
   }
