@@ -36,29 +36,33 @@ export function attemptStatus(proxyName: string, attempt: UnprocessedAttempt): S
   };
 }
 
-/** The transparent retries of one call: the shared budget, and the attempt being retried. */
+/**
+ * The transparent retries of one call: the shared budget, and the attempt being retried. The
+ * budget (a `Map` of the backends tried) is made at the first retry: a call that is never
+ * retried, nearly every call, only remembers its first backend.
+ */
 export class CallRetries {
-  private readonly budget: TransparentRetries;
+  private budget: TransparentRetries | undefined = undefined;
+  /** The first attempt's backend, until the budget exists. */
+  private first: RouteBackend | undefined = undefined;
   private retrying: UnprocessedAttempt | undefined = undefined;
 
   /** @param deadlineMs the call's deadline, epoch milliseconds (`Infinity`: none). */
-  constructor(deadlineMs: number) {
-    this.budget = new TransparentRetries(deadlineMs);
-  }
+  constructor(private readonly deadlineMs: number) {}
 
   /** Retries made so far. */
   get count(): number {
-    return this.budget.count;
+    return this.budget?.count ?? 0;
   }
 
   /** The budget refused the director's route: whether to ask the director again for another. */
   mayAskAgain(): boolean {
-    return this.budget.mayAskAgain();
+    return this.spent().mayAskAgain();
   }
 
   /** The attempt on `backend` found it unreachable after a connect wait: not tried again. */
   unreachable(backend: RouteBackend): void {
-    this.budget.unreachable(backend);
+    this.spent().unreachable(backend);
   }
 
   /**
@@ -66,7 +70,7 @@ export class CallRetries {
    * time left); when so, the next route is its retry.
    */
   retry(attempt: UnprocessedAttempt, holdsRequest: boolean): boolean {
-    if (!holdsRequest || !this.budget.mayRetry()) return false;
+    if (!holdsRequest || !this.spent().mayRetry()) return false;
     this.retrying = attempt;
     return true;
   }
@@ -78,10 +82,20 @@ export class CallRetries {
   admit(backend: RouteBackend): UnprocessedAttempt | undefined {
     const retrying = this.retrying;
     if (retrying !== undefined) {
-      if (!this.budget.mayRetryOn(backend)) return retrying;
+      if (!this.spent().mayRetryOn(backend)) return retrying;
       this.retrying = undefined;
     }
-    this.budget.attempted(backend);
+    if (this.budget === undefined && this.first === undefined) this.first = backend;
+    else this.spent().attempted(backend);
     return undefined;
+  }
+
+  /** The budget, made on first need with the first attempt counted. */
+  private spent(): TransparentRetries {
+    if (this.budget === undefined) {
+      this.budget = new TransparentRetries(this.deadlineMs);
+      if (this.first !== undefined) this.budget.attempted(this.first);
+    }
+    return this.budget;
   }
 }
