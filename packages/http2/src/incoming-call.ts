@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, type Deadline } from '@grpc/grpc-js';
 import type { ProxyCall } from '@grpc-proxy/handler';
 import {
@@ -7,13 +7,28 @@ import {
   type CompiledMetadataPolicy,
 } from '@grpc-proxy/handler/engine';
 
-/** The client's address as grpc-js's server reports it (`host:port`, `unknown` on a unix socket). */
+const PEER = Symbol('peer');
+
+type PeeredSession = Http2Session & { [PEER]?: string };
+
+/**
+ * The client's address as grpc-js's server reports it (`host:port`, `unknown` on a unix socket),
+ * found once per connection: `session.socket` is a `Proxy`, slow to read on every call.
+ */
 function peerOf(stream: ServerHttp2Stream): string {
-  const socket = stream.session?.socket;
-  if (!socket?.remoteAddress) return 'unknown';
-  return socket.remotePort === undefined
-    ? socket.remoteAddress
-    : `${socket.remoteAddress}:${socket.remotePort}`;
+  const session = stream.session as PeeredSession | undefined;
+  if (session === undefined) return 'unknown';
+  const known = session[PEER];
+  if (known !== undefined) return known;
+  // A connection torn down already has no socket left: 'unknown', and not kept.
+  if (session.destroyed) return 'unknown';
+  const socket = session.socket;
+  const address = socket.remoteAddress;
+  const port = socket.remotePort;
+  let peer = 'unknown';
+  if (address) peer = port === undefined ? address : `${address}:${port}`;
+  session[PEER] = peer;
+  return peer;
 }
 
 /**
