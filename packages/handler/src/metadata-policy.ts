@@ -94,14 +94,26 @@ export function compileMetadataPolicy(options: MetadataPolicyOptions = {}): Comp
   };
 }
 
+/**
+ * The verdicts of {@link isForwardedRequestKey} per policy and key: the same few keys come with
+ * every call. Capped, since keys are the client's choice.
+ */
+const requestKeyVerdicts = new WeakMap<CompiledMetadataPolicy, Map<string, boolean>>();
+const MAX_REMEMBERED_KEYS = 256;
+
 /** Whether a request key reaches the backend under `policy` (for engines that work on raw headers). */
 export function isForwardedRequestKey(policy: CompiledMetadataPolicy, key: string): boolean {
+  let verdicts = requestKeyVerdicts.get(policy);
+  const known = verdicts?.get(key);
+  if (known !== undefined) return known;
   const lower = key.toLowerCase();
-  return (
+  const forwarded =
     isValidMetadataKey(lower) &&
     !policy.incomingDrop.includes(lower) &&
-    !policy.outgoingDrop.includes(lower)
-  );
+    !policy.outgoingDrop.includes(lower);
+  if (verdicts === undefined) requestKeyVerdicts.set(policy, (verdicts = new Map()));
+  if (verdicts.size < MAX_REMEMBERED_KEYS) verdicts.set(key, forwarded);
+  return forwarded;
 }
 
 /** Whether a response header or trailer key reaches the client under `policy`. */
