@@ -38,6 +38,7 @@ const MAX_SWEEP_MS = 1000;
 class ClientConnection implements ConnectionTally {
   unsentBytes = 0;
   readonly calls = new Set<GuardedCall>();
+  readonly waiting = new Set<GuardedCall>();
   /** In the current one-second window: calls cancelled before their answer, and the others. */
   resets = 0;
   answered = 0;
@@ -117,11 +118,6 @@ export class ClientGuards {
     const deadline = +stream.getDeadline();
     const countResetUntil =
       deadline === Infinity ? Infinity : now + (deadline - now) * DEADLINE_SHARE;
-    if (stream.cancelled || http2Stream?.closed === true || http2Stream?.destroyed === true) {
-      // Reset before its turn: no director, no backend, but a reset all the same.
-      this.callClosed(connection, now < countResetUntil);
-      return;
-    }
     const guarded = new GuardedCall(
       stream,
       http2Stream,
@@ -129,9 +125,31 @@ export class ClientGuards {
       countResetUntil,
       this.callClosed,
     );
-    const refusal = this.refusal(connection, now);
+    if (guarded.gone) {
+      // Reset before its turn: no director, no backend, but a reset all the same.
+      this.callClosed(connection, now < countResetUntil);
+    } else if (connection.calls.size >= this.options.maxConcurrentStreams) {
+      guarded.queue();
+    } else {
+      this.begin(guarded, now);
+    }
+  }
+
+  private begin(guarded: GuardedCall, now: number): void {
+    const refusal = this.refusal(guarded.connection as ClientConnection, now);
     if (refusal === undefined) guarded.track();
-    this.startCall(stream, guarded, refusal);
+    else guarded.refuse();
+    this.startCall(guarded.stream, guarded, refusal);
+  }
+
+  /** Starts the calls waiting for a slot of `connection`, as far as slots are free. */
+  private startWaiting(connection: ClientConnection, now: number): void {
+    const limit = this.options.maxConcurrentStreams;
+    for (const next of connection.waiting) {
+      if (connection.calls.size >= limit) return;
+      // A waiting call whose client left is gone from the set already (its `cancelled`).
+      this.begin(next, now);
+    }
   }
 
   /** Why a new call of `connection` is refused at once, if it is. */
@@ -164,6 +182,7 @@ export class ClientGuards {
     else if (++connection.resets > this.options.maxClientResetsPerSecond + connection.answered) {
       this.trip(connection, now);
     }
+    if (connection.waiting.size > 0) this.startWaiting(connection, now);
   };
 
   private trip(connection: ClientConnection, now: number): void {
@@ -188,7 +207,7 @@ export class ClientGuards {
         const quiet = now - connection.touched >= WINDOW_MS && now >= connection.calmUntil;
         if (quiet) this.connections.delete(key);
       } else if (stallMs > 0) {
-        for (const call of connection.calls) stall(call, now, stallMs);
+        for (const call of connection.calls) call.checkStall(now, stallMs);
       }
     }
     if (this.connections.size === 0 && this.sweepTimer !== undefined) {
@@ -201,21 +220,4 @@ export class ClientGuards {
   get size(): number {
     return this.connections.size;
   }
-}
-
-/**
- * A call with replies waiting and none sent for `timeoutMs` (a zero-window reader): the proxied
- * call ends (its backend call cancelled), then the client's stream is reset, which frees what it
- * held; the status could not reach a client that reads nothing anyway.
- */
-function stall(call: GuardedCall, now: number, timeoutMs: number): void {
-  if (call.unsentBytes === 0 || call.progressed || call.stalledSince === 0) {
-    call.progressed = false;
-    call.stalledSince = call.unsentBytes === 0 ? 0 : now;
-    return;
-  }
-  if (now - call.stalledSince < timeoutMs || call.stallHandled) return;
-  call.stallHandled = true;
-  call.owner?.onStalled(timeoutMs);
-  call.http2Stream?.close(constants.NGHTTP2_CANCEL);
 }

@@ -3,7 +3,7 @@
  * towards the client and not yet sent, whether the client had an answer before it left, and
  * whether its replies still move.
  */
-import type { ServerHttp2Stream } from 'node:http2';
+import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { ServerStream } from './forwarding';
 
 /** What the guard keeps of one client connection, shared by its calls. */
@@ -12,6 +12,8 @@ export interface ConnectionTally {
   unsentBytes: number;
   /** Its calls started and not closed yet. */
   readonly calls: Set<GuardedCall>;
+  /** Its calls waiting for one of those to end (`maxConcurrentStreams`), oldest first. */
+  readonly waiting: Set<GuardedCall>;
 }
 
 /** Told when a call's client stream closed; `early` when the client left before any answer. */
@@ -40,10 +42,13 @@ export class GuardedCall {
   /** When the guard first saw bytes waiting without progress (epoch ms; 0: not). */
   stalledSince = 0;
   /** Reset for stalling already (the stream closes shortly). */
-  stallHandled = false;
+  private stallHandled = false;
   /** Set by the proxied call once it exists. */
   owner: StallListener | undefined = undefined;
   private closed = false;
+  private listening = false;
+  /** Refused at once: its close is neither a reset nor an answered call. */
+  private refused = false;
 
   constructor(
     readonly stream: ServerStream,
@@ -55,9 +60,40 @@ export class GuardedCall {
     private readonly onClose: CallClosed,
   ) {}
 
-  /** Tracks the call until its client stream closes (grpc-js's `cancelled`, sent on every close). */
+  /** Waits for a call of its connection to end; its client may leave meanwhile. */
+  queue(): void {
+    this.connection.waiting.add(this);
+    this.listen();
+  }
+
+  /** Runs, among its connection's calls until its client stream closes. */
   track(): void {
+    this.connection.waiting.delete(this);
     this.connection.calls.add(this);
+    this.listen();
+  }
+
+  /** Refused at once (a limit), after waiting or not. */
+  refuse(): void {
+    this.refused = true;
+    this.connection.waiting.delete(this);
+  }
+
+  /** Whether its client left (grpc-js's `cancelled`, or the http2 stream closed before that). */
+  get gone(): boolean {
+    const http2Stream = this.http2Stream;
+    return (
+      this.closed ||
+      this.stream.cancelled ||
+      http2Stream?.closed === true ||
+      http2Stream?.destroyed === true
+    );
+  }
+
+  /** grpc-js sends `cancelled` on every close of the call, after a status too. */
+  private listen(): void {
+    if (this.listening) return;
+    this.listening = true;
     this.stream.once('cancelled', this.onCancelled);
   }
 
@@ -82,9 +118,29 @@ export class GuardedCall {
     if (this.closed) return;
     this.closed = true;
     const connection = this.connection;
+    connection.waiting.delete(this);
     connection.calls.delete(this);
     connection.unsentBytes -= this.unsentBytes;
     this.unsentBytes = 0;
-    this.onClose(connection, !this.answered && Date.now() < this.countResetUntil);
+    if (!this.refused) {
+      this.onClose(connection, !this.answered && Date.now() < this.countResetUntil);
+    }
   };
+
+  /**
+   * Called by the guard's sweep: replies waiting and none sent for `timeoutMs` (a zero-window
+   * reader) end the proxied call (its backend call cancelled), then the client's stream is reset,
+   * which frees what it held; the status could not reach a client that reads nothing anyway.
+   */
+  checkStall(now: number, timeoutMs: number): void {
+    if (this.unsentBytes === 0 || this.progressed || this.stalledSince === 0) {
+      this.progressed = false;
+      this.stalledSince = this.unsentBytes === 0 ? 0 : now;
+      return;
+    }
+    if (now - this.stalledSince < timeoutMs || this.stallHandled) return;
+    this.stallHandled = true;
+    this.owner?.onStalled(timeoutMs);
+    this.http2Stream?.close(constants.NGHTTP2_CANCEL);
+  }
 }

@@ -9,6 +9,12 @@ import {
 /** 1 000 ms: how long a call waits by default for a backend channel that failed to connect. */
 const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 1000;
 
+/** 100: calls one client connection runs at once by default (nginx: 128, haproxy: 100). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+
+/** 2^32 - 1: the largest `SETTINGS_MAX_CONCURRENT_STREAMS`. */
+const MAX_SETTING = 2 ** 32 - 1;
+
 /**
  * 200: calls one client connection may cancel before their answer within one second, beyond as
  * many as it let finish, by default (the http2 engine's `maxClientResetsPerSecond` default): twice
@@ -71,6 +77,16 @@ export interface ProxyHandlerOptions {
    */
   proxyName?: string;
   /**
+   * Calls one client connection may run at once (director asked, backend call open). Its further
+   * calls wait, in order, until one of its calls ends; no director and no backend hears of them
+   * meanwhile, and a client's deadline or cancel still ends them. `createProxyServer` /
+   * `proxyServerOptions` announce ten times this as `grpc.max_concurrent_streams`
+   * (`SETTINGS_MAX_CONCURRENT_STREAMS`; `serverOptions` may set another), past which Node refuses
+   * streams: announcing this limit itself would fail calls, since Node frees the slot of a stream
+   * the client reset a moment late and refuses the client's next stream meanwhile. Default: 100.
+   */
+  maxConcurrentStreams?: number;
+  /**
    * Calls one client connection may cancel (RST_STREAM) before their answer (response headers or
    * status) within one second, beyond as many as it let finish in that second, so a client
    * cancelling part of its calls is never cut. One more (the rapid-reset pattern,
@@ -112,6 +128,8 @@ export interface ResolvedHandlerOptions {
   readonly backendConnectTimeoutMs: number;
   /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
+  /** Calls run at once per client connection. */
+  readonly maxConcurrentStreams: number;
   /** `Infinity`: no limit. */
   readonly maxClientResetsPerSecond: number;
   /** Bytes. */
@@ -120,11 +138,9 @@ export interface ResolvedHandlerOptions {
   readonly clientStallTimeoutMs: number;
 }
 
-function integer(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min || value > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(
-      `${name} must be an integer from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${value}`,
-    );
+function integer(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
   return value;
 }
@@ -171,6 +187,12 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
     directorTimeoutMs,
     backendConnectTimeoutMs,
     proxyName: options.proxyName ?? 'grpc-proxy',
+    maxConcurrentStreams: integer(
+      'maxConcurrentStreams',
+      options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+      1,
+      MAX_SETTING,
+    ),
     maxClientResetsPerSecond: resets === 0 ? Infinity : resets,
     maxClientBufferBytes: integer(
       'maxClientBufferBytes',
@@ -183,6 +205,11 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
       0,
     ),
   };
+}
+
+/** What a server announces for `maxConcurrentStreams` calls run at once: ten times it. */
+export function announcedStreams(maxConcurrentStreams: number): number {
+  return Math.min(MAX_SETTING, maxConcurrentStreams * 10);
 }
 
 /** A length limit as grpc-js channel/server options spell it (`-1` = unlimited). */

@@ -1,12 +1,19 @@
 import { Server, type ServerOptions } from '@grpc/grpc-js';
 import type { StreamDirector } from './contracts';
-import { grpcLengthOption, resolveHandlerOptions, type ProxyHandlerOptions } from './options';
+import {
+  announcedStreams,
+  grpcLengthOption,
+  resolveHandlerOptions,
+  type ProxyHandlerOptions,
+} from './options';
 import { serveUnknownServices } from './unknown-services';
 
 /**
  * grpc-js server options for a proxy server: the handler's size limits as the server's
- * `grpc.max_receive_message_length` / `grpc.max_send_message_length` (default 64 MiB) and
- * channelz off (`grpc.enable_channelz: 0`, it costs CPU per call). `serverOptions` win.
+ * `grpc.max_receive_message_length` / `grpc.max_send_message_length` (default 64 MiB), ten times
+ * `maxConcurrentStreams` as `grpc.max_concurrent_streams` (default 1 000: the handler runs 100
+ * calls per connection and queues the others) and channelz off (`grpc.enable_channelz: 0`, it
+ * costs CPU per call). `serverOptions` win.
  */
 export function proxyServerOptions(
   options: ProxyHandlerOptions = {},
@@ -16,6 +23,7 @@ export function proxyServerOptions(
   return {
     'grpc.max_receive_message_length': grpcLengthOption(resolved.maxReceiveMessageLength),
     'grpc.max_send_message_length': grpcLengthOption(resolved.maxSendMessageLength),
+    'grpc.max_concurrent_streams': announcedStreams(resolved.maxConcurrentStreams),
     'grpc.enable_channelz': 0,
     ...serverOptions,
   };
