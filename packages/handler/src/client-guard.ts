@@ -147,8 +147,8 @@ export class ClientGuards {
     const limit = this.options.maxConcurrentStreams;
     for (const next of connection.waiting) {
       if (connection.calls.size >= limit) return;
-      // A waiting call whose client left is gone from the set already (its `cancelled`).
-      this.begin(next, now);
+      // One whose client left leaves the set on its `cancelled`, counted as a reset then.
+      if (!next.gone) this.begin(next, now);
     }
   }
 

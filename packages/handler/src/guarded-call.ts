@@ -79,15 +79,15 @@ export class GuardedCall {
     this.connection.waiting.delete(this);
   }
 
-  /** Whether its client left (grpc-js's `cancelled`, or the http2 stream closed before that). */
+  /**
+   * Whether its client left: grpc-js's `cancelled`, or before that its http2 stream closed or
+   * its connection destroyed (Node destroys the streams at once, grpc-js hears of it a tick later).
+   */
   get gone(): boolean {
+    if (this.closed || this.stream.cancelled) return true;
     const http2Stream = this.http2Stream;
-    return (
-      this.closed ||
-      this.stream.cancelled ||
-      http2Stream?.closed === true ||
-      http2Stream?.destroyed === true
-    );
+    if (http2Stream === undefined) return false;
+    return http2Stream.closed || http2Stream.destroyed || http2Stream.session?.destroyed !== false;
   }
 
   /** grpc-js sends `cancelled` on every close of the call, after a status too. */
