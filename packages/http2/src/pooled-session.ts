@@ -62,12 +62,16 @@ function onPooledStreamError(this: PooledStream, error: Error): void {
   if (pooled?.session.destroyed) pooled.failedToConnect(causeOf(error));
 }
 
-/** Gives the stream's slot back to its session (a closing session without error: as above). */
+/**
+ * Gives the stream's slot back to its session (a closing session without error: as above); the
+ * last stream of a retired session closes it.
+ */
 function onPooledStreamClose(this: PooledStream): void {
   const pooled = this[POOLED];
   if (pooled === undefined) return;
   pooled.streams--;
   if (pooled.session.destroyed) pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
+  else if (pooled.streams === 0 && pooled.retired) pooled.session.close();
 }
 
 /**
@@ -82,7 +86,7 @@ export class PooledSession {
   connected = false;
   /** Why the connection attempt failed; the request of a stream on it never reached a backend. */
   failure: Error | undefined = undefined;
-  /** Closed by the pool (idle): not a loss. */
+  /** Closed by the pool (idle, or its address gone): not a loss. */
   retired = false;
   /** When the connection attempt started (epoch ms). */
   readonly openedAt = Date.now();
@@ -105,7 +109,18 @@ export class PooledSession {
 
   /** Whether a new stream may go on this session now. */
   get usable(): boolean {
-    return this.streams < this.limit && !this.session.closed && !this.session.destroyed;
+    return (
+      this.streams < this.limit && !this.retired && !this.session.closed && !this.session.destroyed
+    );
+  }
+
+  /**
+   * Takes no new stream from now on, and closes once its streams ended (at once without any): a
+   * closing session of Node.js would refuse a stream opened in this very turn.
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.streams === 0) this.session.close();
   }
 
   /** Whether the connection attempt has not ended yet. */

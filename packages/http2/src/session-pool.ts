@@ -6,12 +6,8 @@ import {
   DEFAULT_BACKEND_RESOLVE_INTERVAL_MS,
 } from './options';
 import type { PooledSession } from './pooled-session';
-import {
-  INITIAL_RECONNECT_BACKOFF_MS,
-  ReconnectBackoff,
-  backingOff,
-  oneMoreFailure,
-} from './reconnect-backoff';
+import { INITIAL_RECONNECT_BACKOFF_MS, oneMoreFailure } from './reconnect-backoff';
+import { pickSession } from './address-pick';
 import { openPooledSession } from './session-opening';
 import {
   TargetAddresses,
@@ -52,11 +48,13 @@ export interface SessionOptions {
 
 /**
  * HTTP/2 sessions per backend target (and TLS options), shared by every call to it. A target
- * named by a host name (`dns:` or `host:port`) is resolved to all its addresses, with a session
- * per address; new calls take the addresses in turn (round-robin over those with a session with
- * room or that may connect now); the name is resolved again after a failed connection and when
- * its addresses are older than `resolveIntervalMs`; a gone address takes no new stream and its
- * sessions close once their streams end. On an address, a call goes on the first session below
+ * named by a host name (`dns:` or `host:port`) is resolved to all its addresses, with sessions
+ * per address: new calls take in turn the addresses with a connected session with room, while
+ * the others are connected in the background (no call waits on an address that is still
+ * connecting while another is ready); with none ready, the next address in turn with a session
+ * with room or that may connect now. The name is resolved again after a failed connection or a
+ * lost one, and when its addresses are older than `resolveIntervalMs`; a gone address takes no
+ * new stream and its sessions close once their streams end. On an address, a call goes on the first session below
  * the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, a new session opens when all are full. A
  * session that received GOAWAY, failed or closed leaves the pool at once, so no new stream is
  * opened on it (its running streams finish on it). A session that has not connected within
@@ -118,7 +116,7 @@ export class SessionPool {
     ) {
       this.resolveAgain(addresses);
     }
-    return this.pick(addresses);
+    return pickSession(addresses, this.open, this.closed);
   }
 
   /** Targets with a probe due (for tests: none once closed). */
@@ -141,40 +139,7 @@ export class SessionPool {
     }
   }
 
-  /** The next address in turn with a session with room, or that may connect now. */
-  private pick(addresses: TargetAddresses): PooledSession {
-    const slots = addresses.slots;
-    if (slots === undefined) {
-      const pending = firstUsable(addresses.pending);
-      if (pending !== undefined) return pending;
-      this.refuseWhenClosed();
-      if (backingOff(addresses.failures, Date.now())) {
-        throw new ReconnectBackoff(addresses.failures.retryAt, addresses.failures.lastError);
-      }
-      return this.open(addresses, undefined);
-    }
-    const count = slots.length;
-    let now = 0;
-    for (let offset = 0; offset < count; offset++) {
-      const index = (addresses.next + offset) % count;
-      const slot = slots[index];
-      const pooled = firstUsable(slot.sessions);
-      if (pooled === undefined && backingOff(slot.failures, (now ||= Date.now()))) continue;
-      addresses.next = index + 1 === count ? 0 : index + 1;
-      if (pooled !== undefined) return pooled;
-      this.refuseWhenClosed();
-      return this.open(addresses, slot);
-    }
-    this.refuseWhenClosed();
-    const { retryAt, lastError } = addresses.earliestRetry()!;
-    throw new ReconnectBackoff(retryAt, lastError);
-  }
-
   private readonly stillOpen = (): boolean => !this.closed;
-
-  private refuseWhenClosed(): void {
-    if (this.closed) throw new Error('the proxy is shut down');
-  }
 
   /**
    * How a connection attempt ended: the backoff (of its address, or of the name's resolution),
@@ -207,12 +172,15 @@ export class SessionPool {
   };
 
   /**
-   * A connected session was lost (closed by the backend, GOAWAY, failed): when backends report
+   * A connected session was lost (closed by the backend, GOAWAY, failed): its name is resolved
+   * again; when backends report
    * for its target and no other session is left, connects again, no sooner than the first
    * backoff step after the lost one was opened (a backend that accepts and drops connections is
    * not hammered).
    */
   private readonly lost = (pooled: PooledSession): void => {
+    // Its address may be gone (a backend replaced under the same name).
+    if (!pooled.retired) this.resolveAgain(pooled.target);
     const health = this.health.get(pooled.target.key);
     if (this.closed || pooled.retired || health === undefined || health.empty) return;
     if (pooled.target.anyUsable()) return;
@@ -240,7 +208,7 @@ export class SessionPool {
    * keeps the addresses known (a failed connection is what takes the target out).
    */
   private resolveAgain(addresses: TargetAddresses): void {
-    if (addresses.spec.hostname === undefined || addresses.resolving !== undefined) return;
+    if (this.closed || addresses.spec.hostname === undefined || addresses.resolving) return;
     addresses.resolve(this.lookup, this.stillOpen).catch(() => undefined);
   }
 
@@ -254,7 +222,10 @@ export class SessionPool {
   }
 
   /** Opens a session to `slot`'s address, or, without one, to the address its name resolves to first. */
-  private open(addresses: TargetAddresses, slot: AddressSlot | undefined): PooledSession {
+  private readonly open = (
+    addresses: TargetAddresses,
+    slot: AddressSlot | undefined,
+  ): PooledSession => {
     const pooled = openPooledSession(addresses, slot, {
       ...this.options,
       connectTimeoutMs: this.connectTimeoutMs,
@@ -267,11 +238,5 @@ export class SessionPool {
     if (slot === undefined) addresses.pending.push(pooled);
     else slot.sessions.push(pooled);
     return pooled;
-  }
-}
-
-/** The first of `sessions` with room for a stream (no closure: this runs for every call). */
-function firstUsable(sessions: readonly PooledSession[]): PooledSession | undefined {
-  for (const pooled of sessions) if (pooled.usable) return pooled;
-  return undefined;
+  };
 }

@@ -96,11 +96,40 @@ describe('backend names resolved to all their addresses', () => {
     servers = [];
   });
 
+  /** Requests one after the other until one gets `wanted` (at most 20): what each got. */
+  async function until(target: string, wanted: string): Promise<string[]> {
+    const got: string[] = [];
+    while (got.length < 20 && got.at(-1) !== wanted) got.push(await requestThrough(pool!, target));
+    return got;
+  }
+
+  /** Four requests, which must take `x` and `y` in turn (starting with either). */
+  async function inTurn(target: string, x: string, y: string): Promise<void> {
+    const got = await answers(target, 4);
+    const [first, second] = got[0] === x ? [x, y] : [y, x];
+    expect(got).toEqual([first, second, first, second]);
+  }
+
   it('resolves a name once to all its addresses and takes them in turn, the name as :authority', async () => {
     const target = await start(['backend', 'backend']);
     const [a, b] = [from('127.0.0.1'), from('127.0.0.2')];
-    expect(await answers(target, 4)).toEqual([a, b, a, b]);
+    // The first goes to the first address; the second address connects meanwhile, and takes
+    // calls once it has.
+    const first = await until(target, b);
+    expect([first[0], first.at(-1), first.slice(0, -1).every((got) => got === a)]).toEqual([
+      a,
+      b,
+      true,
+    ]);
+    await inTurn(target, a, b);
     expect(lookups).toEqual(['backend.test']);
+    expect(servers.map((server) => server.connections)).toEqual([1, 1]);
+  });
+
+  it('sends no call to an address that is still connecting while another is ready', async () => {
+    const target = await start(['backend', 'silent']);
+    expect(await answers(target, 6)).toEqual(Array(6).fill(from('127.0.0.1')));
+    // One attempt to the silent address, in the background, still waiting for its settings.
     expect(servers.map((server) => server.connections)).toEqual([1, 1]);
   });
 
@@ -115,27 +144,31 @@ describe('backend names resolved to all their addresses', () => {
 
   it('resolves again after a failed connection: a new address is used, a gone one gets nothing', async () => {
     const target = await start(['backend', 'sink', 'backend']);
-    answer = ['127.0.0.1', '127.0.0.2'];
-    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.1'));
-    answer = ['127.0.0.1', '127.0.0.3'];
-    expect(await requestThrough(pool!, target)).toBe(`failed: ${CLOSED_BEFORE_SETTINGS}`);
-    await lookedUp(2);
     const [a, c] = [from('127.0.0.1'), from('127.0.0.3')];
-    expect(await answers(target, 4)).toEqual([a, c, a, c]);
+    answer = ['127.0.0.1', '127.0.0.2'];
+    expect(await requestThrough(pool!, target)).toBe(a);
+    answer = ['127.0.0.1', '127.0.0.3'];
+    // It connects 127.0.0.2 in the background, which drops the connection: resolved again.
+    expect(await requestThrough(pool!, target)).toBe(a);
+    await lookedUp(2);
+    const before = await until(target, c);
+    expect([before.at(-1), before.slice(0, -1).every((got) => got === a)]).toEqual([c, true]);
+    await inTurn(target, a, c);
     expect(servers.map((server) => server.connections)).toEqual([1, 1, 1]);
     expect(lookups).toHaveLength(2);
   });
 
-  it('resolves again once the addresses are older than resolveIntervalMs; a gone address closes its session once its request ended', async () => {
+  it('resolves again once the addresses are older than resolveIntervalMs; a gone address closes its session once its requests ended', async () => {
     const target = await start(['backend', 'backend'], { resolveIntervalMs: 0 });
     const held = openThrough(pool!, target);
     await once(held.pooled.session, 'remoteSettings');
     answer = ['127.0.0.2'];
-    // Taken from the addresses known when it came; the name is resolved meanwhile.
-    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.2'));
+    // Taken from the addresses known when it came (the name is resolved meanwhile): the only
+    // one connected.
+    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.1'));
     await lookedUp(2);
     const session = held.pooled.session;
-    expect([session.closed, session.destroyed]).toEqual([true, false]);
+    expect([session.closed, held.pooled.usable]).toEqual([false, false]);
     expect(await answers(target, 3)).toEqual(Array(3).fill(from('127.0.0.2')));
     held.stream.end();
     expect(await answerOf(held)).toBe(from('127.0.0.1'));

@@ -216,10 +216,7 @@ export class TargetAddresses {
 
 /** Closes the sessions of an address that is gone, once their streams end. */
 function retire(slot: AddressSlot): void {
-  for (const pooled of [...slot.sessions]) {
-    pooled.retired = true;
-    pooled.session.close();
-  }
+  for (const pooled of [...slot.sessions]) pooled.retire();
 }
 
 /** The message of an error (an `Error` of another realm under test runners included). */
