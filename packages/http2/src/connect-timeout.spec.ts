@@ -5,52 +5,28 @@
  * that connected is not limited.
  */
 import { once } from 'node:events';
-import type { Backend } from '@grpc-proxy/handler';
 import type { Http2ProxyOptions } from './options';
 import { createHttp2Proxy } from './server';
-import { ReconnectBackoff, SessionPool, type SessionOptions } from './session-pool';
+import type { ReconnectBackoff } from './session-pool';
 import {
   answerOf,
   openThrough,
+  recordingBackend,
   requestThrough,
-  startAddressServer,
-  type AddressServer,
+  usePools,
 } from './test-support/address-servers';
 
-const BASE: SessionOptions = {
-  settings: {},
-  idleTimeoutMs: 0,
-  keepaliveMs: 0,
-  keepaliveTimeoutMs: 20_000,
-  connectionWindowSize: 65_535,
-};
-
 describe('connect timeout of backend sessions', () => {
-  let pool: SessionPool | undefined;
-  let server: AddressServer | undefined;
-
-  afterEach(async () => {
-    pool?.close(true);
-    await server?.close();
-    pool = server = undefined;
-  });
+  const pools = usePools();
 
   it('destroys a session whose backend accepts TCP and never speaks: a failed attempt, reported, with backoff', async () => {
-    server = await startAddressServer('silent', '127.0.0.1');
+    const server = await pools.server('silent', '127.0.0.1');
     const target = `127.0.0.1:${server.port}`;
-    pool = new SessionPool({ ...BASE, connectTimeoutMs: 100 });
+    const pool = pools.pool({ connectTimeoutMs: 100 });
     const reports: Array<string | undefined> = [];
-    const reporter: Backend = {
-      name: 'silent',
-      client: () => {
-        throw new Error('not used');
-      },
-      isAvailable: () => true,
-      reportConnection: (error) => reports.push(error?.message),
-    };
     const started = Date.now();
     const request = openThrough(pool, target);
-    pool.get(target, undefined, reporter); // the same session, while it connects
+    pool.get(target, undefined, recordingBackend(reports)); // the same session, while it connects
     request.stream.end();
     const why = `connecting to ${target} timed out after 100 ms`;
     expect(await answerOf(request)).toBe(`failed: ${why}`);
@@ -70,8 +46,7 @@ describe('connect timeout of backend sessions', () => {
   });
 
   it('counts the name resolution in the connection attempt', async () => {
-    pool = new SessionPool({
-      ...BASE,
+    const pool = pools.pool({
       connectTimeoutMs: 50,
       lookup: () => new Promise(() => undefined), // never answers
     });
@@ -81,9 +56,9 @@ describe('connect timeout of backend sessions', () => {
   });
 
   it('does not limit a session once connected', async () => {
-    server = await startAddressServer('backend', '127.0.0.1');
+    const server = await pools.server('backend', '127.0.0.1');
     const target = `127.0.0.1:${server.port}`;
-    pool = new SessionPool({ ...BASE, connectTimeoutMs: 50 });
+    const pool = pools.pool({ connectTimeoutMs: 50 });
     const held = openThrough(pool, target);
     await once(held.pooled.session, 'remoteSettings');
     // The request stays open past the connect timeout (the time is the case, not a wait for an event).

@@ -9,28 +9,19 @@
 import type { LookupAddress } from 'node:dns';
 import { EventEmitter, once } from 'node:events';
 import type { Http2Session } from 'node:http2';
-import type { Backend } from '@grpc-proxy/handler';
 import { CLOSED_BEFORE_SETTINGS } from './pooled-session';
-import { ReconnectBackoff, SessionPool, type SessionOptions } from './session-pool';
+import { ReconnectBackoff, type SessionOptions, type SessionPool } from './session-pool';
 import {
   answerOf,
   openThrough,
+  recordingBackend,
   requestThrough,
-  startAddressServer,
-  startAddressServers,
+  usePools,
   type AddressServer,
   type ServerKind,
 } from './test-support/address-servers';
 import { useTestCerts } from './test-support/certs';
 import { waitFor } from './test-support/wait';
-
-const BASE: SessionOptions = {
-  settings: {},
-  idleTimeoutMs: 0,
-  keepaliveMs: 0,
-  keepaliveTimeoutMs: 20_000,
-  connectionWindowSize: 65_535,
-};
 
 /** Resolves once `session` closed (`once` would reject on its 'error'). */
 function closed(session: Http2Session): Promise<void> {
@@ -39,9 +30,10 @@ function closed(session: Http2Session): Promise<void> {
 }
 
 describe('backend names resolved to all their addresses', () => {
+  const pools = usePools();
   const events = new EventEmitter();
   let pool: SessionPool | undefined;
-  let servers: AddressServer[] = [];
+  let servers: AddressServer[];
   /** What the name resolves to: addresses, or the error the lookup fails with. */
   let answer: string[] | Error;
   let lookups: string[];
@@ -67,10 +59,10 @@ describe('backend names resolved to all their addresses', () => {
 
   /** Servers of `kinds` on 127.0.0.1, 127.0.0.2..., the name resolving to all; its target. */
   async function start(kinds: ServerKind[], options: Partial<SessionOptions> = {}) {
-    servers = await startAddressServers(kinds);
+    servers = await pools.servers(kinds);
     port = servers[0].port;
     answer = servers.map((server) => server.host);
-    pool = new SessionPool({ ...BASE, lookup, ...options });
+    pool = pools.pool({ lookup, ...options });
     return `dns:backend.test:${port}`;
   }
 
@@ -87,13 +79,6 @@ describe('backend names resolved to all their addresses', () => {
 
   beforeEach(() => {
     lookups = [];
-  });
-
-  afterEach(async () => {
-    pool?.close(true);
-    pool = undefined;
-    await Promise.all(servers.map((server) => server.close()));
-    servers = [];
   });
 
   /** Requests one after the other until one gets `wanted` (at most 20): what each got. */
@@ -180,19 +165,11 @@ describe('backend names resolved to all their addresses', () => {
     const target = await start(['backend']);
     answer = Object.assign(new Error('getaddrinfo ENOTFOUND backend.test'), { code: 'ENOTFOUND' });
     const reports: Array<string | undefined> = [];
-    let available = true;
-    const reporter: Backend = {
-      name: 'named',
-      client: () => {
-        throw new Error('not used');
-      },
-      isAvailable: () => available,
-      reportConnection: (error) => {
-        available = error === undefined;
-        reports.push(error?.message);
-        events.emit('report');
-      },
-    };
+    const reporter = recordingBackend(
+      reports,
+      () => reports.at(-1) === undefined,
+      () => events.emit('report'),
+    );
     const failed = pool!.get(target, undefined, reporter);
     await closed(failed.session);
     const why = 'resolving backend.test failed: getaddrinfo ENOTFOUND backend.test';
@@ -210,7 +187,7 @@ describe('backend names resolved to all their addresses', () => {
     await waitFor(
       events,
       'report',
-      () => available,
+      () => reports.length > 1 && reports.at(-1) === undefined,
       () => `reports ${JSON.stringify(reports)}`,
     );
     expect(reports.at(-1)).toBeUndefined();
@@ -220,14 +197,7 @@ describe('backend names resolved to all their addresses', () => {
   it('keeps the target up while any address connects, and reports it down once every address failed', async () => {
     const target = await start(['sink', 'backend', 'sink']);
     const reports: Array<string | undefined> = [];
-    const reporter: Backend = {
-      name: 'named',
-      client: () => {
-        throw new Error('not used');
-      },
-      isAvailable: () => reports.at(-1) === undefined,
-      reportConnection: (error) => reports.push(error?.message),
-    };
+    const reporter = recordingBackend(reports, () => reports.at(-1) === undefined);
     const attempt = async (): Promise<void> => {
       const { session } = pool!.get(target, undefined, reporter);
       await new Promise((resolve) => {
@@ -256,20 +226,12 @@ describe('backend names resolved to all their addresses', () => {
 
 describe('a TLS backend name resolved to an address', () => {
   const certs = useTestCerts();
-  let server: AddressServer | undefined;
-  let pool: SessionPool | undefined;
-
-  afterEach(async () => {
-    pool?.close(true);
-    await server?.close();
-    pool = server = undefined;
-  });
+  const pools = usePools();
 
   it('checks the certificate against the name, never the address, and keeps the name as :authority', async () => {
     // The certificate is valid for localhost and 127.0.0.1, not for 127.0.0.2.
-    server = await startAddressServer('backend', '127.0.0.2', 0, certs.server);
-    const { port } = server;
-    pool = new SessionPool({ ...BASE, lookup: async () => [{ address: '127.0.0.2', family: 4 }] });
+    const { port } = await pools.server('backend', '127.0.0.2', 0, certs.server);
+    const pool = pools.pool({ lookup: async () => [{ address: '127.0.0.2', family: 4 }] });
     const tls = { ca: certs.ca.cert };
     expect(await requestThrough(pool, `localhost:${port}`, tls)).toBe(
       `127.0.0.2 localhost:${port}`,

@@ -12,8 +12,8 @@ import {
   type Http2Session,
 } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { BackendTls } from '@grpc-proxy/handler';
-import type { PooledSession, SessionPool } from '../session-pool';
+import type { Backend, BackendTls } from '@grpc-proxy/handler';
+import { SessionPool, type PooledSession, type SessionOptions } from '../session-pool';
 import { answerGrpc } from './raw-h2';
 
 /** How a server behaves with each connection. */
@@ -127,4 +127,72 @@ export async function answerOf({ pooled, stream }: OpenRequest): Promise<string>
   const why = pooled.failure?.message ?? failure?.message;
   if (why !== undefined) return `failed: ${why}`;
   return Buffer.concat(chunks).subarray(5).toString();
+}
+
+/** Session options of a pool under test: no idle timeout, no pings, Node's windows. */
+export const POOL_OPTIONS: SessionOptions = {
+  settings: {},
+  idleTimeoutMs: 0,
+  keepaliveMs: 0,
+  keepaliveTimeoutMs: 20_000,
+  connectionWindowSize: 65_535,
+};
+
+/** Pools and servers for a spec's tests, destroyed and closed after each test. */
+export interface PoolsUnderTest {
+  /** A pool with {@link POOL_OPTIONS} and `options`. */
+  pool(options?: Partial<SessionOptions>): SessionPool;
+  /** {@link startAddressServer}. */
+  server(...args: Parameters<typeof startAddressServer>): Promise<AddressServer>;
+  /** {@link startAddressServers}. */
+  servers(kinds: ServerKind[]): Promise<AddressServer[]>;
+}
+
+/** Registers the afterEach that destroys the pools and closes the servers a test made. */
+export function usePools(): PoolsUnderTest {
+  const pools: SessionPool[] = [];
+  const servers: AddressServer[] = [];
+  afterEach(async () => {
+    for (const pool of pools.splice(0)) pool.close(true);
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return {
+    pool: (options = {}) => {
+      const pool = new SessionPool({ ...POOL_OPTIONS, ...options });
+      pools.push(pool);
+      return pool;
+    },
+    server: async (...args) => {
+      const server = await startAddressServer(...args);
+      servers.push(server);
+      return server;
+    },
+    servers: async (kinds) => {
+      const started = await startAddressServers(kinds);
+      servers.push(...started);
+      return started;
+    },
+  };
+}
+
+/**
+ * A backend that wants the pool's reports: each goes to `reports` (the error's message,
+ * `undefined` for a connection) and to `onReport`; available as `isAvailable` says.
+ */
+export function recordingBackend(
+  reports: Array<string | undefined>,
+  isAvailable: () => boolean = () => true,
+  onReport: () => void = () => undefined,
+): Backend {
+  return {
+    name: 'recording',
+    client: () => {
+      throw new Error('not used');
+    },
+    isAvailable,
+    reportConnection: (error) => {
+      reports.push(error?.message);
+      onReport();
+    },
+  };
 }
