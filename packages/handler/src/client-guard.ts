@@ -51,6 +51,11 @@ class ClientConnection implements ConnectionTally {
   constructor(readonly session: Http2Session | undefined) {}
 }
 
+function fallbackKey(stream: ServerStream): ServerStream | string {
+  const peer = stream.getPeer();
+  return peer === 'unknown' ? stream : peer;
+}
+
 /** The client connections of one handler. */
 export class ClientGuards {
   private readonly connections = new Map<object | string, ClientConnection>();
@@ -80,10 +85,9 @@ export class ClientGuards {
   }
 
   private connectionOf(stream: ServerStream, session: Http2Session | undefined): ClientConnection {
-    const peer = stream.getPeer();
-    // Without a session or an address (a unix socket), the call is a connection of its own: no
-    // other client may pay for it.
-    const key = session ?? (peer === 'unknown' ? stream : peer);
+    // Without a session, the peer address; without one either (a unix socket), the call is a
+    // connection of its own: no other client may pay for it.
+    const key = session ?? fallbackKey(stream);
     let connection = this.connections.get(key);
     if (connection === undefined) {
       connection = new ClientConnection(session);
