@@ -96,8 +96,9 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimit
   /**
    * A target named by a host name (`dns:host:port`, `dns:///host:port`, `host:port`) is resolved
    * to all its addresses (see `backendLookup`), and new calls take them in turn. It is resolved
-   * again after a failed connection to one of them, and when the next call comes once its
-   * addresses are this many milliseconds old. Default: 30 000.
+   * again at once when one of them starts failing or loses its connection, and when the next
+   * call (or passive-health probe) comes once its addresses are this many milliseconds old.
+   * Default: 30 000.
    */
   backendResolveIntervalMs?: number;
   /**

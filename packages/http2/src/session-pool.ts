@@ -38,8 +38,8 @@ export interface SessionOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
-   * Milliseconds after which a name's addresses are resolved again when the next call comes (and
-   * at once after a failed connection to one of them). Default: 30 000.
+   * Milliseconds after which a name's addresses are resolved again when the next call (or probe)
+   * comes; at once when one of them starts failing or loses its connection. Default: 30 000.
    */
   readonly resolveIntervalMs?: number;
   /** Resolves host names to all their addresses. Default: the OS resolver, every address. */
@@ -52,8 +52,8 @@ export interface SessionOptions {
  * per address: new calls take in turn the addresses with a connected session with room, while
  * the others are connected in the background (no call waits on an address that is still
  * connecting while another is ready); with none ready, the next address in turn with a session
- * with room or that may connect now. The name is resolved again after a failed connection or a
- * lost one, and when its addresses are older than `resolveIntervalMs`; a gone address takes no
+ * with room or that may connect now. The name is resolved again when an address starts failing
+ * or loses its connection, and when its addresses are older than `resolveIntervalMs`; a gone address takes no
  * new stream and its sessions close once their streams end. On an address, a call goes on the first session below
  * the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, a new session opens when all are full. A
  * session that received GOAWAY, failed or closed leaves the pool at once, so no new stream is
@@ -108,14 +108,7 @@ export class SessionPool {
       addresses = new TargetAddresses(key, target, tls, connectSpec(target, tls));
       this.targets.set(key, addresses);
     }
-    // Only names age; Date.now() only for them (this runs for every call).
-    if (
-      addresses.spec.hostname !== undefined &&
-      addresses.slots !== undefined &&
-      Date.now() - addresses.resolvedAt >= this.resolveIntervalMs
-    ) {
-      this.resolveAgain(addresses);
-    }
+    this.resolveWhenOld(addresses);
     return pickSession(addresses, this.open, this.closed);
   }
 
@@ -148,26 +141,29 @@ export class SessionPool {
   private readonly attemptSettled = (pooled: PooledSession, error: Error | undefined): void => {
     const addresses = pooled.target;
     const slot = pooled.slot;
+    // An address that is gone: its attempts say nothing of the target.
+    const gone = slot?.removed === true;
     if (error === undefined) {
       if (slot !== undefined) slot.failures = undefined;
       addresses.failures = undefined;
     } else {
       addresses.remove(pooled);
-      // An address that is gone: its attempts say nothing of the target.
-      if (slot?.removed === true) return;
-      if (slot !== undefined) slot.failures = oneMoreFailure(slot.failures, error);
-      else addresses.failures = oneMoreFailure(addresses.failures, error);
-      if (addresses.slots !== undefined) this.resolveAgain(addresses);
+      if (slot === undefined) addresses.failures = oneMoreFailure(addresses.failures, error);
+      else if (!gone) slot.failures = oneMoreFailure(slot.failures, error);
+      // When the address starts failing (not at each probe of a dead one: every
+      // resolveIntervalMs, as for the others).
+      if (slot?.failures?.count === 1 && !gone) this.resolveAgain(addresses);
     }
     const health = this.health.get(addresses.key);
     if (this.closed || health === undefined) return;
-    if (error === undefined || addresses.down()) health.report(error);
+    if (!gone && (error === undefined || addresses.down())) health.report(error);
     if (health.empty) {
       health.cancel();
       this.health.delete(addresses.key);
-    } else if (error !== undefined && addresses.down() && health.anyDown()) {
-      const retryAt = addresses.earliestRetry()!.retryAt;
-      health.schedule(retryAt, () => this.probe(addresses, health, false));
+    } else if (error !== undefined && health.anyDown()) {
+      // Out of rotation, no call comes: probes go on until one connects.
+      const at = addresses.nextAttemptAt(Date.now());
+      health.schedule(at, () => this.probe(addresses, health, false));
     }
   };
 
@@ -197,10 +193,24 @@ export class SessionPool {
     if (this.closed || this.health.get(addresses.key) !== health) return;
     if (!always && !health.anyDown()) return;
     if (addresses.connecting()) return;
+    // No call comes to a target out of rotation: its addresses age here.
+    this.resolveWhenOld(addresses);
     this.open(
       addresses,
       addresses.slots === undefined ? undefined : addresses.connectable(Date.now()),
     );
+  }
+
+  /** Resolves the target's name again when its addresses are `resolveIntervalMs` old. */
+  private resolveWhenOld(addresses: TargetAddresses): void {
+    // Only names age; Date.now() only for them (this runs for every call).
+    if (
+      addresses.spec.hostname !== undefined &&
+      addresses.slots !== undefined &&
+      Date.now() - addresses.resolvedAt >= this.resolveIntervalMs
+    ) {
+      this.resolveAgain(addresses);
+    }
   }
 
   /**

@@ -194,6 +194,48 @@ describe('backend names resolved to all their addresses', () => {
     expect(await requestThrough(pool!, target)).toBe(from('127.0.0.1'));
   });
 
+  it('resolves a dead address again when it starts failing, not at each of its probes', async () => {
+    const target = await start(['sink']);
+    const reports: Array<string | undefined> = [];
+    const reporter = recordingBackend(
+      reports,
+      () => reports.at(-1) === undefined,
+      () => events.emit('report'),
+    );
+    pool!.get(target, undefined, reporter);
+    // The attempt, then three probes (100, 200, 400 ms later), all dropped.
+    await waitFor(
+      events,
+      'report',
+      () => reports.length === 4,
+      () => `${reports.length} reports`,
+    );
+    expect(reports).toEqual(Array(4).fill(CLOSED_BEFORE_SETTINGS));
+    expect(lookups).toEqual(['backend.test', 'backend.test']);
+  });
+
+  it('resolves the name of a target out of rotation at its probes once the addresses are old', async () => {
+    const target = await start(['sink', 'backend'], { resolveIntervalMs: 0 });
+    answer = ['127.0.0.1'];
+    const reports: Array<string | undefined> = [];
+    const reporter = recordingBackend(
+      reports,
+      () => reports.at(-1) === undefined,
+      () => events.emit('report'),
+    );
+    pool!.get(target, undefined, reporter);
+    await lookedUp(2); // the first failure's
+    answer = ['127.0.0.2']; // the backend moved; no call comes while it is out of rotation
+    await waitFor(
+      events,
+      'report',
+      () => reports.at(-1) === undefined && reports.length > 0,
+      () => `reports ${JSON.stringify(reports)}`,
+    );
+    expect(reports.slice(0, -1).every((report) => report === CLOSED_BEFORE_SETTINGS)).toBe(true);
+    expect(await requestThrough(pool!, target)).toBe(from('127.0.0.2'));
+  });
+
   it('keeps the target up while any address connects, and reports it down once every address failed', async () => {
     const target = await start(['sink', 'backend', 'sink']);
     const reports: Array<string | undefined> = [];

@@ -130,6 +130,16 @@ export class TargetAddresses {
     return earliest;
   }
 
+  /** When a connection attempt may start next (epoch ms): `now` if an address may be tried. */
+  nextAttemptAt(now: number): number {
+    if (this.slots === undefined) return this.failures?.retryAt ?? now;
+    let at = Infinity;
+    for (const { failures } of this.slots) {
+      at = Math.min(at, backingOff(failures, now) ? failures.retryAt : now);
+    }
+    return at === Infinity ? now : at;
+  }
+
   /**
    * The next address in turn that `accept`s it, the turn moved past it; `undefined` when none
    * does (the turn unchanged).
