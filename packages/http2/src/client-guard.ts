@@ -195,9 +195,10 @@ export class ClientGuards {
       guarded[COUNT_RESET_UNTIL] = Date.now() + timeoutMs * DEADLINE_SHARE;
     }
     guard.streams.add(guarded);
-    stream.once('close', onStreamClose);
+    // 'on', not 'once': both fire once per stream, and 'once' wraps each listener per call.
+    stream.on('close', onStreamClose);
     stream.on('drain', onStreamDrain);
-    stream.once('finish', onStreamFinish);
+    stream.on('finish', onStreamFinish);
     return true;
   }
 
