@@ -71,6 +71,12 @@ export class Forwarding {
   private answered = false;
   /** Between a failed attempt and the next: the request is only kept. */
   private waiting = false;
+  /**
+   * Whether 'drain' is listened to on each side: only once a write returned false, since most
+   * calls never fill a buffer (a listener less per side and call).
+   */
+  private clientDrainHeard = false;
+  private backendDrainHeard = false;
 
   constructor(
     private readonly client: ServerHttp2Stream,
@@ -97,7 +103,6 @@ export class Forwarding {
     const client = this.client;
     client.on('data', this.onClientData);
     client.on('end', this.onClientEnd);
-    client.on('drain', this.onClientDrain);
     // Node emits 'end' on its own when a half-close carries no data: it may be gone already
     // (calls start a turn after their HEADERS; the director or the connection may take longer).
     if (client.readableEnded) this.onClientEnd();
@@ -113,7 +118,6 @@ export class Forwarding {
     backend.on('end', this.onBackendEnd);
     backend.on('close', this.onBackendClose);
     backend.on('error', this.onBackendError);
-    backend.on('drain', this.onBackendDrain);
   }
 
   /** Whether the whole request so far is still kept and nothing was answered: it can be resent. */
@@ -132,6 +136,7 @@ export class Forwarding {
     this.backendName = backendName;
     this.backendError = undefined;
     this.waiting = false;
+    this.backendDrainHeard = false;
     this.listenToBackend();
     this.replay?.writeTo(backend);
     this.client.resume();
@@ -162,7 +167,12 @@ export class Forwarding {
     }
     if (this.replay !== undefined && !this.replay.record(chunk)) this.replay = undefined;
     if (this.waiting) return; // kept for the next attempt (the stream is paused)
-    if (!this.backend.write(chunk)) this.client.pause();
+    if (this.backend.write(chunk)) return;
+    this.client.pause();
+    if (!this.backendDrainHeard) {
+      this.backendDrainHeard = true;
+      this.backend.on('drain', this.onBackendDrain);
+    }
   };
 
   private readonly onBackendDrain = (): void => {
@@ -209,7 +219,12 @@ export class Forwarding {
       this.failScan(result, this.toClient, `backend ${this.backendName}`, 'maxSendMessageLength');
       return;
     }
-    if (!this.client.write(chunk)) this.backend.pause();
+    if (this.client.write(chunk)) return;
+    this.backend.pause();
+    if (!this.clientDrainHeard) {
+      this.clientDrainHeard = true;
+      this.client.on('drain', this.onClientDrain);
+    }
   };
 
   private readonly onClientDrain = (): void => {

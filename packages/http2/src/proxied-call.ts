@@ -31,6 +31,9 @@ import { StatusSender } from './status-sender';
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
+/** A reset or a write after close: 'close' follows and ends the call. */
+function ignoreError(): void {}
+
 /** The state of one proxied call. */
 export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner {
   private phase: Phase = 'choosing';
@@ -61,7 +64,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.context.calls.add(this);
     const stream = this.stream;
     stream.on('close', this.onClientClose);
-    stream.on('error', this.onClientError);
+    // The client guard's listener usually keeps a reset from throwing already: no second one.
+    if (stream.listenerCount('error') === 0) stream.on('error', ignoreError);
     const remaining = this.incoming.deadlineMs - Date.now();
     if (remaining <= 0) {
       this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
@@ -73,17 +77,12 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   /** Asks the director for a route (again for a retry: same `ProxyCall`). */
   private askDirector(): void {
     this.clearTimer();
-    const pending = askDirector(
-      this.context.director,
-      this.incoming,
-      this.onRoute,
-      this.onDirectorError,
-    );
+    const { director } = this.context;
+    const pending = askDirector(director, this.incoming, this.onRoute, this.onDirectorError);
     // A director that answered synchronously needs no time limit: no timer per call for it.
     // One timer at a time otherwise: the director's limit, then the call's deadline. (A thenable
     // may also have answered at once: then the route is there, and maybe its deadline timer.)
-    if (!pending || this.phase !== 'choosing' || this.route !== undefined) return;
-    if (this.timer !== undefined) return;
+    if (!pending || this.phase !== 'choosing' || this.route || this.timer) return;
     const remaining = this.incoming.deadlineMs - Date.now();
     const directorTimeoutMs = this.context.options.directorTimeoutMs;
     if (directorTimeoutMs < remaining)
@@ -278,10 +277,6 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.report(false, undefined);
   };
 
-  private readonly onClientError = (): void => {
-    // A reset or write after close: 'close' follows and ends the call.
-  };
-
   private clearTimer(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -290,7 +285,8 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   }
 
   private release(route: Route): void {
-    releaseRoute(route, () => this.outcome.status());
+    // No closure for the (usual) route without `release`.
+    if (typeof route.release === 'function') releaseRoute(route, () => this.outcome.status());
   }
 
   private report(proxyError: boolean, error: unknown): void {
