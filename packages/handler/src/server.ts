@@ -10,8 +10,8 @@ import { serveUnknownServices } from './unknown-services';
 
 /**
  * grpc-js server options for a proxy server: the handler's size limits as the server's
- * `grpc.max_receive_message_length` / `grpc.max_send_message_length` (default 64 MiB), ten times
- * `maxConcurrentStreams` as `grpc.max_concurrent_streams` (default 1 000: the handler runs 100
+ * `grpc.max_receive_message_length` / `grpc.max_send_message_length` (default 64 MiB), twice
+ * `maxConcurrentStreams` as `grpc.max_concurrent_streams` (default 200: the handler runs 100
  * calls per connection and queues the others) and channelz off (`grpc.enable_channelz: 0`, it
  * costs CPU per call). `serverOptions` win.
  */

@@ -97,6 +97,8 @@ export interface ZeroWindowOutcome extends AttackOutcome {
   /** Streams the proxy reset (RST_STREAM CANCEL) or refused (REFUSED_STREAM). */
   reset: number;
   refused: number;
+  /** Streams answered at once with an error status (the grpc-js engine's refusal). */
+  failed: number;
 }
 
 /**
@@ -116,10 +118,16 @@ export async function zeroWindowReader(
     Buffer.from(JSON.stringify({ totalBytes: replyBytes, chunkBytes: 16 * 1024 })),
   );
   const codes: number[] = [];
+  let failed = 0;
   for (let i = 0; i < streams && !session.destroyed; i++) {
     const stream = session.request(grpcRequestHeaders(probeService.Flood.path));
     stream.on('error', () => undefined);
     stream.on('close', () => codes.push(stream.rstCode ?? 0));
+    // A trailers-only answer: the status is in the response headers (not flow-controlled).
+    stream.on('response', (headers) => {
+      const code = headers['grpc-status'];
+      if (code !== undefined && code !== '0') failed++;
+    });
     stream.end(request);
   }
   await new Promise((resolve) => setTimeout(resolve, durationMs));
@@ -130,6 +138,7 @@ export async function zeroWindowReader(
     ...(closedAt !== undefined && { closedAfterMs: closedAt - startedAt }),
     reset: codes.filter((code) => code === http2.constants.NGHTTP2_CANCEL).length,
     refused: codes.filter((code) => code === http2.constants.NGHTTP2_REFUSED_STREAM).length,
+    failed,
   };
 }
 
