@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status, type Client } from '@grpc/grpc-js';
 import { constants } from 'node:http2';
 import { callRawUnary, openRawBidi } from '@grpc-proxy/testing';
 import { createProxyServer } from './server';
@@ -37,6 +37,17 @@ describe('rapid reset on the grpc-js engine', () => {
     ]).flat();
   }
 
+  /** `count` calls of `client`, one after the other, each cancelled once at the backend. */
+  async function cancelOnceStarted(client: Client, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const seen = h.backend.seen.length;
+      const call = openRawBidi(client, HANG);
+      await eventually(() => h.backend.seen.length === seen + 1, 'the call reached the backend');
+      call.call.cancel();
+      await call.outcome;
+    }
+  }
+
   it('starts a call a turn after it arrived: one reset in the same read reaches no director nor backend', async () => {
     const client = await attacker();
     // 8 resets (under the limit of 10), then a call that stays: only that one is started.
@@ -68,12 +79,7 @@ describe('rapid reset on the grpc-js engine', () => {
     try {
       const running = openRawBidi(client, HANG);
       await eventually(() => h.backend.seen.length === 1, 'the long call reached the backend');
-      for (let i = 0; i < 11; i++) {
-        const call = openRawBidi(client, HANG);
-        await eventually(() => h.backend.seen.length === i + 2, 'the call reached the backend');
-        call.call.cancel();
-        await call.outcome;
-      }
+      await cancelOnceStarted(client, 11);
       // The 11th cancellation before an answer: GOAWAY(ENHANCE_YOUR_CALM), the connection closes
       // and the call still running on it with it.
       const outcome = await running.outcome;
@@ -96,12 +102,7 @@ describe('rapid reset on the grpc-js engine', () => {
         expect(ok.status.code).toBe(status.OK);
       }
       // 15 cancellations before an answer, within 10 + the 8 calls that finished.
-      for (let i = 0; i < 15; i++) {
-        const call = openRawBidi(client, HANG);
-        await eventually(() => h.backend.seen.length === i + 10, 'the call reached the backend');
-        call.call.cancel();
-        await call.outcome;
-      }
+      await cancelOnceStarted(client, 15);
       const ok = await callRawUnary(client, `${ECHO}/Unary`, Buffer.from('still'));
       expect(ok.status.code).toBe(status.OK);
       // The connection is the same: the long call runs on it still.

@@ -19,7 +19,14 @@ export {
   type CompiledMetadataPolicy,
   type ForwardingInfo,
 } from './metadata-policy';
-export { resolveHandlerOptions, type ResolvedHandlerOptions } from './options';
+export {
+  DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+  DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+  DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  resolveHandlerOptions,
+  type ResolvedHandlerOptions,
+} from './options';
 export { describeError, directorRejection } from './status-error';
 export { CallRecorder } from './call-recorder';
 export { ProxyCallBase } from './proxy-call-base';

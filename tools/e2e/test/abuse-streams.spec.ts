@@ -53,9 +53,8 @@ describeAbuse('HTTP/2 abuse on streams', (target) => {
     );
     // A peer proxy is measured for comparison, not held to the command's bounds.
     if (isPeer(target)) return;
-    // http2: 100 calls run per connection, the rest wait at the proxy; Node refuses streams
-    // past the 1 000 announced and closes the connection. grpc-js: 100 announced, Node refuses
-    // past them and closes the connection.
+    // 100 calls run per connection, the rest wait at the proxy; Node refuses streams past the
+    // announced limit (http2: 1 000, grpc-js: 200) and closes the connection.
     expect(cost.backendCalls).toBeLessThanOrEqual(100);
     expect(outcome.closedAfterMs).toBeLessThan(1500);
     expect(cost.rssGrowth).toBeLessThan(RSS_GROWTH_BOUND);
