@@ -17,7 +17,10 @@ export class ReconnectBackoff extends Error {
   }
 }
 
-/** Consecutive failed connection attempts (to one address, or to resolve a name), and when the next may start. */
+/**
+ * Consecutive failed connection attempts (to one address, or to resolve a name), and when the
+ * next may start.
+ */
 export interface Failures {
   readonly count: number;
   /** Epoch ms. */

@@ -53,19 +53,20 @@ export interface SessionOptions {
  * the others are connected in the background (no call waits on an address that is still
  * connecting while another is ready); with none ready, the next address in turn with a session
  * with room or that may connect now. The name is resolved again when an address starts failing
- * or loses its connection, and when its addresses are older than `resolveIntervalMs`; a gone address takes no
- * new stream and its sessions close once their streams end. On an address, a call goes on the first session below
- * the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, a new session opens when all are full. A
- * session that received GOAWAY, failed or closed leaves the pool at once, so no new stream is
- * opened on it (its running streams finish on it). A session that has not connected within
- * `connectTimeoutMs` is destroyed, a failed attempt.
+ * or loses its connection, and when its addresses are older than `resolveIntervalMs`; a gone
+ * address takes no new stream and its sessions close once their streams end. On an address, a
+ * call goes on the first session below the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`, a new
+ * session opens when all are full. A session that received GOAWAY, failed or closed leaves the
+ * pool at once, so no new stream is opened on it (its running streams finish on it). A session
+ * that has not connected within `connectTimeoutMs` is destroyed, a failed attempt.
  *
  * Passive health: each connection attempt's outcome goes to the backends routed to its target
- * that report (`backend.reportConnection`): a connection, or a failure when every address failed
+ * that report (`backend.reportConnection`): a connection, or a failure once every address failed
  * (the target is up while any address connects). While one of them is out of rotation, nothing
  * routes calls there, so the pool probes the target itself: a connection attempt at each backoff
- * time. A connection such a target lost (closed, GOAWAY) is replaced at once (at most once per
- * backoff step) when no other session is left, so that a dead target is known before calls go.
+ * time, until one connects. A connection such a target lost (closed, GOAWAY) is replaced at once
+ * (at most once per backoff step) when no other session is left, so that a dead target is known
+ * before calls go there.
  */
 export class SessionPool {
   private readonly targets = new Map<string, TargetAddresses>();
