@@ -55,6 +55,18 @@ describe('connect timeout of backend sessions', () => {
     );
   });
 
+  it('names the address of a resolved name that timed out', async () => {
+    const server = await pools.server('silent', '127.0.0.2');
+    const pool = pools.pool({
+      connectTimeoutMs: 50,
+      lookup: async () => [{ address: '127.0.0.2', family: 4 }],
+    });
+    const target = `dns:backend.test:${server.port}`;
+    expect(await requestThrough(pool, target)).toBe(
+      `failed: connecting to ${target} (127.0.0.2) timed out after 50 ms`,
+    );
+  });
+
   it('does not limit a session once connected', async () => {
     const server = await pools.server('backend', '127.0.0.1');
     const target = `127.0.0.1:${server.port}`;

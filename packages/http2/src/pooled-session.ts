@@ -144,6 +144,8 @@ export class PooledSession {
    */
   limitConnectTime(timeoutMs: number): void {
     if (timeoutMs <= 0 || !this.connecting) return;
+    // Past 2^31 - 1 ms Node would fire at once.
+    const delayMs = Math.min(timeoutMs, 2 ** 31 - 1);
     this.connectTimer = setTimeout(() => {
       const address = this.slot?.address === undefined ? '' : ` (${this.slot.address})`;
       const error = new Error(
@@ -152,7 +154,7 @@ export class PooledSession {
       // Settled first: the streams that fail with the session find the attempt's error.
       this.failedToConnect(error);
       this.session.destroy(error);
-    }, timeoutMs);
+    }, delayMs);
     this.connectTimer.unref();
   }
 
