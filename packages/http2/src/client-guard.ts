@@ -17,6 +17,13 @@ const STALLED_AT = Symbol('stalled at');
 const WAITING = Symbol('bytes waiting');
 /** Resets after this time (epoch ms) are the client's deadline firing, not abuse. */
 const COUNT_RESET_UNTIL = Symbol('count a reset until');
+/** Who else hears that the stream closed (its proxied call), after the guard. */
+const CLOSE_LISTENER = Symbol('close listener');
+
+/** Hears that a client stream closed. */
+export interface StreamCloseListener {
+  streamClosed(): void;
+}
 
 type GuardedSession = Http2Session & { [GUARD]?: ClientGuard };
 type GuardedStream = ServerHttp2Stream & {
@@ -24,6 +31,7 @@ type GuardedStream = ServerHttp2Stream & {
   [STALLED_AT]?: number;
   [WAITING]?: number;
   [COUNT_RESET_UNTIL]?: number;
+  [CLOSE_LISTENER]?: StreamCloseListener;
 };
 
 /** A reset at 90 % of a call's timeout or later is taken as the client's deadline. */
@@ -121,9 +129,24 @@ function onStreamClose(this: GuardedStream): void {
       !this.headersSent &&
       Date.now() < (this[COUNT_RESET_UNTIL] ?? Infinity),
   );
+  this[CLOSE_LISTENER]?.streamClosed();
 }
 
-function ignoreError(): void {}
+/**
+ * Makes `listener` hear that `stream` closed: through the guard's own 'close' listener when the
+ * stream is guarded (one listener per stream, no closure per call), else with one of its own.
+ */
+export function onClientStreamClose(
+  stream: ServerHttp2Stream,
+  listener: StreamCloseListener,
+): void {
+  const guarded = stream as GuardedStream;
+  if (guarded[GUARD] !== undefined) guarded[CLOSE_LISTENER] = listener;
+  else stream.on('close', () => listener.streamClosed());
+}
+
+/** Keeps a stream's error (a reset, a write after close) from throwing: 'close' follows. */
+export function ignoreError(): void {}
 
 /** Shared by every connection (no closure per connection, see the idle-connection figures). */
 function onSessionClose(this: GuardedSession): void {

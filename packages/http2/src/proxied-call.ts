@@ -13,6 +13,7 @@ import type { Route, RouteBackend } from '@grpc-proxy/handler';
 import { CallRecorder, clientLeftStatus } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
+import { ignoreError, onClientStreamClose, type StreamCloseListener } from './client-guard';
 import { checkRouteOptions, resolveTarget, type Http2Target } from './backend-target';
 import { askDirector, directorFailure, invalidRouteDetails } from './call-director';
 import { CallOutcome, releaseRoute } from './call-outcome';
@@ -31,11 +32,10 @@ import { StatusSender } from './status-sender';
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
-/** A reset or a write after close: 'close' follows and ends the call. */
-function ignoreError(): void {}
-
 /** The state of one proxied call. */
-export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner {
+export class Http2ProxiedCall
+  implements BackendOpeningListener, ForwardingOwner, StreamCloseListener
+{
   private phase: Phase = 'choosing';
   private readonly recorder: CallRecorder | undefined;
   private route: Route | undefined = undefined;
@@ -63,7 +63,7 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
     this.recorder?.started();
     this.context.calls.add(this);
     const stream = this.stream;
-    stream.on('close', this.onClientClose);
+    onClientStreamClose(stream, this);
     // The client guard's listener usually keeps a reset from throwing already: no second one.
     if (stream.listenerCount('error') === 0) stream.on('error', ignoreError);
     const remaining = this.incoming.deadlineMs - Date.now();
@@ -268,14 +268,14 @@ export class Http2ProxiedCall implements BackendOpeningListener, ForwardingOwner
   }
 
   /** Closed before we sent a status: the client reset the stream, or its connection went. */
-  private readonly onClientClose = (): void => {
+  streamClosed(): void {
     if (this.phase === 'ended') return;
     const { code, details, metadata } = clientLeftStatus(this.incoming.deadline);
     this.settle(true);
     this.incoming.clientGone();
     this.outcome.set(code, details, metadata);
     this.report(false, undefined);
-  };
+  }
 
   private clearTimer(): void {
     if (this.timer !== undefined) {
