@@ -2,6 +2,7 @@ import type { Settings } from 'node:http2';
 import type { ProxyHandlerOptions, StreamDirector } from '@grpc-proxy/handler';
 import { resolveHandlerOptions, type ResolvedHandlerOptions } from '@grpc-proxy/handler/engine';
 import type { SessionOptions } from './session-pool';
+import type { LookupAddress } from 'node:dns';
 import type { Http2BackendLookup } from './target-addresses';
 import {
   resolveClientLimits,
@@ -106,7 +107,7 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimit
    * IP literals and `unix:` targets are never resolved. Default:
    * `dns.promises.lookup(hostname, { all: true })`, the OS resolver (so `/etc/hosts` applies).
    */
-  backendLookup?: Http2BackendLookup;
+  backendLookup?: (hostname: string) => Promise<readonly LookupAddress[]>;
 }
 
 /** The options after defaults; computed once per proxy. */
