@@ -28,7 +28,7 @@ import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
-import { StatusSender } from './status-sender';
+import { sendBackendStatus, sendStatus } from './status-sender';
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
 
@@ -44,7 +44,6 @@ export class Http2ProxiedCall
   private forwarding: Forwarding | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly retries: CallRetries;
-  private readonly sender: StatusSender;
   private readonly outcome: CallOutcome;
 
   constructor(
@@ -54,7 +53,6 @@ export class Http2ProxiedCall
   ) {
     const observer = context.options.observer;
     this.recorder = observer && new CallRecorder(observer, incoming.method, incoming.peer);
-    this.sender = new StatusSender(stream);
     this.retries = new CallRetries(incoming.deadlineMs);
     this.outcome = new CallOutcome(context.options.policy);
   }
@@ -236,7 +234,7 @@ export class Http2ProxiedCall
 
   finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void {
     if (!this.settle(false)) return;
-    this.sender.sendBackendStatus(trailers, trailersOnly);
+    sendBackendStatus(this.stream, trailers, trailersOnly);
     this.outcome.set(trailerCode(trailers), trailerMessage(trailers), undefined, trailers);
     this.report(false, undefined);
   }
@@ -250,7 +248,7 @@ export class Http2ProxiedCall
     error: unknown,
   ): void {
     if (!this.settle(true)) return;
-    this.sender.sendStatus(code, details, metadata);
+    sendStatus(this.stream, code, details, metadata);
     this.outcome.set(code, details, metadata);
     this.report(proxyError, error);
   }
