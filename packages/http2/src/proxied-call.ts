@@ -24,6 +24,7 @@ import {
   type UnprocessedAttempt,
 } from './call-retries';
 import type { CallContext } from './call-context';
+import { CallSetMember } from './call-set';
 import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
@@ -34,6 +35,7 @@ type Phase = 'choosing' | 'forwarding' | 'ended';
 
 /** The state of one proxied call. */
 export class Http2ProxiedCall
+  extends CallSetMember<Http2ProxiedCall>
   implements BackendOpeningListener, ForwardingOwner, StreamCloseListener
 {
   private phase: Phase = 'choosing';
@@ -51,6 +53,7 @@ export class Http2ProxiedCall
     private readonly incoming: Http2IncomingCall,
     private readonly context: CallContext,
   ) {
+    super();
     const observer = context.options.observer;
     this.recorder = observer && new CallRecorder(observer, incoming.method, incoming.peer);
     this.retries = new CallRetries(incoming.deadlineMs);
@@ -276,10 +279,8 @@ export class Http2ProxiedCall
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    clearTimeout(this.timer); // nothing for undefined
+    this.timer = undefined;
   }
 
   private release(route: Route): void {
