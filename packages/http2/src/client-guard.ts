@@ -9,6 +9,7 @@ import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2
 import { CallQueue, type CallStarter } from './call-queue';
 import type { ResolvedClientLimits } from './client-limits';
 import type { Http2IncomingCall } from './incoming-call';
+import { StreamList } from './stream-list';
 
 const GUARD = Symbol('client guard');
 /** When the stream was first seen with a full buffer and no progress since (epoch ms; 0: not). */
@@ -41,7 +42,7 @@ const MIN_SWEEP_MS = 25;
 
 /** The state of one client connection. */
 class ClientGuard {
-  readonly streams = new Set<GuardedStream>();
+  readonly streams = new StreamList();
   idleSince = Date.now();
   /** Tripped: the connection is being closed; its streams are refused. */
   calm = false;
@@ -249,7 +250,8 @@ export class ClientGuards {
         // close(): GOAWAY, then the connection ends (it has no stream to finish).
         if (idle && !guard.session.closed) guard.session.close();
       } else if (clientStallTimeoutMs > 0) {
-        for (const stream of guard.streams) stall(stream, now, clientStallTimeoutMs);
+        for (const stream of guard.streams)
+          stall(stream as GuardedStream, now, clientStallTimeoutMs);
       }
     }
   };
