@@ -1,14 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { joinHostPort, splitHostPort } from './address';
+import type { ReloadResult } from './reload';
 
 /** What the admin listener asks of the proxy. */
 export interface AdminSources {
-  /** Registry served on `/metrics`. */
-  readonly registry: Registry;
+  /** What `/metrics` serves: a prom-client `Registry`, or anything that renders the same way. */
+  readonly registry: { readonly contentType: string; metrics(): Promise<string> };
   /** Why the proxy is not ready (draining, no backend serving...), or `undefined` when ready. */
-  notReadyReason(): string | undefined;
+  notReadyReason(): string | undefined | Promise<string | undefined>;
+  /**
+   * Reloads the config, for `POST /reload`: 200 with the result as JSON on success, 400 with
+   * the reason (a config's issues as `check-config` lists them) on failure. Default: none
+   * (`POST /reload` answers 404).
+   */
+  reload?(): Promise<ReloadResult>;
 }
 
 /** A running admin listener. */
@@ -26,6 +32,13 @@ function send(response: ServerResponse, code: number, contentType: string, body:
 
 async function handle(sources: AdminSources, request: IncomingMessage, response: ServerResponse) {
   const path = (request.url ?? '/').split('?')[0];
+  if (path === '/reload' && sources.reload) {
+    if (request.method !== 'POST') return send(response, 405, 'text/plain', 'use POST /reload\n');
+    const result = await sources.reload();
+    return result.result === 'success'
+      ? send(response, 200, 'application/json', `${JSON.stringify(result)}\n`)
+      : send(response, 400, 'text/plain', `${result.error}\n`);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return send(response, 405, 'text/plain', 'method not allowed\n');
   }
@@ -36,7 +49,7 @@ async function handle(sources: AdminSources, request: IncomingMessage, response:
       // Liveness: the event loop answers. Restarting a draining proxy would not help anyone.
       return send(response, 200, 'text/plain', 'ok\n');
     case '/readyz': {
-      const reason = sources.notReadyReason();
+      const reason = await sources.notReadyReason();
       return reason === undefined
         ? send(response, 200, 'text/plain', 'ready\n')
         : send(response, 503, 'text/plain', `not ready: ${reason}\n`);
@@ -49,7 +62,7 @@ async function handle(sources: AdminSources, request: IncomingMessage, response:
 /**
  * Starts the admin HTTP listener: `GET /metrics` (Prometheus text format), `GET /healthz`
  * (200 while the process runs), `GET /readyz` (200 when ready to take traffic, 503 with the
- * reason otherwise).
+ * reason otherwise), and `POST /reload` when `sources.reload` is given.
  */
 export async function startAdminServer(
   listen: string,

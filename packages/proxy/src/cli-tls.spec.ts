@@ -2,23 +2,14 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ServerCredentials, credentials, status } from '@grpc/grpc-js';
 import {
-  callEcho,
   createTestPki,
-  echoRequest,
   startEchoServer,
   type CertFiles,
   type EchoServerHandle,
-  type EchoServiceClient,
   type TestPki,
 } from '@grpc-proxy/testing';
 import { startListening, stopCommands } from './test-support/command-run';
-import { echoClients } from './test-support/echo-clients';
-
-/** Who answered an echo call through `client`: the server's name, or the call's status code. */
-async function answeredBy(client: EchoServiceClient): Promise<string | status> {
-  const outcome = await callEcho(client, echoRequest());
-  return outcome.responses[0]?.serverName ?? outcome.status.code;
-}
+import { answeredBy, echoClients } from './test-support/echo-clients';
 
 describe.each(['grpc-js', 'http2'])(
   'grpc-proxy command --engine %s: TLS (in-process)',

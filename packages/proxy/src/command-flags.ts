@@ -15,6 +15,7 @@ export interface ProxyFlags {
   drainTimeout?: number;
   maxMessageBytes?: number;
   maxConcurrentStreams?: number;
+  workers?: number | 'auto';
 }
 
 /** A flag combination that makes no sense; reported like a config error, exit code 2. */
@@ -25,6 +26,11 @@ export class UsageError extends Error {
 /** commander argument parser of a repeatable flag. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** commander argument parser of `--workers`: a positive integer or `auto`. */
+export function workerCount(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer(1)(value);
 }
 
 /** commander argument parser of an integer flag of at least `minimum`. */
@@ -73,6 +79,7 @@ export function applyFlags(document: unknown, flags: ProxyFlags): unknown {
   if (!isPlainObject(document)) return document;
   const result: Record<string, unknown> = { ...document };
   if (flags.engine !== undefined) result.engine = flags.engine;
+  if (flags.workers !== undefined) result.workers = flags.workers;
   if (flags.listen) result.listen = flags.listen;
   if (flags.backend) {
     result.backends = [

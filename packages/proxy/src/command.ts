@@ -1,68 +1,51 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { setLogger } from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
-import type { DestinationStream, Logger } from 'pino';
+import type { DestinationStream } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { collect, configFromFlags, integer, UsageError, type ProxyFlags } from './command-flags';
+import {
+  collect,
+  configFromFlags,
+  integer,
+  UsageError,
+  workerCount,
+  type ProxyFlags,
+} from './command-flags';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load';
 import { ENGINES, LOG_LEVELS, type ResolvedProxyConfig } from './config/types';
 import { createLogger } from './logging';
+import { WORKER_CONFIG_ENV } from './cluster-messages';
+import { runPrimary } from './cluster-primary';
+import { runWorker, workerSlot } from './cluster-worker';
 import { startProxy, type ProxyHandle } from './proxy';
+import {
+  EXIT_CODES,
+  fail,
+  untilStopped,
+  type CommandIo,
+  type CommandOutput,
+  type ExitCode,
+} from './command-io';
 
-/** Exit codes of the `grpc-proxy` command (see {@link runCommand}). */
-export const EXIT_CODES = {
-  /** Stopped cleanly after a drain, help or version printed, or the config is valid. */
-  ok: 0,
-  /** Could not start (a listener cannot be bound...). */
-  startFailed: 1,
-  /** Bad flags or an invalid config: nothing was started. */
-  usage: 2,
-  /** Started and served, but the shutdown after a signal failed. */
-  shutdownFailed: 3,
-} as const;
-
-/** One of {@link EXIT_CODES}. */
-export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
-
-/** Where the command writes: `process.stdout`, `process.stderr`, or anything with `write`. */
-export interface CommandOutput {
-  write(text: string): unknown;
-  /** A terminal: logs default to readable coloured lines instead of JSON. Default: false. */
-  readonly isTTY?: boolean;
-}
-
-/** The signals that stop the proxy. */
-export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
-
-/** Where the command hears SIGTERM and SIGINT: `process`, or an `EventEmitter` in tests. */
-export interface CommandSignals {
-  on(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
-  off(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
-}
-
-/** What {@link runCommand} talks to instead of `process`. */
-export interface CommandIo {
-  /** Help, version, the check-config summary, and the proxy's logs. */
-  readonly stdout: CommandOutput;
-  /** Every reason for a non-zero exit, as `grpc-proxy: <reason>`, and commander's errors. */
-  readonly stderr: CommandOutput;
-  /** A first signal drains the running proxy, a second one ends its running calls at once. */
-  readonly signals: CommandSignals;
-}
+export {
+  EXIT_CODES,
+  type CommandIo,
+  type CommandOutput,
+  type CommandSignal,
+  type CommandSignals,
+  type ExitCode,
+  type ShutdownSignal,
+} from './command-io';
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
     version: string;
   };
   return manifest.version;
-}
-
-function fail(io: CommandIo, code: ExitCode, message: string): ExitCode {
-  io.stderr.write(`grpc-proxy: ${message}\n`);
-  return code;
 }
 
 function failOnConfig(io: CommandIo, error: unknown): ExitCode {
@@ -80,57 +63,45 @@ function logDestination(stdout: CommandOutput, logFormat: ProxyFlags['logFormat'
   } satisfies DestinationStream;
 }
 
-/** Resolves with the exit code once a signal has stopped the proxy. */
-function untilStopped(proxy: ProxyHandle, logger: Logger, io: CommandIo): Promise<ExitCode> {
-  return new Promise((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: ShutdownSignal) => {
-      signals += 1;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: ending running calls now');
-        proxy.endRunningCalls();
-        return;
-      }
-      logger.info({ signal }, 'shutting down');
-      proxy
-        .close()
-        .then(
-          () => EXIT_CODES.ok,
-          (error: unknown) =>
-            fail(io, EXIT_CODES.shutdownFailed, `shutdown failed: ${(error as Error).message}`),
-        )
-        .then((code) => {
-          io.signals.off('SIGTERM', onSignal);
-          io.signals.off('SIGINT', onSignal);
-          resolve(code);
-        });
-    };
-    io.signals.on('SIGTERM', onSignal);
-    io.signals.on('SIGINT', onSignal);
-  });
+/** The config of this process: the primary's, in a worker; the file and flags otherwise. */
+function commandConfig(flags: ProxyFlags): ResolvedProxyConfig {
+  const fromPrimary = workerSlot() === undefined ? undefined : process.env[WORKER_CONFIG_ENV];
+  return fromPrimary ? (JSON.parse(fromPrimary) as ResolvedProxyConfig) : configFromFlags(flags);
 }
 
-async function runProxy(flags: ProxyFlags, io: CommandIo): Promise<ExitCode> {
+async function runProxy(
+  flags: ProxyFlags,
+  io: CommandIo,
+  argv: readonly string[],
+): Promise<ExitCode> {
   let config: ResolvedProxyConfig;
   try {
-    config = configFromFlags(flags);
+    config = commandConfig(flags);
   } catch (error) {
     return failOnConfig(io, error);
   }
-  const logger = createLogger({
+  const slot = cluster.isWorker ? workerSlot() : undefined;
+  const root = createLogger({
     level: config.log.level,
     pretty: false,
     destination: logDestination(io.stdout, flags.logFormat),
   });
+  const logger = slot === undefined ? root : root.child({ worker: Number(slot), pid: process.pid });
+  // A reload reads the same file with the same flags over it.
+  const loadConfig = () => configFromFlags(flags);
+  if (slot === undefined && config.workers > 1) {
+    return runPrimary({ config, argv, loadConfig, io, logger });
+  }
   // grpc-js reports some errors itself (a failed bind, a bad peer...): into the same log, while
   // the command runs (grpc-js's logger is global; console is its default).
   setLogger({
     error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),
   } as unknown as Console);
   try {
+    if (slot !== undefined) return await runWorker(config, logger, io);
     let proxy: ProxyHandle;
     try {
-      proxy = await startProxy(config, { logger });
+      proxy = await startProxy(config, { logger, loadConfig });
     } catch (error) {
       return fail(io, EXIT_CODES.startFailed, (error as Error).message);
     }
@@ -158,7 +129,11 @@ function checkConfig(file: string, io: CommandIo): ExitCode {
 }
 
 /** The commander program; each action reports its exit code through `done`. */
-function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
+function createProgram(
+  io: CommandIo,
+  argv: readonly string[],
+  done: (code: ExitCode) => void,
+): Command {
   const program = new Command('grpc-proxy')
     .description(
       'A transparent gRPC reverse proxy: forwards every call, of any kind, to a backend chosen per call.',
@@ -175,6 +150,11 @@ function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
       new Option('--engine <name>', 'engine serving the calls (default grpc-js)').choices([
         ...ENGINES,
       ]),
+    )
+    .option(
+      '--workers <n>',
+      'worker processes sharing the listeners, or auto (one per CPU); default 1',
+      workerCount,
     )
     .option(
       '-l, --listen <address>',
@@ -219,7 +199,7 @@ function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
       integer(1),
     )
     .showHelpAfterError('(run grpc-proxy --help for usage)')
-    .action(async (flags: ProxyFlags) => done(await runProxy(flags, io)));
+    .action(async (flags: ProxyFlags) => done(await runProxy(flags, io, argv)));
   program
     .command('check-config')
     .description(
@@ -248,7 +228,7 @@ function createProgram(io: CommandIo, done: (code: ExitCode) => void): Command {
  */
 export async function runCommand(argv: readonly string[], io: CommandIo): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT_CODES.ok;
-  const program = createProgram(io, (code) => (exitCode = code));
+  const program = createProgram(io, argv, (code) => (exitCode = code));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -1,11 +1,11 @@
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createProxyServer, type CallObserver, type StreamDirector } from '@grpc-proxy/handler';
 import { createHttp2Proxy, type Http2ClientLimits, type Http2Proxy } from '@grpc-proxy/http2';
 import { createCallTracker } from './call-tracker';
-import type { ResolvedProxyConfig } from './config/types';
+import type { ResolvedProxyConfig, ServerTlsConfig } from './config/types';
 import { limitOptions } from './limits';
 import { combineObservers } from './logging';
-import { serverCredentials, serverTlsPem } from './tls';
+import { serverCredentials, serverTlsPem, updateServerCredentials } from './tls';
 
 /** The status message of calls still running when the drain timeout ends them. */
 export const SHUTDOWN_MESSAGE = 'grpc-proxy: shutting down';
@@ -21,6 +21,16 @@ export interface EngineParts {
 export interface EngineServer {
   /** Starts listening on `address`; resolves with it, the real port filled in. */
   listen(address: string): Promise<string>;
+  /**
+   * Stops listening on `bound` (an address {@link listen} resolved with): its clients get GOAWAY
+   * and their running calls finish (for at most `drainTimeoutMs`). Resolves once it is closed.
+   */
+  unlisten(bound: string, drainTimeoutMs: number): Promise<void>;
+  /**
+   * Gives new connections the certificate, key and client CA of `tls` (same mode: TLS and mutual
+   * TLS as at the start); connections already open keep theirs. False when the engine cannot.
+   */
+  updateTls(tls: ServerTlsConfig): boolean;
   /** Calls running now. */
   readonly activeCalls: number;
   /**
@@ -36,9 +46,9 @@ function metadataPolicy(config: ResolvedProxyConfig) {
   return { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor };
 }
 
-function bind(server: Server, address: string, config: ResolvedProxyConfig): Promise<string> {
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, serverCredentials(config.tls), (error, port) => {
+    server.bindAsync(address, credentials, (error, port) => {
       if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`));
       else resolve(address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`));
     });
@@ -57,8 +67,19 @@ export function grpcJsServer({ config, director, observer }: EngineParts): Engin
     // The tracker first, so that it sees every call (and can end it at the drain timeout).
     serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },
   });
+  // One credentials object for every listener: a certificate rotation reaches them all.
+  const credentials = serverCredentials(config.tls);
   return {
-    listen: (address) => bind(server, address, config),
+    listen: (address) => bind(server, address, credentials),
+    unlisten(bound) {
+      // grpc-js closes the listener and sends GOAWAY; running calls finish on their connections.
+      server.unbind(bound);
+      return Promise.resolve();
+    },
+    updateTls(tls) {
+      updateServerCredentials(credentials, tls);
+      return true;
+    },
     get activeCalls() {
       return tracker.activeCalls;
     },
@@ -119,23 +140,33 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
     ...(keepalive.timeMs !== undefined && { backendKeepaliveMs: keepalive.timeMs }),
     ...(keepalive.timeoutMs !== undefined && { backendKeepaliveTimeoutMs: keepalive.timeoutMs }),
   };
-  const proxies: Http2Proxy[] = [];
+  // Every listener, by the address it resolved with; a closing one stays until it is closed.
+  const proxies = new Map<string, Http2Proxy>();
   const closeAll = (timeoutMs: number) =>
-    Promise.all(proxies.map((proxy) => proxy.close(timeoutMs)));
+    Promise.all([...proxies.values()].map((proxy) => proxy.close(timeoutMs)));
   return {
     async listen(address) {
       const proxy = createHttp2Proxy(options);
-      proxies.push(proxy);
+      let bound: string;
       try {
-        return await proxy.listen(address);
+        bound = await proxy.listen(address);
       } catch (error) {
+        void proxy.close(0);
         throw new Error(`cannot listen on ${address}: ${(error as Error).message}`, {
           cause: error,
         });
       }
+      proxies.set(bound, proxy);
+      return bound;
     },
+    async unlisten(bound, drainTimeoutMs) {
+      await proxies.get(bound)?.close(drainTimeoutMs);
+      proxies.delete(bound);
+    },
+    // The engine's server keeps the TLS it was created with (no setSecureContext exposed yet).
+    updateTls: () => false,
     get activeCalls() {
-      return proxies.reduce((sum, proxy) => sum + proxy.activeCalls, 0);
+      return [...proxies.values()].reduce((sum, proxy) => sum + proxy.activeCalls, 0);
     },
     async drain(_deadline, timeoutMs) {
       // The engine's close cannot be cut short once begun, so `endRunningCalls` does not reach it.

@@ -171,13 +171,15 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       METHOD_LABELS,
     ),
   );
-  const backendUp = new Gauge(
-    metric(
+  // With workers, each has its own view: a target counts as up (healthy) when it is in all.
+  const backendUp = new Gauge({
+    ...metric(
       'backend_up',
       'Passive health of each backend target: 1 in rotation, 0 out after a failed connection (probed again with backoff).',
       TARGET_LABELS,
     ),
-  );
+    aggregator: 'min',
+  });
   const ejections = new Counter(
     metric(
       'backend_ejections_total',
@@ -185,13 +187,14 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       TARGET_LABELS,
     ),
   );
-  const backendHealthy = new Gauge(
-    metric(
+  const backendHealthy = new Gauge({
+    ...metric(
       'backend_healthy',
       'Health of each backend target: 1 serving, 0 not serving or unreachable.',
       TARGET_LABELS,
     ),
-  );
+    aggregator: 'min',
+  });
 
   const methodLabels = methodLabeler(options.maxMethodLabels ?? 1000);
   const targets = new Map<string, TargetLabels>();

@@ -1,21 +1,18 @@
 import type { StreamDirector } from '@grpc-proxy/handler';
 import type { Logger } from 'pino';
-import {
-  createBackendGroup,
-  memberName,
-  type BackendGroup,
-  type TargetHealthChange,
-} from './backends';
-import { createConfigDirector } from './config-director';
+import { createBackendGroup, memberName, type TargetHealthChange } from './backends';
+import { BackendPool } from './backend-pool';
 import type { ResolvedProxyConfig } from './config/types';
 import { startAdminServer, type AdminServer } from './admin';
 import { grpcJsServer, http2Server, type EngineServer } from './engine-server';
-import { limitOptions } from './limits';
+import { buildGeneration, generationNotReady, type Generation } from './generation';
 import { combineObservers, createCallLogger, createLogger, passiveHealthReporter } from './logging';
 import { createProxyMetrics, type ProxyMetrics } from './metrics';
-import { compileRoutes } from './routing';
+import { createReloader } from './reloader';
+import type { Listener, ReloadResult } from './reload';
 
 export { SHUTDOWN_MESSAGE } from './engine-server';
+export type { ReloadResult } from './reload';
 
 /** Options of {@link startProxy}. */
 export interface StartProxyOptions {
@@ -25,6 +22,19 @@ export interface StartProxyOptions {
   metrics?: ProxyMetrics;
   /** Called on every health change of a health-checked target (after metrics and logs). Default: none. */
   onHealthChange?: (change: TargetHealthChange) => void;
+  /**
+   * Reads the config again, for a {@link ProxyHandle.reload} without one (SIGHUP and
+   * `POST /reload` in the command, which re-reads its file and flags); throws `ConfigError` for
+   * an invalid one. Default: none (`reload()` then needs a config; the admin listener has no
+   * `POST /reload`).
+   */
+  loadConfig?: () => ResolvedProxyConfig;
+  /**
+   * Count reloads in `metrics.registry` (`grpc_proxy_config_reloads_total`,
+   * `grpc_proxy_config_last_reload_success_timestamp_seconds`). Default: true (false in the
+   * command's workers: their primary counts them).
+   */
+  countReloads?: boolean;
 }
 
 /** How a drain went. */
@@ -39,14 +49,26 @@ export interface DrainSummary {
 export interface ProxyHandle {
   /** The first listen address, with the real port (`127.0.0.1:43121` when port 0 was asked). */
   readonly address: string;
-  /** Every listen address, with real ports, in config order. */
+  /** Every listen address, with real ports, in config order (a reload's new ones last). */
   readonly addresses: readonly string[];
   /** The admin listener's address, when one is configured. */
   readonly adminAddress?: string;
   /** The proxy's metrics (the registry `/metrics` serves). */
   readonly metrics: ProxyMetrics;
-  /** The director built from the config's backends and routes. */
+  /** The director of the running config's backends and routes (the reloaded ones after a reload). */
   readonly director: StreamDirector;
+  /**
+   * Applies `config` (default: the `loadConfig` option's, read now) without dropping a call: new
+   * calls use its routes and backends while running calls finish on the old ones; backends whose
+   * definition did not change keep their connections and health; backends no longer named are
+   * closed once their calls end; new listen addresses are bound before dropped ones close
+   * gracefully; changed TLS files reach new connections (grpc-js engine). Fields no running
+   * engine can change (`engine`, `limits`, `metadata`, `admin`, a TLS mode change) keep their
+   * running values and are listed in `restartRequired`. An invalid config, or a listener that
+   * cannot be bound, changes nothing: the result is a failure with the reason. Reloads run one
+   * at a time; each is logged and counted.
+   */
+  reload(config?: ResolvedProxyConfig): Promise<ReloadResult>;
   /** Why the proxy is not ready for traffic, or `undefined` when it is (what `/readyz` reports). */
   notReadyReason(): string | undefined;
   /**
@@ -61,14 +83,6 @@ export interface ProxyHandle {
    * engine it has no effect: that engine's drain cannot be cut short, its calls end at the timeout.
    */
   endRunningCalls(): void;
-}
-
-/** Waits for the first health answers of every group, for at most `limitMs`. */
-async function firstHealthAnswers(groups: readonly BackendGroup[], limitMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
-  await Promise.race([Promise.all(groups.map((group) => group.ready())), limit]);
-  clearTimeout(timer);
 }
 
 /** Turns health changes into the health gauge, a log line and the caller's callback. */
@@ -91,7 +105,7 @@ function healthReporter(
 /** What a drain needs to stop. */
 interface Running {
   readonly server: EngineServer;
-  readonly groups: readonly BackendGroup[];
+  readonly pool: BackendPool;
   readonly admin: AdminServer | undefined;
   readonly logger: Logger;
 }
@@ -112,7 +126,7 @@ async function drain(
   if (endedByProxy > 0) {
     logger.warn({ endedByProxy }, 'drain timeout: running calls ended with UNAVAILABLE');
   }
-  running.groups.forEach((group) => group.close());
+  running.pool.closeAll();
   await running.admin?.close();
   logger.info({ inFlightAtStart, endedByProxy }, 'grpc-proxy stopped');
   return { inFlightAtStart, endedByProxy };
@@ -144,25 +158,16 @@ export async function startProxy(
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const metrics = options.metrics ?? createProxyMetrics();
   const onHealthChange = healthReporter(metrics, logger, options.onHealthChange);
-  const limits = limitOptions(config.limits);
-  const channel = { ...limits.messages, channelOptions: limits.channelOptions };
   const onAvailabilityChange = passiveHealthReporter(metrics, logger);
-  const groups = config.backends.map((backend) =>
-    createBackendGroup(backend, channel, onHealthChange, onAvailabilityChange),
+  const pool = new BackendPool(
+    (backend, channel) =>
+      createBackendGroup(backend, channel, onHealthChange, onAvailabilityChange),
+    (name) =>
+      logger.info({ backend: name }, `backend ${name} closed: replaced, and its calls ended`),
   );
-  for (const backend of config.backends) {
-    for (const target of backend.targets) {
-      metrics.addTarget(memberName(backend.name, target), backend.name, target);
-      // Health-checked targets count as down until their first SERVING answer.
-      if (backend.healthCheck) metrics.setBackendHealth(backend.name, target, false);
-    }
-  }
-  const director = createConfigDirector(
-    compileRoutes(config.routes, config.defaultBackend),
-    new Map(groups.map((group) => [group.name, group.director])),
-  );
-  const healthTimeouts = config.backends.map((backend) => backend.healthCheck?.timeoutMs ?? 0);
-  await firstHealthAnswers(groups, Math.max(0, ...healthTimeouts));
+  let generation: Generation = await buildGeneration(config, pool, metrics);
+  // The engines ask the current generation for every call: a reload swaps it under them.
+  const director: StreamDirector = (call) => generation.director(call);
 
   let server: EngineServer;
   try {
@@ -173,51 +178,78 @@ export async function startProxy(
       observer: combineObservers(metrics.observer, createCallLogger(logger)),
     });
   } catch (error) {
-    groups.forEach((group) => group.close());
+    pool.closeAll();
     throw error;
   }
 
   let draining = false;
-  const notReadyReason = () => {
-    if (draining) return 'draining';
-    const down = groups.filter((group) => !group.director.isAvailable()).map((group) => group.name);
-    return down.length > 0 ? `no serving target in backend ${down.join(', ')}` : undefined;
-  };
+  const notReadyReason = () => (draining ? 'draining' : generationNotReady(generation));
+  const listeners: Listener[] = [];
+  const reloader = createReloader({
+    proxy: {
+      get generation() {
+        return generation;
+      },
+      set generation(next) {
+        generation = next;
+      },
+      listeners,
+      server,
+      pool,
+      metrics,
+      logger,
+    },
+    loadConfig: options.loadConfig,
+    countReloads: options.countReloads ?? true,
+    isClosing: () => draining,
+  });
   let admin: AdminServer | undefined;
-  const addresses: string[] = [];
   try {
-    for (const address of config.listen) addresses.push(await server.listen(address));
+    for (const address of config.listen) {
+      listeners.push({ address, bound: await server.listen(address) });
+    }
     if (config.admin) {
       admin = await startAdminServer(config.admin.listen, {
         registry: metrics.registry,
         notReadyReason,
+        ...(options.loadConfig && { reload: () => reloader.reload() }),
       });
     }
   } catch (error) {
     server.abort();
-    groups.forEach((group) => group.close());
+    pool.closeAll();
     throw error;
   }
+  const addresses = () => listeners.map((listener) => listener.bound);
   logger.info(
-    { addresses, admin: admin?.address, backends: config.backends.map((backend) => backend.name) },
+    {
+      addresses: addresses(),
+      admin: admin?.address,
+      backends: config.backends.map((backend) => backend.name),
+    },
     'grpc-proxy listening',
   );
 
   let closing: Promise<DrainSummary> | undefined;
   let deadline: ReturnType<typeof drainDeadline> | undefined;
   return {
-    address: addresses[0],
-    addresses,
+    get address() {
+      return addresses()[0];
+    },
+    get addresses() {
+      return addresses();
+    },
     ...(admin && { adminAddress: admin.address }),
     metrics,
     director,
     notReadyReason,
-    close(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
+    reload: (next) => reloader.reload(next),
+    close(drainTimeoutMs = generation.config.shutdown.drainTimeoutMs) {
       if (closing === undefined) {
         draining = true;
         deadline = drainDeadline(drainTimeoutMs);
         const stopped = deadline;
-        closing = drain({ server, groups, admin, logger }, stopped.promise, drainTimeoutMs).finally(
+        closing = drain({ server, pool, admin, logger }, stopped.promise, drainTimeoutMs).finally(
           () => stopped.clear(),
         );
       }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { SecureContextOptions } from 'node:tls';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { BackendTls } from '@grpc-proxy/handler';
 import type { Http2ProxyTls } from '@grpc-proxy/http2';
@@ -38,4 +39,42 @@ export function backendTlsPem(tls: BackendTlsConfig | undefined): BackendTls | u
     ...(tls.key !== undefined && { key: readFileSync(tls.key) }),
     ...(tls.serverName !== undefined && { serverName: tls.serverName }),
   };
+}
+
+/** What grpc-js's `ServerCredentials` has for certificate rotation (1.11 to 1.14). */
+interface RotatableCredentials {
+  updateSecureContextOptions?(options: SecureContextOptions | null): void;
+  /** grpc-js >= 1.12: the secure context options alone. */
+  _getSecureContextOptions?(): SecureContextOptions | null;
+  /** grpc-js 1.11: every TLS option. */
+  _getSettings?(): SecureContextOptions | null;
+}
+
+/**
+ * Gives the listeners bound with `credentials` (from {@link serverCredentials}) a new
+ * certificate, key and client CA for their new connections: grpc-js calls `setSecureContext` on
+ * each of its TLS servers when its credentials' context options are updated (the hook its
+ * certificate providers use). The mode (TLS, mutual TLS) stays what the credentials were made
+ * with.
+ *
+ * @throws Error when this grpc-js has no such hook (a canary spec runs it on the pinned grpc-js)
+ */
+export function updateServerCredentials(
+  credentials: ServerCredentials,
+  tls: ServerTlsConfig,
+): void {
+  const rotatable = credentials as unknown as RotatableCredentials;
+  if (typeof rotatable.updateSecureContextOptions !== 'function') {
+    throw new Error(
+      'this @grpc/grpc-js cannot change a listening certificate (no updateSecureContextOptions)',
+    );
+  }
+  const current = rotatable._getSecureContextOptions?.() ?? rotatable._getSettings?.() ?? {};
+  const pem = serverTlsPem(tls);
+  rotatable.updateSecureContextOptions({
+    ...current,
+    cert: [pem.cert],
+    key: [pem.key],
+    ...(pem.clientCa !== undefined && { ca: pem.clientCa }),
+  });
 }

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
     );
     expect(config).toEqual({
       engine: 'grpc-js',
+      workers: 1,
       listen: ['0.0.0.0:8080'],
       backends: [{ name: 'echo', targets: ['127.0.0.1:50051'], balancing: 'round_robin' }],
       routes: [],

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
 import { HEALTH_CHECK_DEFAULTS } from '@grpc-proxy/director';
@@ -20,6 +21,7 @@ import type * as Config from './types';
  */
 const CONFIG_DEFAULTS = {
   engine: 'grpc-js',
+  workers: 1,
   listen: '0.0.0.0:8080',
   balancing: 'round_robin',
   healthCheck: {
@@ -81,6 +83,13 @@ function resolveRoute(route: Config.RouteConfig): Config.ResolvedRoute {
   return { ...conditions, metadata: Object.fromEntries(lists) as Record<string, string[]> };
 }
 
+/** `workers` as a count: `auto` is one per CPU the process may use. */
+function resolveWorkers(workers: Config.ProxyConfig['workers']): number {
+  if (workers === undefined) return CONFIG_DEFAULTS.workers;
+  // The schema admits a string only when it is `auto`.
+  return typeof workers === 'number' ? workers : availableParallelism();
+}
+
 /**
  * Applies every default and makes TLS file paths absolute (relative to `baseDir`, the config
  * file's directory). Pure: reads no files. Expects a config that passed `validateConfig`.
@@ -93,6 +102,7 @@ export function resolveConfig(
   const defaultBackend = config.defaultBackend ?? onlyBackend;
   const resolved: Config.ResolvedProxyConfig = {
     engine: config.engine ?? CONFIG_DEFAULTS.engine,
+    workers: resolveWorkers(config.workers),
     listen: ([] as string[]).concat(config.listen ?? CONFIG_DEFAULTS.listen),
     backends: config.backends.map((backend) => resolveBackend(backend, baseDir)),
     routes: (config.routes ?? []).map(resolveRoute),

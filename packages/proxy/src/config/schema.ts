@@ -1,127 +1,19 @@
-import { BALANCING_POLICIES, ENGINES, LOG_LEVELS } from './types';
+import {
+  backendSchema,
+  METADATA_KEY_PATTERN,
+  nonEmptyString,
+  positiveInt,
+  routeSchema,
+} from './schema-backends';
+import { ENGINES, LOG_LEVELS } from './types';
 
 /** `host:port`, `[v6]:port` or `unix:/path`; port 0 asks the OS for a free port. */
 const LISTEN_ADDRESS = '^(unix:.+|(\\[[0-9A-Fa-f:.]+\\]|[^\\s:/\\[\\]]+):[0-9]{1,5})$';
-const METADATA_KEY = '^[0-9a-z_.-]+$';
-const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
-const nonEmptyString = { type: 'string', minLength: 1 } as const;
 const listenAddress = {
   type: 'string',
   pattern: LISTEN_ADDRESS,
   errorMessage: 'must be host:port, [ipv6]:port or unix:/path',
-} as const;
-
-const healthCheck = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    service: {
-      type: 'string',
-      description: "service name asked about (`''` = the whole server)",
-    },
-    intervalMs: {
-      ...positiveInt,
-      description: '`Check` polling interval, for targets that do not implement `Watch`',
-    },
-    timeoutMs: {
-      ...positiveInt,
-      description:
-        'deadline of one polled `Check`; startup waits at most this long for the first answers',
-    },
-  },
-} as const;
-
-const backendTls = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'TLS towards the targets',
-  properties: {
-    ca: { ...nonEmptyString, description: "PEM CA that signs the backends' certificates" },
-    cert: {
-      ...nonEmptyString,
-      description: 'PEM client certificate chain for mutual TLS with the backend (with `key`)',
-    },
-    key: {
-      ...nonEmptyString,
-      description: 'PEM private key of that client certificate (with `cert`)',
-    },
-    serverName: {
-      ...nonEmptyString,
-      description:
-        'name checked in the backend certificate (and sent as SNI); needed for an IP-address target on Node 26',
-    },
-  },
-} as const;
-
-const backend = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'targets'],
-  properties: {
-    name: {
-      ...nonEmptyString,
-      description: 'names the backend in routes, logs and metrics (the `backend` label)',
-    },
-    targets: {
-      type: 'array',
-      minItems: 1,
-      items: nonEmptyString,
-      description: '`host:port` or any grpc-js target (`dns:///host:port`, `unix:/path`)',
-    },
-    balancing: {
-      enum: BALANCING_POLICIES,
-      description:
-        '`round_robin`: rotation over the targets that may take calls; `first_healthy`: every call to the first serving target, in order (needs `healthCheck`)',
-    },
-    tls: backendTls,
-    healthCheck: {
-      ...healthCheck,
-      type: ['boolean', 'object'],
-      description:
-        'grpc.health.v1 checks: a `Watch` stream per target (`Check` polling when `Watch` is unimplemented); only `SERVING` targets get calls; `true` means every default',
-    },
-  },
-} as const;
-
-const route = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['backend'],
-  properties: {
-    service: {
-      type: 'string',
-      pattern: '^[^/]+$',
-      errorMessage: 'must be a service name like pkg.Service, without slashes',
-      description: 'full service name, e.g. `acme.users.v1.Users`',
-    },
-    method: {
-      type: 'string',
-      pattern: '^/[^/]+/[^/]+$',
-      errorMessage: 'must be a full method name like /pkg.Service/Method',
-      description: 'full method name, e.g. `/acme.users.v1.Users/Get`',
-    },
-    metadata: {
-      type: 'object',
-      minProperties: 1,
-      propertyNames: {
-        pattern: METADATA_KEY,
-        errorMessage: 'metadata keys must be lower-case letters, digits, "_", "-" or "."',
-      },
-      additionalProperties: {
-        type: ['string', 'array'],
-        items: { type: 'string' },
-        minItems: 1,
-      },
-      description:
-        "the key's first value must equal the value (or one of the list); keys are lower-case",
-    },
-    backend: {
-      ...nonEmptyString,
-      description:
-        'where matching calls go (a rule needs at least one of `service`, `method`, `metadata`)',
-    },
-  },
 } as const;
 
 const limits = {
@@ -200,6 +92,14 @@ export const proxyConfigSchema = {
       description:
         '`grpc-js`: calls served by grpc-js (`@grpc-proxy/handler`); `http2`: by node:http2, frames forwarded without decoding a message (`@grpc-proxy/http2`)',
     },
+    workers: {
+      type: ['integer', 'string'],
+      minimum: 1,
+      pattern: '^auto$',
+      errorMessage: 'must be a positive integer or "auto"',
+      description:
+        'processes serving the listeners (node:cluster), each with its own backend connections and health checks; `auto`: one per available CPU',
+    },
     listen: {
       ...listenAddress,
       type: ['string', 'array'],
@@ -226,12 +126,12 @@ export const proxyConfigSchema = {
     backends: {
       type: 'array',
       minItems: 1,
-      items: backend,
+      items: backendSchema,
       description: 'named groups of equivalent targets',
     },
     routes: {
       type: 'array',
-      items: route,
+      items: routeSchema,
       description: 'rules tried in order; the first whose every condition holds picks the backend',
     },
     defaultBackend: {
@@ -247,7 +147,7 @@ export const proxyConfigSchema = {
       properties: {
         strip: {
           type: 'array',
-          items: { type: 'string', pattern: METADATA_KEY },
+          items: { type: 'string', pattern: METADATA_KEY_PATTERN },
           description: 'request metadata keys removed before forwarding (routing still sees them)',
         },
         forwardedFor: {

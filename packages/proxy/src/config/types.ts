@@ -65,6 +65,8 @@ export type ResolvedRoute = Omit<RouteConfig, 'metadata'> & {
 export interface ResolvedProxyConfig {
   /** `engine`; default `grpc-js`. */
   engine: Engine;
+  /** `workers` as a count (`auto`: `os.availableParallelism()`); default 1 (no worker processes). */
+  workers: number;
   /** `listen`, always a list. */
   listen: string[];
   /** `tls`, paths absolute; absent: plaintext. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { runCommand, type ShutdownSignal } from '../command';
+import { runCommand, type CommandSignal } from '../command';
 
 /** One JSON log line of the command. */
 export interface LogLine {
@@ -18,8 +18,8 @@ export interface CommandRun {
   stderr(): string;
   /** The JSON log lines seen so far. */
   readonly logs: LogLine[];
-  /** Delivers SIGTERM or SIGINT to the command. */
-  signal(name: ShutdownSignal): void;
+  /** Delivers SIGTERM, SIGINT or SIGHUP to the command. */
+  signal(name: CommandSignal): void;
   /** Resolves with the first log line (past or future) matching `predicate`; rejects if the command ends first. */
   waitForLog(predicate: (line: LogLine) => boolean, description: string): Promise<LogLine>;
   /** Resolves once the command listens for signals (the proxy runs); rejects if it ends first. */

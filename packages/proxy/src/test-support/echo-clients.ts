@@ -8,6 +8,12 @@ import {
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
 
+/** Who answered an echo call through `client`: the server's name, or the call's status code. */
+export async function answeredBy(client: EchoServiceClient): Promise<string | status> {
+  const outcome = await callEcho(client, echoRequest());
+  return outcome.responses[0]?.serverName ?? outcome.status.code;
+}
+
 /** The echo clients a spec opens, closed together in `afterEach`. */
 export function echoClients() {
   const open: EchoServiceClient[] = [];
