@@ -63,28 +63,17 @@ class ClientGuard {
     this.calls = new CallQueue(limits.maxConcurrentStreams, startCall, this);
   }
 
-  /** When {@link waitingBytes} was last summed (epoch ms), and the sum. */
-  private summedAt = 0;
-  private summed = 0;
-
   /** A connection holding more unread bytes than its budget starts no call. */
   mayStart(): boolean {
     return this.streams.size <= 1 || this.waitingBytes() < this.limits.maxClientBufferBytes;
   }
 
   /**
-   * Bytes the connection's streams hold for the client. Summed over every stream, so at most
-   * once a millisecond: a hundred calls starting together would otherwise each walk the hundred
-   * streams (a budget meant for readers stalled for seconds misses nothing in a millisecond).
+   * Bytes the connection's streams hold for the client, summed over every stream each time: a
+   * sum remembered for even a millisecond let a burst of new streams in past the budget (tried).
    */
   waitingBytes(): number {
-    const now = Date.now();
-    if (now === this.summedAt) return this.summed;
-    let bytes = 0;
-    for (const stream of this.streams) bytes += stream.writableLength;
-    this.summedAt = now;
-    this.summed = bytes;
-    return bytes;
+    return this.streams.writableLength();
   }
 
   /**

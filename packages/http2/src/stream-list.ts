@@ -46,6 +46,15 @@ export class StreamList implements Iterable<ServerHttp2Stream> {
     this.count--;
   }
 
+  /** Bytes the streams hold for the client (a walk of the list: no iterator object). */
+  writableLength(): number {
+    let bytes = 0;
+    for (let stream = this.head; stream !== undefined; stream = stream[NEXT]) {
+      bytes += stream.writableLength;
+    }
+    return bytes;
+  }
+
   /** The streams, newest first; the one just yielded may be deleted (the next is read first). */
   *[Symbol.iterator](): Iterator<ServerHttp2Stream> {
     for (let stream = this.head; stream !== undefined;) {
