@@ -7,9 +7,20 @@ import {
   warnUnexpected,
 } from '@grpc-proxy/handler/engine';
 
+/** Hears the director's answer. */
+export interface DirectorListener {
+  /** The route the director gave (not yet checked). */
+  routeChosen(route: Route): void;
+  /** What the director threw or rejected with. */
+  directorFailed(error: unknown): void;
+  /** The director's time limit passed first (see {@link directorTimer}). */
+  directorTimedOut(): void;
+}
+
 /**
- * Asks `director` for the route of `call`: the route goes to `onRoute`, anything thrown or
- * rejected to `onError`; synchronously when the director answers synchronously.
+ * Asks `director` for the route of `call`: the route goes to `listener.routeChosen`, anything
+ * thrown or rejected to `listener.directorFailed`; synchronously when the director answers
+ * synchronously (closures are made only for a thenable).
  *
  * @returns whether the answer is still pending (the director returned a thenable): only then
  *   does the caller need a timer for the director's time limit.
@@ -17,22 +28,33 @@ import {
 export function askDirector(
   director: StreamDirector,
   call: ProxyCall,
-  onRoute: (route: Route) => void,
-  onError: (error: unknown) => void,
+  listener: DirectorListener,
 ): boolean {
   let result: Route | PromiseLike<Route>;
   try {
     result = director(call);
   } catch (error) {
-    onError(error);
+    listener.directorFailed(error);
     return false;
   }
   if (isThenable<Route>(result)) {
-    result.then(onRoute, onError);
+    result.then(
+      (route) => listener.routeChosen(route),
+      (error: unknown) => listener.directorFailed(error),
+    );
     return true;
   }
-  onRoute(result);
+  listener.routeChosen(result);
   return false;
+}
+
+function timeOut(listener: DirectorListener): void {
+  listener.directorTimedOut();
+}
+
+/** A timer telling `listener` that the director's `limitMs` passed (no closure per call). */
+export function directorTimer(listener: DirectorListener, limitMs: number): NodeJS.Timeout {
+  return setTimeout(timeOut, limitMs, listener);
 }
 
 /** How a director's error ends the call. */

@@ -4,7 +4,8 @@
  * `'drain'`), only the message prefixes scanned (limits, counts), response headers forwarded the
  * moment they arrive, and the backend's trailers (or its trailers-only answer) passed untouched.
  *
- * Callbacks are class fields made once per call; nothing is allocated per chunk or per message.
+ * The listeners are shared by every call (./stream-events.ts); nothing is allocated per chunk or
+ * per message.
  */
 import {
   constants,
@@ -20,6 +21,14 @@ import type { BackendRequest } from './backend-request';
 import { cancelBackendStream, type BackendResetLimits } from './backend-resets';
 import { Replay } from './replay';
 import { closedStreamOutcome, httpFailureOutcome } from './stream-outcome';
+import {
+  listenToBackend,
+  listenToBackendData,
+  listenToBackendDrain,
+  listenToClient,
+  listenToClientDrain,
+  type StreamEvents,
+} from './stream-events';
 
 /** How the forwarding ends the call it belongs to. */
 export interface ForwardingOwner {
@@ -56,14 +65,17 @@ class ToClientCounter implements MessageCounter {
   }
 }
 
-/** Pumps one call's bytes both ways; listens to both streams. */
-export class Forwarding {
+/**
+ * Pumps one call's bytes both ways; listens to both streams (through ./stream-events.ts: the
+ * event methods below are public for those shared listeners only).
+ */
+export class Forwarding implements StreamEvents {
   private readonly fromClient: PrefixScanner;
   private readonly toClient: PrefixScanner;
   /** The backend's `:status` when it is not a gRPC answer (its body is then dropped). */
   private httpFailure = 0;
   private trailers: IncomingHttpHeaders | undefined = undefined;
-  private backendError: Error | undefined = undefined;
+  private lastBackendError: Error | undefined = undefined;
   private stopped = false;
   /** The request so far, while the backend has not answered and it is small enough to resend. */
   private replay: Replay | undefined = new Replay();
@@ -99,25 +111,11 @@ export class Forwarding {
 
   /** Starts listening to both streams. */
   begin(): void {
-    this.listenToBackend();
-    const client = this.client;
-    client.on('data', this.onClientData);
-    client.on('end', this.onClientEnd);
+    listenToBackend(this.backend, this);
+    listenToClient(this.client, this);
     // Node emits 'end' on its own when a half-close carries no data: it may be gone already
     // (calls start a turn after their HEADERS; the director or the connection may take longer).
-    if (client.readableEnded) this.onClientEnd();
-  }
-
-  private listenToBackend(): void {
-    const backend = this.backend;
-    backend.on('response', this.onBackendResponse);
-    backend.on('trailers', this.onBackendTrailers);
-    // 'data' is listened to only once the response headers are in: Node 22 can emit a DATA
-    // chunk that arrived in the same read as the headers before 'response', and writing it to
-    // the client first would make Node send default response headers of its own.
-    backend.on('end', this.onBackendEnd);
-    backend.on('close', this.onBackendClose);
-    backend.on('error', this.onBackendError);
+    if (this.client.readableEnded) this.clientEnd();
   }
 
   /** Whether the whole request so far is still kept and nothing was answered: it can be resent. */
@@ -134,10 +132,10 @@ export class Forwarding {
     this.backend = backend;
     this.request = request;
     this.backendName = backendName;
-    this.backendError = undefined;
+    this.lastBackendError = undefined;
     this.waiting = false;
     this.backendDrainHeard = false;
-    this.listenToBackend();
+    listenToBackend(backend, this);
     this.replay?.writeTo(backend);
     this.client.resume();
   }
@@ -158,7 +156,7 @@ export class Forwarding {
     }
   }
 
-  private readonly onClientData = (chunk: Buffer): void => {
+  clientData(chunk: Buffer): void {
     if (this.stopped) return;
     const result = this.fromClient.scan(chunk);
     if (result !== ScanResult.OK) {
@@ -171,15 +169,15 @@ export class Forwarding {
     this.client.pause();
     if (!this.backendDrainHeard) {
       this.backendDrainHeard = true;
-      this.backend.on('drain', this.onBackendDrain);
+      listenToBackendDrain(this.backend);
     }
-  };
+  }
 
-  private readonly onBackendDrain = (): void => {
+  backendDrain(): void {
     if (!this.stopped) this.client.resume();
-  };
+  }
 
-  private readonly onClientEnd = (): void => {
+  clientEnd(): void {
     if (this.stopped) return;
     if (this.fromClient.midMessage) {
       this.owner.fail(status.INTERNAL, 'the client ended its stream inside a message');
@@ -187,9 +185,9 @@ export class Forwarding {
     }
     this.replay?.end();
     if (!this.waiting) this.backend.end();
-  };
+  }
 
-  private readonly onBackendResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+  backendResponse(headers: IncomingHttpHeaders, flags: number): void {
     if (this.stopped) return;
     this.answered = true; // processed: never sent again
     this.replay = undefined;
@@ -197,7 +195,7 @@ export class Forwarding {
     if (httpStatus !== 200 || !isGrpcContentType(headers['content-type'])) {
       // Not a gRPC answer: held back and mapped to a status once the backend is done.
       this.httpFailure = httpStatus;
-      this.backend.on('data', this.onBackendData);
+      listenToBackendData(this.backend);
       return;
     }
     if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
@@ -205,14 +203,14 @@ export class Forwarding {
       return;
     }
     this.client.respond(dropHopByHop(headers), { waitForTrailers: true });
-    this.backend.on('data', this.onBackendData);
-  };
+    listenToBackendData(this.backend);
+  }
 
-  private readonly onBackendTrailers = (trailers: IncomingHttpHeaders): void => {
+  backendTrailers(trailers: IncomingHttpHeaders): void {
     this.trailers = trailers;
-  };
+  }
 
-  private readonly onBackendData = (chunk: Buffer): void => {
+  backendData(chunk: Buffer): void {
     if (this.stopped || this.httpFailure !== 0) return;
     const result = this.toClient.scan(chunk);
     if (result !== ScanResult.OK) {
@@ -223,16 +221,16 @@ export class Forwarding {
     this.backend.pause();
     if (!this.clientDrainHeard) {
       this.clientDrainHeard = true;
-      this.client.on('drain', this.onClientDrain);
+      listenToClientDrain(this.client);
     }
-  };
+  }
 
-  private readonly onClientDrain = (): void => {
+  clientDrain(): void {
     if (!this.stopped) this.backend.resume();
-  };
+  }
 
   /** Every DATA frame of the backend is read: its trailers (if any) came before this. */
-  private readonly onBackendEnd = (): void => {
+  backendEnd(): void {
     if (this.stopped) return;
     if (this.httpFailure !== 0) {
       this.failHttp();
@@ -247,10 +245,10 @@ export class Forwarding {
     } else {
       this.owner.finishWithBackend(this.trailers, false);
     }
-  };
+  }
 
   /** Closed without its end: reset by the backend, or its connection failed. */
-  private readonly onBackendClose = (): void => {
+  backendClose(): void {
     if (this.stopped) return;
     if (this.httpFailure !== 0) {
       this.failHttp();
@@ -258,18 +256,18 @@ export class Forwarding {
     }
     const outcome = closedStreamOutcome(
       this.backend,
-      this.backendError,
+      this.lastBackendError,
       this.request,
       this.answered,
       this.backendName,
     );
-    if (outcome.unprocessed) this.leave(outcome.details, this.backendError);
+    if (outcome.unprocessed) this.leave(outcome.details, this.lastBackendError);
     else this.owner.fail(outcome.code, outcome.details);
-  };
+  }
 
-  private readonly onBackendError = (error: Error): void => {
-    this.backendError ??= error;
-  };
+  backendError(error: Error): void {
+    this.lastBackendError ??= error;
+  }
 
   /**
    * The attempt was not processed: its stream is closed (it emits nothing more), the client

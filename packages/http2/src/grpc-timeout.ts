@@ -45,10 +45,24 @@ export function formatGrpcTimeout(remainingMs: number): string {
 /** Longest delay `setTimeout` keeps (about 24.8 days); a later deadline needs no timer. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** A timer calling `onDeadline` in `remainingMs` (at once when past); none beyond the longest delay. */
+/** Hears that a call's deadline passed. */
+export interface DeadlineListener {
+  deadlineReached(): void;
+}
+
+function reach(listener: DeadlineListener): void {
+  listener.deadlineReached();
+}
+
+/**
+ * A timer telling `listener` that its deadline passed, in `remainingMs` (at once when past); none
+ * beyond the longest delay. The listener goes as the timer's argument: no closure per call.
+ */
 export function deadlineTimer(
-  onDeadline: () => void,
+  listener: DeadlineListener,
   remainingMs: number,
 ): NodeJS.Timeout | undefined {
-  return remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onDeadline, Math.max(0, remainingMs));
+  return remainingMs > MAX_TIMER_MS
+    ? undefined
+    : setTimeout(reach, Math.max(0, remainingMs), listener);
 }

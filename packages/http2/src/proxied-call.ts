@@ -13,9 +13,9 @@ import type { Route, RouteBackend } from '@grpc-proxy/handler';
 import { CallRecorder, clientLeftStatus } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
-import { ignoreError, onClientStreamClose, type StreamCloseListener } from './client-guard';
+import { ignoreError, onClientStreamClose } from './client-guard';
 import { checkRouteOptions, resolveTarget, type Http2Target } from './backend-target';
-import { askDirector, directorFailure, invalidRouteDetails } from './call-director';
+import { askDirector, directorFailure, directorTimer, invalidRouteDetails } from './call-director';
 import { CallOutcome, releaseRoute } from './call-outcome';
 import {
   CallRetries,
@@ -36,7 +36,8 @@ type Phase = 'choosing' | 'forwarding' | 'ended';
 /** The state of one proxied call. */
 export class Http2ProxiedCall
   extends CallSetMember<Http2ProxiedCall>
-  implements BackendOpeningListener, ForwardingOwner, StreamCloseListener
+  // Also what the director, the timers and the client guard call (structurally, at each call).
+  implements BackendOpeningListener, ForwardingOwner
 {
   private phase: Phase = 'choosing';
   private readonly recorder: CallRecorder | undefined;
@@ -79,16 +80,15 @@ export class Http2ProxiedCall
   private askDirector(): void {
     this.clearTimer();
     const { director } = this.context;
-    const pending = askDirector(director, this.incoming, this.onRoute, this.onDirectorError);
+    const pending = askDirector(director, this.incoming, this);
     // A director that answered synchronously needs no time limit: no timer per call for it.
     // One timer at a time otherwise: the director's limit, then the call's deadline. (A thenable
     // may also have answered at once: then the route is there, and maybe its deadline timer.)
     if (!pending || this.phase !== 'choosing' || this.route || this.timer) return;
     const remaining = this.incoming.deadlineMs - Date.now();
     const directorTimeoutMs = this.context.options.directorTimeoutMs;
-    if (directorTimeoutMs < remaining)
-      this.timer = setTimeout(this.onDirectorTimeout, directorTimeoutMs);
-    else this.timer = deadlineTimer(this.onDeadline, remaining);
+    if (directorTimeoutMs < remaining) this.timer = directorTimer(this, directorTimeoutMs);
+    else this.timer = deadlineTimer(this, remaining);
   }
 
   /** The proxy shuts down: the call ends with `UNAVAILABLE` `<proxy>: shutting down`. */
@@ -96,7 +96,7 @@ export class Http2ProxiedCall
     this.fail(status.UNAVAILABLE, 'shutting down');
   }
 
-  private readonly onRoute = (route: Route): void => {
+  routeChosen(route: Route): void {
     if (this.phase === 'ended') {
       // The client left (or the director timed out) before the route arrived.
       if (route) this.release(route);
@@ -130,7 +130,7 @@ export class Http2ProxiedCall
     // Out of rotation (passive health) or closed: no connect wait, another backend may take it.
     if (unavailable !== undefined) this.unprocessed(unavailable.details, unavailable.error);
     else this.openBackend(route, target);
-  };
+  }
 
   /**
    * The attempt was not processed by any backend: while the request is still kept, nothing was
@@ -158,28 +158,28 @@ export class Http2ProxiedCall
     this.askDirector();
   }
 
-  private readonly onDirectorError = (error: unknown): void => {
+  directorFailed(error: unknown): void {
     if (this.phase === 'ended') return;
     const failure = directorFailure(error, this.context.options.proxyName, this.incoming.method);
     if (failure.proxyFailure) this.fail(failure.code, failure.details, error);
     else this.end(failure.code, failure.details, failure.metadata, true, error);
-  };
+  }
 
-  private readonly onDirectorTimeout = (): void => {
+  directorTimedOut(): void {
     this.timer = undefined;
     const limit = this.context.options.directorTimeoutMs;
     this.fail(status.UNAVAILABLE, `director chose no backend within ${limit} ms`);
-  };
+  }
 
-  private readonly onDeadline = (): void => {
+  deadlineReached(): void {
     this.timer = undefined;
     this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
-  };
+  }
 
   /** After the director: the call's own deadline, or the route's if it is sooner. */
   private armDeadline(): void {
     this.clearTimer();
-    this.timer = deadlineTimer(this.onDeadline, this.deadlineMs() - Date.now());
+    this.timer = deadlineTimer(this, this.deadlineMs() - Date.now());
   }
 
   private deadlineMs(): number {
