@@ -213,6 +213,7 @@ export class Http2ProxiedCall
     const { options } = this.context;
     const name = request.target.name;
     this.phase = 'forwarding';
+    this.opening = undefined; // done: not kept for the call's whole life (idle stream memory)
     if (this.forwarding !== undefined) {
       this.forwarding.resumeOn(backend, request, name);
       return;
