@@ -9,6 +9,7 @@ import type { ResolvedBackend } from './config/types';
 /** One backend group as the pool keeps it, shared by every config generation that uses it. */
 interface PooledGroup {
   readonly key: string;
+  readonly backend: ResolvedBackend;
   readonly group: BackendGroup;
   /** Routes the group's director gave and the engines have not released yet. */
   routes: number;
@@ -80,7 +81,7 @@ export class BackendPool {
       backend: ResolvedBackend,
       channel: BackendChannelOptions,
     ) => BackendGroup,
-    private readonly onRetired: (name: string) => void = () => undefined,
+    private readonly onRetired: (backend: ResolvedBackend) => void = () => undefined,
   ) {}
 
   /** The groups of `backends` for a new generation: reused where unchanged, created otherwise. */
@@ -92,7 +93,7 @@ export class BackendPool {
       const key = definitionKey(backend, channel);
       let pooled = this.byKey.get(key);
       if (pooled === undefined) {
-        pooled = this.pooled(key, this.create(backend, channel));
+        pooled = this.pooled(key, backend, this.create(backend, channel));
         this.byKey.set(key, pooled);
         created.push(backend.name);
       }
@@ -130,10 +131,10 @@ export class BackendPool {
     if (pooled.users > 0 || pooled.routes > 0 || this.byKey.get(pooled.key) !== pooled) return;
     this.byKey.delete(pooled.key);
     pooled.group.close();
-    this.onRetired(pooled.group.name);
+    this.onRetired(pooled.backend);
   }
 
-  private pooled(key: string, group: BackendGroup): PooledGroup {
+  private pooled(key: string, backend: ResolvedBackend, group: BackendGroup): PooledGroup {
     const onRelease = () => {
       pooled.routes -= 1;
       this.closeIfIdle(pooled);
@@ -146,7 +147,7 @@ export class BackendPool {
       const route = group.director(call);
       return isThenable<Route>(route) ? Promise.resolve(route).then(counted) : counted(route);
     };
-    const pooled: PooledGroup = { key, group, routes: 0, users: 0, director };
+    const pooled: PooledGroup = { key, backend, group, routes: 0, users: 0, director };
     return pooled;
   }
 }

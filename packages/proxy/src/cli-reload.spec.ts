@@ -136,7 +136,11 @@ describe.each(['grpc-js', 'http2'])(
       expect(JSON.parse(accepted.body)).toEqual(switchedToB(addresses));
       expect(await answeredBy(client)).toBe('b');
 
+      await run.waitForLog((line) => line.msg.startsWith('backend a closed'), 'backend a closed');
       const samples = parsePrometheus(await (await fetch(`http://${admin}/metrics`)).text());
+      // Backend a's health series went with it; b's came.
+      const up = samples.filter((sample) => sample.name === 'grpc_proxy_backend_up');
+      expect(up.map((sample) => [sample.labels.backend, sample.value])).toEqual([['b', 1]]);
       const reloads = 'grpc_proxy_config_reloads_total';
       expect([
         sumOf(samples, reloads, { result: 'success' }),

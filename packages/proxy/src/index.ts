@@ -125,4 +125,4 @@ export type { TargetHealthChange } from './backends';
 export { createProxyMetrics } from './metrics';
 export type { ProxyMetrics, ProxyMetricsOptions } from './metrics';
 export { SHUTDOWN_MESSAGE, startProxy } from './proxy';
-export type { DrainSummary, ProxyHandle, StartProxyOptions } from './proxy';
+export type { DrainSummary, ProxyHandle, ReloadResult, StartProxyOptions } from './proxy';

@@ -42,6 +42,12 @@ export interface ProxyMetrics {
    * it at 1 with no ejections).
    */
   setBackendUp(backend: string, target: string, up: boolean): void;
+  /**
+   * Forgets a target no longer in the config (after a reload): its `grpc_proxy_backend_up`,
+   * `grpc_proxy_backend_healthy` and `grpc_proxy_backend_ejections_total` series go; the call
+   * series it served stay.
+   */
+  removeTarget(backend: string, target: string): void;
 }
 
 const DEFAULT_BUCKETS = [
@@ -235,6 +241,11 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
     },
     setBackendHealth(backend, target, serving) {
       backendHealthy.set({ backend, target }, serving ? 1 : 0);
+    },
+    removeTarget(backend, target) {
+      up.delete(upKey(backend, target));
+      for (const series of [backendUp, backendHealthy, ejections])
+        series.remove({ backend, target });
     },
     setBackendUp(backend, target, isUp) {
       const key = upKey(backend, target);

@@ -162,8 +162,15 @@ export async function startProxy(
   const pool = new BackendPool(
     (backend, channel) =>
       createBackendGroup(backend, channel, onHealthChange, onAvailabilityChange),
-    (name) =>
-      logger.info({ backend: name }, `backend ${name} closed: replaced, and its calls ended`),
+    (retired) => {
+      const { name } = retired;
+      logger.info({ backend: name }, `backend ${name} closed: replaced, and its calls ended`);
+      // Its targets' health series go, unless the running config still has the same target.
+      const current = generation.config.backends.find((backend) => backend.name === name);
+      for (const target of retired.targets) {
+        if (!current?.targets.includes(target)) metrics.removeTarget(name, target);
+      }
+    },
   );
   let generation: Generation = await buildGeneration(config, pool, metrics);
   // The engines ask the current generation for every call: a reload swaps it under them.
