@@ -68,9 +68,24 @@ export class CallOutcome {
   }
 }
 
-/** Gives `route` back to its director with `final` (once per route: the caller's duty). */
-export function releaseRoute(route: Route, final: () => StatusObject): void {
+/** Whatever gives the status a route is released with (a call's outcome, an attempt's). */
+export interface StatusSource {
+  status(): StatusObject;
+}
+
+/**
+ * Gives `route` back to its director with the status of `final`, made only when the route has a
+ * `release` (once per route: the caller's duty).
+ */
+export function releaseRoute(route: Route, final: StatusSource): void {
   if (typeof route.release !== 'function') return;
-  const outcome = final();
-  safely('route.release', () => route.release?.(outcome));
+  const outcome = final.status();
+  try {
+    route.release(outcome);
+  } catch (error) {
+    // Warned as `safely` warns; its closure is made on this path only, not per call.
+    safely('route.release', () => {
+      throw error;
+    });
+  }
 }

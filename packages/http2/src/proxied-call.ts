@@ -154,7 +154,7 @@ export class Http2ProxiedCall
     this.route = undefined;
     this.opening = undefined;
     this.phase = 'choosing';
-    releaseRoute(route, () => attemptStatus(this.context.options.proxyName, attempt));
+    releaseRoute(route, { status: () => attemptStatus(this.context.options.proxyName, attempt) });
     this.askDirector();
   }
 
@@ -285,8 +285,7 @@ export class Http2ProxiedCall
   }
 
   private release(route: Route): void {
-    // No closure for the (usual) route without `release`.
-    if (typeof route.release === 'function') releaseRoute(route, () => this.outcome.status());
+    releaseRoute(route, this.outcome); // the outcome itself: no closure per call
   }
 
   private report(proxyError: boolean, error: unknown): void {

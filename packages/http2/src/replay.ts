@@ -8,7 +8,9 @@ import { TRANSPARENT_RETRY_BUFFER_BYTES } from '@grpc-proxy/handler/engine';
  * retried.
  */
 export class Replay {
-  private chunks: Buffer[] = [];
+  /** The first chunk, and the others: a request of one chunk (most) needs no array. */
+  private first: Buffer | undefined = undefined;
+  private rest: Buffer[] | undefined = undefined;
   private bytes = 0;
   private ended = false;
 
@@ -16,10 +18,11 @@ export class Replay {
   record(chunk: Buffer): boolean {
     this.bytes += chunk.length;
     if (this.bytes > TRANSPARENT_RETRY_BUFFER_BYTES) {
-      this.chunks = [];
+      this.first = this.rest = undefined;
       return false;
     }
-    this.chunks.push(chunk);
+    if (this.first === undefined) this.first = chunk;
+    else (this.rest ??= []).push(chunk);
     return true;
   }
 
@@ -30,7 +33,8 @@ export class Replay {
 
   /** Sends everything kept (and the half-close) on `stream`. */
   writeTo(stream: ClientHttp2Stream): void {
-    for (const chunk of this.chunks) stream.write(chunk);
+    if (this.first !== undefined) stream.write(this.first);
+    for (const chunk of this.rest ?? []) stream.write(chunk);
     if (this.ended) stream.end();
   }
 }
