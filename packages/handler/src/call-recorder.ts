@@ -3,6 +3,16 @@ import type { CallObserver, CallReport, CallStartInfo } from './contracts';
 import { safely } from './warnings';
 
 /**
+ * Warns of what an observer threw, as `safely` does. The calls go through try/catch rather than
+ * `safely` itself: its closure would be made twice per call, observers being on every call.
+ */
+function warnThrown(what: string, error: unknown): void {
+  safely(what, () => {
+    throw error;
+  });
+}
+
+/**
  * The observer's bookkeeping for one call: counts and sizes of the messages forwarded, and the
  * report at the end. Made only when an observer is set, so a call without one counts nothing.
  */
@@ -26,7 +36,11 @@ export class CallRecorder {
     const observer = this.observer;
     if (observer.onCallStart === undefined) return;
     const info: CallStartInfo = { method: this.method, peer: this.peer, startTime: this.startTime };
-    safely('observer.onCallStart', () => observer.onCallStart?.(info));
+    try {
+      observer.onCallStart(info);
+    } catch (error) {
+      warnThrown('observer.onCallStart', error);
+    }
   }
 
   /** One message of `bytes` went from the client to the backend. */
@@ -66,6 +80,10 @@ export class CallRecorder {
       bytesToClient: this.bytesToClient,
       retries: this.retries,
     };
-    safely('observer.onCallEnd', () => observer.onCallEnd?.(report));
+    try {
+      observer.onCallEnd(report);
+    } catch (error) {
+      warnThrown('observer.onCallEnd', error);
+    }
   }
 }
