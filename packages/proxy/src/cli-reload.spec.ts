@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import {
+  callEcho,
   createTestPki,
   echoRequest,
   startEchoServer,
@@ -151,6 +152,31 @@ describe.each(['grpc-js', 'http2'])(
       // Nothing changed: still a success, with nothing to report.
       expect(JSON.parse((await postReload(admin!)).body)).toMatchObject({ changed: [] });
       expect((await fetch(`http://${admin}/reload`)).status).toBe(405);
+    });
+
+    it('limits: new connections get the new message limit (grpc-js engine; http2: after a restart)', async () => {
+      backends = [await startEchoServer({ name: 'a' })];
+      const file = writeConfig(`listen: 127.0.0.1:0\n${only(backends[0])}`);
+      const { run, addresses } = await startListening(['--config', file]);
+      const big = echoRequest({ payload: Buffer.alloc(2000) });
+      const before = clients.connect(addresses[0]);
+      expect((await callEcho(before, big)).status.code).toBe(status.OK);
+
+      writeConfig(`listen: 127.0.0.1:0\nlimits: { maxMessageBytes: 1000 }\n${only(backends[0])}`);
+      run.signal('SIGHUP');
+      const reloaded = await nthReload(run, 1);
+      const after = clients.connect(addresses[0], {
+        channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+      });
+      if (engine === 'grpc-js') {
+        expect(reloaded).toMatchObject({ level: 30, changed: ['limits'], restartRequired: [] });
+        const refused = await callEcho(after, big);
+        expect([refused.status.code, refused.responses]).toEqual([status.RESOURCE_EXHAUSTED, []]);
+      } else {
+        expect(reloaded).toMatchObject({ level: 40, changed: [], restartRequired: ['limits'] });
+        expect((await callEcho(after, big)).status.code).toBe(status.OK);
+      }
+      expect(await answeredBy(after)).toBe('a');
     });
 
     it('a new listen address is open before the old one closes; a stream on the old one finishes', async () => {

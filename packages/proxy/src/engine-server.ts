@@ -1,14 +1,11 @@
-import type { Server, ServerCredentials } from '@grpc/grpc-js';
-import { createProxyServer, type CallObserver, type StreamDirector } from '@grpc-proxy/handler';
+import type { CallObserver, StreamDirector } from '@grpc-proxy/handler';
 import { createHttp2Proxy, type Http2ClientLimits, type Http2Proxy } from '@grpc-proxy/http2';
-import { createCallTracker } from './call-tracker';
 import type { ResolvedProxyConfig, ServerTlsConfig } from './config/types';
-import { limitOptions } from './limits';
+import { grpcJsServer, metadataPolicy, SHUTDOWN_MESSAGE } from './grpc-js-engine';
 import { combineObservers } from './logging';
-import { serverCredentials, serverTlsPem, updateServerCredentials } from './tls';
+import { serverTlsPem } from './tls';
 
-/** The status message of calls still running when the drain timeout ends them. */
-export const SHUTDOWN_MESSAGE = 'grpc-proxy: shutting down';
+export { grpcJsServer, SHUTDOWN_MESSAGE };
 
 /** What both engines are started with. */
 export interface EngineParts {
@@ -31,6 +28,12 @@ export interface EngineServer {
    * TLS as at the start); connections already open keep theirs. False when the engine cannot.
    */
   updateTls(tls: ServerTlsConfig): boolean;
+  /**
+   * Serves new connections with `config`'s limits, metadata policy and TLS mode (its other
+   * fields are the running ones); connections already open keep theirs and drain. False when the
+   * engine cannot (then nothing changed).
+   */
+  reconfigure(config: ResolvedProxyConfig): boolean;
   /** Calls running now. */
   readonly activeCalls: number;
   /**
@@ -40,64 +43,6 @@ export interface EngineServer {
   drain(deadline: Promise<void>, timeoutMs: number): Promise<number>;
   /** Closes at once (a failed start). */
   abort(): void;
-}
-
-function metadataPolicy(config: ResolvedProxyConfig) {
-  return { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor };
-}
-
-function bind(server: Server, address: string, credentials: ServerCredentials): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => {
-      if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`));
-      else resolve(address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`));
-    });
-  });
-}
-
-/** The grpc-js engine: one `createProxyServer` bound to every address. */
-export function grpcJsServer({ config, director, observer }: EngineParts): EngineServer {
-  const limits = limitOptions(config.limits);
-  const tracker = createCallTracker();
-  const server = createProxyServer({
-    director,
-    ...limits.messages,
-    metadata: metadataPolicy(config),
-    observer,
-    // The tracker first, so that it sees every call (and can end it at the drain timeout).
-    serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },
-  });
-  // One credentials object for every listener: a certificate rotation reaches them all.
-  const credentials = serverCredentials(config.tls);
-  return {
-    listen: (address) => bind(server, address, credentials),
-    unlisten(bound) {
-      // grpc-js closes the listener and sends GOAWAY; running calls finish on their connections.
-      server.unbind(bound);
-      return Promise.resolve();
-    },
-    updateTls(tls) {
-      updateServerCredentials(credentials, tls);
-      return true;
-    },
-    get activeCalls() {
-      return tracker.activeCalls;
-    },
-    async drain(deadline) {
-      const drained = new Promise<'drained'>((resolve) =>
-        server.tryShutdown(() => resolve('drained')),
-      );
-      if ((await Promise.race([drained, deadline])) === 'drained') return 0;
-      const ended = tracker.endAll(SHUTDOWN_MESSAGE);
-      // The statuses just sent need the connections a moment longer; tryShutdown resolves once
-      // they are flushed. forceShutdown is only the backstop for a peer that never reads.
-      const backstop = setTimeout(() => server.forceShutdown(), 2000);
-      await drained;
-      clearTimeout(backstop);
-      return ended;
-    },
-    abort: () => server.forceShutdown(),
-  };
 }
 
 /** The config's limits towards clients, as the http2 engine's options. */
@@ -163,8 +108,10 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
       await proxies.get(bound)?.close(drainTimeoutMs);
       proxies.delete(bound);
     },
-    // The engine's server keeps the TLS it was created with (no setSecureContext exposed yet).
+    // The engine's server keeps the TLS and options it was created with: createHttp2Proxy
+    // exposes neither setSecureContext nor a way to hand its listener to another instance.
     updateTls: () => false,
+    reconfigure: () => false,
     get activeCalls() {
       return [...proxies.values()].reduce((sum, proxy) => sum + proxy.activeCalls, 0);
     },

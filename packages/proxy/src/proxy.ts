@@ -62,9 +62,11 @@ export interface ProxyHandle {
    * calls use its routes and backends while running calls finish on the old ones; backends whose
    * definition did not change keep their connections and health; backends no longer named are
    * closed once their calls end; new listen addresses are bound before dropped ones close
-   * gracefully; changed TLS files reach new connections (grpc-js engine). Fields no running
-   * engine can change (`engine`, `limits`, `metadata`, `admin`, a TLS mode change) keep their
-   * running values and are listed in `restartRequired`. An invalid config, or a listener that
+   * gracefully; changed TLS files reach new connections, and on the grpc-js engine so do new
+   * `limits`, `metadata` and TLS mode (a new grpc-js server for new connections, the old one
+   * drains). Fields the running proxy cannot change (`engine`, `workers`, `admin`; on the http2
+   * engine also limits, metadata and TLS) keep their running values and are listed in
+   * `restartRequired`. An invalid config, or a listener that
    * cannot be bound, changes nothing: the result is a failure with the reason. Reloads run one
    * at a time; each is logged and counted.
    */

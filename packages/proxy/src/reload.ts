@@ -21,7 +21,8 @@ export type ReloadResult =
       };
       /**
        * Fields that changed in the file but keep their running value until a restart (`engine`,
-       * `limits`, `metadata`, `admin`, `workers`, or a TLS mode change). Empty: all applied.
+       * `workers`, `admin`; on the http2 engine also `limits`, `metadata` and TLS). Empty: all
+       * applied.
        */
       readonly restartRequired: readonly string[];
       /** Every listen address now, with real ports. */
@@ -53,8 +54,10 @@ export interface Reloadable {
   readonly logger: Logger;
 }
 
-/** Fields no running engine can change: they keep their running value until a restart. */
-const RESTART_FIELDS = ['engine', 'workers', 'limits', 'metadata', 'admin'] as const;
+/** Fields a running proxy cannot change: they keep their running value until a restart. */
+const RESTART_FIELDS = ['engine', 'workers', 'admin'] as const;
+/** Fields of the engine's own server: new connections get a new server where the engine can. */
+const ENGINE_FIELDS = ['limits', 'metadata'] as const;
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -77,10 +80,11 @@ function tlsMode(tls: ServerTlsConfig | undefined): string {
 
 /**
  * Applies `next` to the running proxy: new listen addresses are bound first (a failure leaves
- * everything as it was), the TLS files are rotated, the new generation (reusing unchanged
+ * everything as it was), the engine serves new connections with new limits, metadata policy or
+ * TLS mode when it can (else the TLS files are rotated), the new generation (reusing unchanged
  * backends) takes every new call, the replaced one's groups close once their calls are released,
- * and listen addresses no longer in the config are closed gracefully. Fields no engine can change
- * while running keep their running values (listed in `restartRequired`).
+ * and listen addresses no longer in the config are closed gracefully. Fields the engine cannot
+ * change while running keep their running values (listed in `restartRequired`).
  *
  * @param tlsFingerprintOfRunning - the running TLS files' fingerprint (from the last apply)
  * @returns the result and the TLS fingerprint now in effect
@@ -98,22 +102,36 @@ export async function applyConfig(
   const changed: string[] = [];
   const nextFingerprint = tlsFingerprint(next.tls);
   const opened = await openListeners(proxy, next.listen);
-  let tls = running.tls;
-  let fingerprint = tlsFingerprintOfRunning;
-  if (nextFingerprint !== tlsFingerprintOfRunning || !same(running.tls, next.tls)) {
-    if (tlsMode(running.tls) !== tlsMode(next.tls)) restartRequired.push('tls (mode)');
-    else if (next.tls !== undefined && proxy.server.updateTls(next.tls)) {
-      tls = next.tls;
-      fingerprint = nextFingerprint;
-      changed.push('tls');
-    } else restartRequired.push(`tls (the ${running.engine} engine cannot rotate certificates)`);
+  const kept = Object.fromEntries(RESTART_FIELDS.map((field) => [field, running[field]]));
+  const engineFields: string[] = ENGINE_FIELDS.filter(
+    (field) => !same(running[field], next[field]),
+  );
+  const modeChanged = tlsMode(running.tls) !== tlsMode(next.tls);
+  if (modeChanged) engineFields.push('tls');
+  const filesChanged = nextFingerprint !== tlsFingerprintOfRunning || !same(running.tls, next.tls);
+  let engine = { ...running, fingerprint: tlsFingerprintOfRunning };
+  if (engineFields.length > 0 && proxy.server.reconfigure({ ...next, ...kept })) {
+    // The new server reads the TLS files again: a rotation comes with it.
+    engine = { ...next, fingerprint: nextFingerprint };
+    changed.push(...engineFields, ...(filesChanged && !modeChanged ? ['tls'] : []));
+  } else {
+    restartRequired.push(...engineFields.map((field) => (field === 'tls' ? 'tls (mode)' : field)));
+    if (filesChanged && !modeChanged) {
+      if (next.tls !== undefined && proxy.server.updateTls(next.tls)) {
+        engine = { ...engine, tls: next.tls, fingerprint: nextFingerprint };
+        changed.push('tls');
+      } else restartRequired.push(`tls (the ${running.engine} engine cannot rotate certificates)`);
+    }
   }
   const effective: ResolvedProxyConfig = {
     ...next,
-    ...Object.fromEntries(RESTART_FIELDS.map((field) => [field, running[field]])),
+    ...kept,
+    limits: engine.limits,
+    metadata: engine.metadata,
   };
-  if (tls === undefined) delete effective.tls;
-  else effective.tls = tls;
+  if (engine.tls === undefined) delete effective.tls;
+  else effective.tls = engine.tls;
+  const fingerprint = engine.fingerprint;
   let generation: Generation;
   try {
     generation = await buildGeneration(effective, proxy.pool, proxy.metrics);

@@ -14,8 +14,10 @@ import {
 import { ENGINES, useHarness } from './support/use-harness';
 
 // Issue 15: SIGHUP re-reads the config while callers run the whole time. Each reload moves the
-// one backend group from one backend process to the other; no call may fail, and once a reload is
-// logged every new call reaches the new backend.
+// one backend group from one backend process to the other, and changes a client limit (the
+// grpc-js engine then serves new connections with a new grpc-js server while the old one sends
+// GOAWAY and drains; the http2 engine keeps its limits until a restart). No call may fail, and
+// once a reload is logged every new call reaches the new backend.
 
 /** Concurrent callers of the load. */
 const CALLERS = 20;
@@ -55,17 +57,18 @@ describe.each(ENGINES)('config reload under load, through the command (%s engine
       rmSync(created, { recursive: true, force: true }),
     );
     const file = path.join(dir, 'proxy.json');
-    const writeConfig = (backend: BackendProcess) =>
+    const writeConfig = (backend: BackendProcess, maxConcurrentStreams: number) =>
       writeFileSync(
         file,
         JSON.stringify({
           engine,
           listen: '127.0.0.1:0',
           admin: { listen: '127.0.0.1:0' },
+          limits: { maxConcurrentStreams },
           backends: [{ name: 'svc', targets: [backend.address] }],
         }),
       );
-    writeConfig(backends[0]);
+    writeConfig(backends[0], 100);
     const proxy = h.own(
       startNodeProcess({
         script: proxyCommandPath(),
@@ -88,7 +91,7 @@ describe.each(ENGINES)('config reload under load, through the command (%s engine
     const lateOldCalls: number[] = [];
     for (let step = 1; step <= RELOADS; step++) {
       const [old, next] = step % 2 === 1 ? backends : [backends[1], backends[0]];
-      writeConfig(next);
+      writeConfig(next, step % 2 === 1 ? 200 : 100);
       proxy.child.kill('SIGHUP');
       await waitUntil(() => reloads().length >= step, 10_000, `reload ${step} logged`);
       const oldAtReload = await callsOf(admin, old);
@@ -111,8 +114,17 @@ describe.each(ENGINES)('config reload under load, through the command (%s engine
     );
     expect(failedCalls(calls)).toEqual([]);
     expect(lateOldCalls.every((late) => late <= CALLERS)).toBe(true);
-    expect(reloads().map((line) => (JSON.parse(line) as { changed: string[] }).changed)).toEqual(
-      Array.from({ length: RELOADS }, () => ['backends']),
+    const outcome = (line: string) => {
+      const { changed, restartRequired } = JSON.parse(line) as Record<string, string[]>;
+      return { changed, restartRequired };
+    };
+    // The http2 engine keeps its starting limits: every other file asks for them again.
+    const expected = (step: number) =>
+      engine === 'grpc-js'
+        ? { changed: ['limits', 'backends'], restartRequired: [] }
+        : { changed: ['backends'], restartRequired: step % 2 === 1 ? ['limits'] : [] };
+    expect(reloads().map(outcome)).toEqual(
+      Array.from({ length: RELOADS }, (_, index) => expected(index + 1)),
     );
   });
 });
