@@ -27,6 +27,7 @@ import {
   listenToBackendDrain,
   listenToClient,
   listenToClientDrain,
+  pass,
   type StreamEvents,
 } from './stream-events';
 
@@ -165,12 +166,8 @@ export class Forwarding implements StreamEvents {
     }
     if (this.replay !== undefined && !this.replay.record(chunk)) this.replay = undefined;
     if (this.waiting) return; // kept for the next attempt (the stream is paused)
-    if (this.backend.write(chunk)) return;
-    this.client.pause();
-    if (!this.backendDrainHeard) {
-      this.backendDrainHeard = true;
-      listenToBackendDrain(this.backend);
-    }
+    const { backend, client, backendDrainHeard } = this;
+    this.backendDrainHeard = pass(chunk, backend, client, backendDrainHeard, listenToBackendDrain);
   }
 
   backendDrain(): void {
@@ -217,12 +214,8 @@ export class Forwarding implements StreamEvents {
       this.failScan(result, this.toClient, `backend ${this.backendName}`, 'maxSendMessageLength');
       return;
     }
-    if (this.client.write(chunk)) return;
-    this.backend.pause();
-    if (!this.clientDrainHeard) {
-      this.clientDrainHeard = true;
-      listenToClientDrain(this.client);
-    }
+    const { backend, client, clientDrainHeard } = this;
+    this.clientDrainHeard = pass(chunk, client, backend, clientDrainHeard, listenToClientDrain);
   }
 
   clientDrain(): void {

@@ -2,7 +2,12 @@
  * The listeners of the streams a {@link Forwarding} pumps between: shared by every call (no
  * closure per call and event), each finding its call's pump on the stream itself.
  */
-import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type {
+  ClientHttp2Stream,
+  Http2Stream,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
 
 /** What a pump does on the events of its two streams. */
 export interface StreamEvents {
@@ -92,4 +97,22 @@ export function listenToClientDrain(client: ServerHttp2Stream): void {
 /** The pump hears 'drain' of the backend stream (once one of its writes returned false). */
 export function listenToBackendDrain(backend: ClientHttp2Stream): void {
   backend.on('drain', onBackendDrain);
+}
+
+/**
+ * Writes `chunk` on `to`; when `to`'s buffer is full, pauses `from` until `to` drains, listening
+ * to 'drain' from the first full buffer on (most calls never fill one). Returns whether 'drain'
+ * is listened to now.
+ */
+export function pass<T extends Http2Stream>(
+  chunk: Buffer,
+  to: T,
+  from: Http2Stream,
+  drainHeard: boolean,
+  listenToDrain: (stream: T) => void,
+): boolean {
+  if (to.write(chunk)) return drainHeard;
+  from.pause();
+  if (!drainHeard) listenToDrain(to);
+  return true;
 }
