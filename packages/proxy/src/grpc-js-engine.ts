@@ -47,6 +47,7 @@ function newGeneration({ config, director, observer }: EngineParts): Generation 
   const server = createProxyServer({
     director,
     ...limits.messages,
+    ...limits.clientLimits,
     metadata: metadataPolicy(config),
     observer,
     // The tracker first, so that it sees every call (and can end it at the drain timeout).

@@ -1,5 +1,5 @@
 import type { ChannelOptions, ServerOptions } from '@grpc/grpc-js';
-import type { BackendChannelOptions } from '@grpc-proxy/handler';
+import type { BackendChannelOptions, ProxyHandlerOptions } from '@grpc-proxy/handler';
 import type { ResolvedProxyConfig } from './config/types';
 
 /** The grpc-js options the limits need: the engine's typed options, and grpc-js keys for the rest. */
@@ -12,17 +12,23 @@ export interface LimitOptions {
   /** Keepalive (`grpc.keepalive_*`), for the backend channels. */
   readonly channelOptions: ChannelOptions;
   /**
-   * Keepalive, the stream cap (`grpc.max_concurrent_streams`) and the idle timeout
-   * (`grpc.max_connection_idle_ms`), for the server. grpc-js has no knob for the other client
-   * limits (resets, unread bytes, stalled readers, cancellations towards backends): the grpc-js
-   * engine leaves them to Node (its reset limit: 1 000, then 33 a second, then GOAWAY).
+   * Keepalive and the idle timeout (`grpc.max_connection_idle_ms`), for the server. (The handler
+   * announces the stream limit itself: twice the calls it runs per connection.)
    */
   readonly serverOptions: ServerOptions;
+  /** The limits per client connection the grpc-js engine applies itself (`createProxyServer`). */
+  readonly clientLimits: Pick<
+    ProxyHandlerOptions,
+    | 'maxConcurrentStreams'
+    | 'maxClientResetsPerSecond'
+    | 'maxClientBufferBytes'
+    | 'clientStallTimeoutMs'
+  >;
 }
 
 /** Maps the config's limits to {@link LimitOptions}; grpc-js keys only where no typed option exists. */
 export function limitOptions(limits: ResolvedProxyConfig['limits']): LimitOptions {
-  const { maxMessageBytes, maxConcurrentStreams, idleTimeoutMs, keepalive } = limits;
+  const { maxMessageBytes, idleTimeoutMs, keepalive } = limits;
   const keepaliveOptions = {
     ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
     ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
@@ -32,8 +38,13 @@ export function limitOptions(limits: ResolvedProxyConfig['limits']): LimitOption
     channelOptions: keepaliveOptions,
     serverOptions: {
       ...keepaliveOptions,
-      'grpc.max_concurrent_streams': maxConcurrentStreams,
       ...(idleTimeoutMs > 0 && { 'grpc.max_connection_idle_ms': idleTimeoutMs }),
+    },
+    clientLimits: {
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxClientResetsPerSecond: limits.maxResetsPerSecond,
+      maxClientBufferBytes: limits.maxBufferedBytes,
+      clientStallTimeoutMs: limits.stallTimeoutMs,
     },
   };
 }

@@ -185,7 +185,7 @@ limits: { maxMessageBytes: 1000 }
 });
 
 describe('limitOptions', () => {
-  // Limits grpc-js has no knob for: the grpc-js engine cannot apply them.
+  // Client limits the handler applies itself on grpc-js, and the http2 engine's backend budget.
   const http2Only = {
     maxResetsPerSecond: 200,
     maxBufferedBytes: 4194304,
@@ -206,10 +206,12 @@ describe('limitOptions', () => {
     expect(limitOptions(limits)).toEqual({
       messages: { maxReceiveMessageLength: 5000, maxSendMessageLength: 5000 },
       channelOptions: keepalive,
-      serverOptions: {
-        ...keepalive,
-        'grpc.max_concurrent_streams': 7,
-        'grpc.max_connection_idle_ms': 60000,
+      serverOptions: { ...keepalive, 'grpc.max_connection_idle_ms': 60000 },
+      clientLimits: {
+        maxConcurrentStreams: 7,
+        maxClientResetsPerSecond: http2Only.maxResetsPerSecond,
+        maxClientBufferBytes: http2Only.maxBufferedBytes,
+        clientStallTimeoutMs: http2Only.stallTimeoutMs,
       },
     });
     const noIdleTimeout = {
@@ -222,7 +224,8 @@ describe('limitOptions', () => {
     expect(limitOptions(noIdleTimeout)).toEqual({
       messages: { maxReceiveMessageLength: 1, maxSendMessageLength: 1 },
       channelOptions: {},
-      serverOptions: { 'grpc.max_concurrent_streams': 100 },
+      serverOptions: {},
+      clientLimits: expect.objectContaining({ maxConcurrentStreams: 100 }) as unknown,
     });
   });
 });

@@ -29,7 +29,7 @@ const limits = {
     maxConcurrentStreams: {
       ...positiveInt,
       description:
-        'calls one client connection runs at once; http2 engine: its further calls wait at the proxy (ten times this is announced), grpc-js: announced as `grpc.max_concurrent_streams`, clients queue past it',
+        'calls one client connection runs at once; its further calls wait at the proxy, on both engines (announced to clients as `SETTINGS_MAX_CONCURRENT_STREAMS`: ten times this on http2, twice on grpc-js)',
     },
     idleTimeoutMs: {
       ...nonNegativeInt,
@@ -39,17 +39,17 @@ const limits = {
     maxResetsPerSecond: {
       ...nonNegativeInt,
       description:
-        'http2 engine: calls one connection may cancel before their answer in a second, beyond those it let finish; one more and it gets GOAWAY(ENHANCE_YOUR_CALM) and is closed; `0`: no limit',
+        'calls one connection may cancel before their answer in a second, beyond those it let finish; one more and it gets GOAWAY(ENHANCE_YOUR_CALM) and is closed; `0`: no limit',
     },
     maxBufferedBytes: {
       ...positiveInt,
       description:
-        'http2 engine: bytes of replies waiting for one client connection to read, past which it may start no new call',
+        'bytes of replies waiting for one client connection to read, past which it may start no new call',
     },
     stallTimeoutMs: {
       ...nonNegativeInt,
       description:
-        'http2 engine: a call whose replies wait on a client that reads none of them for this long is reset (and cancelled at the backend); `0`: never',
+        'a call whose replies wait on a client that reads none of them for this long is reset (and cancelled at the backend); `0`: never',
     },
     backendResetBurst: {
       ...positiveInt,
