@@ -55,9 +55,9 @@ export class CallRecorder {
     this.bytesToClient += bytes;
   }
 
-  /** Tells the observer how the call ended. */
+  /** Tells the observer how the call ended (`final`: its code and message, a `StatusObject` or not). */
   ended(
-    final: StatusObject,
+    final: Pick<StatusObject, 'code' | 'details'>,
     proxyError: boolean,
     backend: string | undefined,
     error: unknown,

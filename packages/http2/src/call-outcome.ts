@@ -7,34 +7,7 @@ import {
   type CompiledMetadataPolicy,
 } from '@grpc-proxy/handler/engine';
 
-/**
- * The `StatusObject` of an ended call. Its `metadata` (a grpc-js `Metadata` parsed from the
- * backend's trailers) is built only when read: the observer's report needs the code and the
- * message alone, so a call whose route has no `release` parses no trailers at all.
- */
-class EndedStatus implements StatusObject {
-  private built: Metadata | undefined = undefined;
-
-  constructor(
-    readonly code: status,
-    readonly details: string,
-    private readonly policy: CompiledMetadataPolicy,
-    private readonly trailers: IncomingHttpHeaders | undefined,
-  ) {}
-
-  get metadata(): Metadata {
-    this.built ??= this.trailers
-      ? filterResponseMetadata(Metadata.fromHttp2Headers(this.trailers), this.policy)
-      : new Metadata();
-    return this.built;
-  }
-
-  set metadata(metadata: Metadata) {
-    this.built = metadata;
-  }
-}
-
-/** How a call ended; its `StatusObject` is built only for whoever asks (observer, release). */
+/** How a call ended; its `StatusObject` is built only for a route's `release`. */
 export class CallOutcome {
   code: status = status.OK;
   details = '';
@@ -57,12 +30,29 @@ export class CallOutcome {
     this.trailers = trailers;
   }
 
-  /** The status the call ended with, built on first use (its trailer metadata on first read). */
+  /**
+   * The status the call ended with, for `route.release`, built on first use. Its `metadata` (a
+   * grpc-js `Metadata` parsed from the backend's trailers) is an own property like the others,
+   * but parsed only when read: most releases look at the code alone. (The observer's report
+   * needs no `StatusObject`: the code and message are fields of the outcome.)
+   */
   status(): StatusObject {
     if (this.final === undefined) {
-      const final = new EndedStatus(this.code, this.details, this.policy, this.trailers);
-      if (this.metadata !== undefined) final.metadata = this.metadata;
-      this.final = final;
+      const { policy, trailers } = this;
+      let metadata = this.metadata;
+      this.final = {
+        code: this.code,
+        details: this.details,
+        get metadata(): Metadata {
+          metadata ??= trailers
+            ? filterResponseMetadata(Metadata.fromHttp2Headers(trailers), policy)
+            : new Metadata();
+          return metadata;
+        },
+        set metadata(value: Metadata) {
+          metadata = value;
+        },
+      };
     }
     return this.final;
   }

@@ -294,6 +294,6 @@ export class Http2ProxiedCall
     const recorder = this.recorder;
     if (recorder === undefined) return;
     recorder.retries = this.retries.count;
-    recorder.ended(this.outcome.status(), proxyError, this.backendName, error);
+    recorder.ended(this.outcome, proxyError, this.backendName, error);
   }
 }
