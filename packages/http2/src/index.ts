@@ -1,11 +1,14 @@
 export { createHttp2Proxy, type Http2Proxy } from './server';
 export {
+  DEFAULT_BACKEND_CONNECT_ATTEMPT_TIMEOUT_MS,
   DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
   DEFAULT_BACKEND_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_BACKEND_RESOLVE_INTERVAL_MS,
   DEFAULT_DRAIN_TIMEOUT_MS,
   type Http2ProxyOptions,
   type Http2ProxyTls,
 } from './options';
+export { lookupAllAddresses, type Http2BackendLookup } from './target-addresses';
 export {
   DEFAULT_BACKEND_RESET_BURST,
   DEFAULT_BACKEND_RESETS_PER_SECOND,

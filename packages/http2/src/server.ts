@@ -22,6 +22,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   resolveHttp2Options,
   type Http2ProxyOptions,
+  sessionOptionsOf,
   type ResolvedHttp2Options,
 } from './options';
 import type { CallContext } from './call-context';
@@ -73,13 +74,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   const context: CallContext = {
     director: options.director,
     options: resolved,
-    pool: new SessionPool({
-      settings: resolved.backendSettings,
-      idleTimeoutMs: resolved.backendIdleTimeoutMs,
-      keepaliveMs: resolved.backendKeepaliveMs,
-      keepaliveTimeoutMs: resolved.backendKeepaliveTimeoutMs,
-      connectionWindowSize: resolved.connectionWindowSize,
-    }),
+    pool: new SessionPool(sessionOptionsOf(resolved)),
     calls: new CallSet(),
   };
   const guards = new ClientGuards(resolved, (stream, incoming) =>
