@@ -71,8 +71,8 @@ export interface Http2ProxyOptions extends ProxyHandlerOptions, Http2ClientLimit
   /** HTTP/2 settings of the proxy's sessions to its backends. Default: Node's, push disabled. */
   backendSettings?: Settings;
   /**
-   * Milliseconds without any traffic after which a session to a backend is closed (gracefully;
-   * the next call opens a new one). `0`: never. Default: 300 000 (5 minutes).
+   * Milliseconds without any call after which a session to a backend is closed (gracefully;
+   * the next call opens a new one; a session running a quiet long call stays). `0`: never. Default: 300 000 (5 minutes).
    */
   backendIdleTimeoutMs?: number;
   /**

@@ -72,6 +72,7 @@ function onPooledStreamClose(this: PooledStream): void {
   pooled.streams--;
   if (pooled.session.destroyed) pooled.failedToConnect(new Error(CLOSED_BEFORE_SETTINGS));
   else if (pooled.streams === 0 && pooled.retired) pooled.session.close();
+  else if (pooled.streams === 0) pooled.idleTimer?.refresh();
 }
 
 /**
@@ -92,6 +93,8 @@ export class PooledSession {
   readonly openedAt = Date.now();
   /** The address it connects to; `undefined` while its target's name is being resolved. */
   slot: AddressSlot | undefined = undefined;
+  /** Closes the session once it ran no stream for the idle timeout (see `closeWhenIdle`). */
+  idleTimer: NodeJS.Timeout | undefined = undefined;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
@@ -128,13 +131,33 @@ export class PooledSession {
     return !this.connected && this.failure === undefined;
   }
 
+  /**
+   * Closes the session once it has run no stream for `timeoutMs`. One timer, restarted each time
+   * the last stream ends and ignored when it fires during a stream: unlike Node's
+   * `session.setTimeout`, which restarts a timer on every read and write of every stream (about
+   * 1.7 µs a call), and closes a session whose long call is quiet.
+   */
+  closeWhenIdle(timeoutMs: number): void {
+    const timer = setTimeout(
+      () => {
+        if (this.streams > 0) return;
+        this.retired = true;
+        this.session.close();
+      },
+      Math.min(timeoutMs, 2 ** 31 - 1),
+    );
+    timer.unref();
+    this.idleTimer = timer;
+    this.session.once('close', () => clearTimeout(timer));
+  }
+
   /** Opens a stream on this session. Throws as `session.request` does. */
   request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const stream: PooledStream = this.session.request(headers);
     this.streams++;
     stream[POOLED] = this;
     stream.on('error', onPooledStreamError);
-    stream.once('close', onPooledStreamClose);
+    stream.on('close', onPooledStreamClose);
     return stream;
   }
 

@@ -102,13 +102,7 @@ function watch(pooled: PooledSession, parameters: OpeningParameters): void {
   });
   pooled.limitConnectTime(parameters.connectTimeoutMs);
   const forget = (): void => target.remove(pooled);
-  // Node's session timeout counts time without traffic on the connection.
-  if (parameters.idleTimeoutMs > 0) {
-    session.setTimeout(parameters.idleTimeoutMs, () => {
-      pooled.retired = true;
-      session.close();
-    });
-  }
+  if (parameters.idleTimeoutMs > 0) pooled.closeWhenIdle(parameters.idleTimeoutMs);
   if (parameters.keepaliveMs > 0) {
     keepAlive(pooled, parameters.keepaliveMs, parameters.keepaliveTimeoutMs);
   }

@@ -77,6 +77,35 @@ describe('backend sessions', () => {
     }
   });
 
+  it('keeps a session whose only call is quiet for longer than backendIdleTimeoutMs', async () => {
+    const idle = await startHttp2Proxy(
+      () => ({ backend: { name: 'raw', target: backend.target } }),
+      { backendIdleTimeoutMs: 100 },
+    );
+    const idleClient = new Client(idle.address, credentials.createInsecure());
+    try {
+      const identity = (bytes: Buffer): Buffer => bytes;
+      const answered = new Promise<string>((resolve, reject) => {
+        const call = idleClient.makeClientStreamRequest(
+          METHOD,
+          identity,
+          identity,
+          (error, response) => (error ? reject(error) : resolve(response!.toString())),
+        );
+        // The elapsed time is what this tests: three idle timeouts with the call open and quiet.
+        setTimeout(() => call.end(), 300);
+      });
+      expect(await answered).toBe('session 0');
+      // At once, before the idle timeout runs again: the session it ran on takes the next call.
+      const next = await callRawUnary(idleClient, METHOD, Buffer.from('x'));
+      expect(next.responses[0].toString()).toBe('session 0');
+      expect(sessions).toHaveLength(1);
+    } finally {
+      idleClient.close();
+      await idle.close();
+    }
+  });
+
   it('opens a new session after the backend sent GOAWAY, and none on the old one', async () => {
     goawayAfterAnswer = true;
     expect(await answer()).toBe('session 0');
