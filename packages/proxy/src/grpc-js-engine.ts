@@ -89,10 +89,12 @@ function bindSocket(socket: NetServer, address: string): Promise<string> {
   const unix = /^unix:(?:\/\/)?(.+)$/.exec(address);
   const where = unix ? { path: unix[1] } : splitHostPort(address);
   return new Promise((resolve, reject) => {
-    socket.once('error', (error) =>
-      reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })),
-    );
+    const failed = (error: Error) =>
+      reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error }));
+    socket.once('error', failed);
     socket.listen(where, () => {
+      // Once listening, an error is a failed accept (EMFILE...): the socket listens on.
+      socket.off('error', failed).on('error', () => undefined);
       const bound = socket.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
       resolve(unix ? address : address.replace(/:\d+$/, `:${port}`));
