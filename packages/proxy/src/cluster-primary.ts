@@ -48,6 +48,7 @@ function primaryMetrics(workers: WorkerSupervisor) {
 async function reloadWorkers(
   supervisor: WorkerSupervisor,
   loadConfig: () => ResolvedProxyConfig,
+  logger: Logger,
 ): Promise<ReloadResult> {
   let config: ResolvedProxyConfig;
   try {
@@ -71,6 +72,7 @@ async function reloadWorkers(
     return { result: 'failure', error: problems.join('\n') || 'no worker is running' };
   }
   supervisor.setConfig(config);
+  logger.level = config.log.level;
   return success;
 }
 
@@ -110,7 +112,7 @@ export async function runPrimary(parts: PrimaryParts): Promise<ExitCode> {
   let queue: Promise<unknown> = Promise.resolve();
   const reload = (): Promise<ReloadResult> => {
     const run = queue
-      .then(() => reloadWorkers(workers, parts.loadConfig))
+      .then(() => reloadWorkers(workers, parts.loadConfig, logger))
       .then((result) => reportReload(logger, metrics.reloads, result));
     queue = run;
     return run;
