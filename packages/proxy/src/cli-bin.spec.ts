@@ -56,6 +56,27 @@ describe('grpc-proxy bin (child process)', () => {
     ]);
   });
 
+  it('reloads on a SIGHUP sent the moment it listens, and keeps serving', async () => {
+    backend = await startEchoServer({ name: 'backend' });
+    proxy = startNodeProcess({
+      script: BIN,
+      args: ['--listen', '127.0.0.1:0', '--backend', backend.address, '--log-format', 'json'],
+    });
+    const started = proxy;
+    const address = await started.waitForLine((line) => {
+      if (!line.includes('"msg":"grpc-proxy listening"')) return undefined;
+      started.child.kill('SIGHUP'); // at once, from the line's own callback
+      return (JSON.parse(line) as { addresses: string[] }).addresses[0];
+    }, STARTUP_TIMEOUT_MS);
+    await started.waitForLine(
+      (line) => (line.includes('"msg":"config reloaded"') ? true : undefined),
+      STARTUP_TIMEOUT_MS,
+    );
+    client = createEchoClient(address);
+    expect((await callEcho(client, echoRequest())).status.code).toBe(status.OK);
+    expect(await started.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
   it('exits 2 on an invalid config, with the reason on stderr', async () => {
     expect(
       await runNodeProcess({ script: BIN, args: ['--listen', 'nowhere', '--backend', 'a:1'] }),

@@ -56,11 +56,10 @@ export function fail(io: CommandIo, code: ExitCode, message: string): ExitCode {
 
 /**
  * Resolves with the exit code once a signal has stopped the proxy: a first SIGTERM/SIGINT drains,
- * a second one ends the running calls at once; SIGHUP reloads the config.
+ * a second one ends the running calls at once.
  */
 export function untilStopped(proxy: ProxyHandle, logger: Logger, io: CommandIo): Promise<ExitCode> {
   return new Promise((resolve) => {
-    let stopHearing = () => undefined as unknown;
     let signals = 0;
     const onSignal = (signal: CommandSignal) => {
       signals += 1;
@@ -80,18 +79,17 @@ export function untilStopped(proxy: ProxyHandle, logger: Logger, io: CommandIo):
         .then((code) => {
           io.signals.off('SIGTERM', onSignal);
           io.signals.off('SIGINT', onSignal);
-          stopHearing();
           resolve(code);
         });
     };
-    const onReload = () => {
-      logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-      // The reloader logs and counts the result; it never rejects.
-      void proxy.reload();
-    };
     io.signals.on('SIGTERM', onSignal);
     io.signals.on('SIGINT', onSignal);
-    io.signals.on('SIGHUP', onReload);
-    stopHearing = () => io.signals.off('SIGHUP', onReload);
   });
+}
+
+/** SIGHUP: reloads the config (the same file and flags); the result is logged and counted. */
+export function reloadOnSignal(proxy: ProxyHandle, logger: Logger): void {
+  logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+  // The reloader logs and counts the result; it never rejects.
+  void proxy.reload();
 }

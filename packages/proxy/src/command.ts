@@ -25,6 +25,7 @@ import { startProxy, type ProxyHandle } from './proxy';
 import {
   EXIT_CODES,
   fail,
+  reloadOnSignal,
   untilStopped,
   type CommandIo,
   type CommandOutput,
@@ -99,13 +100,27 @@ async function runProxy(
   } as unknown as Console);
   try {
     if (slot !== undefined) return await runWorker(config, logger, io);
-    let proxy: ProxyHandle;
+    // One SIGHUP listener for the whole run: a SIGHUP while starting (or just after the
+    // "listening" line) is held, and adding and removing listeners around the start would leave
+    // moments with none, when the signal's default action ends the process.
+    let proxy: ProxyHandle | undefined;
+    let heldReload = false;
+    const onReload = () => {
+      if (proxy === undefined) heldReload = true;
+      else reloadOnSignal(proxy, logger);
+    };
+    io.signals.on('SIGHUP', onReload);
     try {
-      proxy = await startProxy(config, { logger, loadConfig });
-    } catch (error) {
-      return fail(io, EXIT_CODES.startFailed, (error as Error).message);
+      try {
+        proxy = await startProxy(config, { logger, loadConfig });
+      } catch (error) {
+        return fail(io, EXIT_CODES.startFailed, (error as Error).message);
+      }
+      if (heldReload) reloadOnSignal(proxy, logger);
+      return await untilStopped(proxy, logger, io);
+    } finally {
+      io.signals.off('SIGHUP', onReload);
     }
-    return await untilStopped(proxy, logger, io);
   } finally {
     setLogger(console);
   }
