@@ -24,7 +24,10 @@ export {
   DEFAULT_MAX_CLIENT_BUFFER_BYTES,
   DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
   DEFAULT_MAX_CONCURRENT_STREAMS,
+  integerOption,
+  resolveClientConnectionLimits,
   resolveHandlerOptions,
+  type ResolvedClientConnectionLimits,
   type ResolvedHandlerOptions,
 } from './options';
 export { describeError, directorRejection } from './status-error';

@@ -113,7 +113,7 @@ export interface ProxyHandlerOptions {
 }
 
 /** Options after defaults (`Infinity` for no limit); computed once per handler, never per call. */
-export interface ResolvedHandlerOptions {
+export interface ResolvedHandlerOptions extends ResolvedClientConnectionLimits {
   /** Bytes; `Infinity` when unlimited. */
   readonly maxReceiveMessageLength: number;
   /** Bytes; `Infinity` when unlimited. */
@@ -128,6 +128,10 @@ export interface ResolvedHandlerOptions {
   readonly backendConnectTimeoutMs: number;
   /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
+}
+
+/** The limits per client connection both engines apply, after defaults. */
+export interface ResolvedClientConnectionLimits {
   /** Calls run at once per client connection. */
   readonly maxConcurrentStreams: number;
   /** `Infinity`: no limit. */
@@ -138,7 +142,13 @@ export interface ResolvedHandlerOptions {
   readonly clientStallTimeoutMs: number;
 }
 
-function integer(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** `value` if it is an integer from `min` to `max`; else a `RangeError` naming the option. */
+export function integerOption(
+  name: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
@@ -171,11 +181,6 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
       `backendConnectTimeoutMs must be a finite number >= 0, got ${options.backendConnectTimeoutMs}`,
     );
   }
-  const resets = integer(
-    'maxClientResetsPerSecond',
-    options.maxClientResetsPerSecond ?? DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
-    0,
-  );
   return {
     maxReceiveMessageLength: checkLength(
       'maxReceiveMessageLength',
@@ -187,19 +192,42 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
     directorTimeoutMs,
     backendConnectTimeoutMs,
     proxyName: options.proxyName ?? 'grpc-proxy',
-    maxConcurrentStreams: integer(
+    ...resolveClientConnectionLimits(options),
+  };
+}
+
+/**
+ * Applies the defaults of the limits per client connection (shared by both engines); throws a
+ * `RangeError` naming a bad one.
+ */
+export function resolveClientConnectionLimits(
+  options: Pick<
+    ProxyHandlerOptions,
+    | 'maxConcurrentStreams'
+    | 'maxClientResetsPerSecond'
+    | 'maxClientBufferBytes'
+    | 'clientStallTimeoutMs'
+  >,
+): ResolvedClientConnectionLimits {
+  const resets = integerOption(
+    'maxClientResetsPerSecond',
+    options.maxClientResetsPerSecond ?? DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+    0,
+  );
+  return {
+    maxConcurrentStreams: integerOption(
       'maxConcurrentStreams',
       options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
       1,
       MAX_SETTING,
     ),
     maxClientResetsPerSecond: resets === 0 ? Infinity : resets,
-    maxClientBufferBytes: integer(
+    maxClientBufferBytes: integerOption(
       'maxClientBufferBytes',
       options.maxClientBufferBytes ?? DEFAULT_MAX_CLIENT_BUFFER_BYTES,
       1,
     ),
-    clientStallTimeoutMs: integer(
+    clientStallTimeoutMs: integerOption(
       'clientStallTimeoutMs',
       options.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
       0,

@@ -1,31 +1,20 @@
+import { integerOption, resolveClientConnectionLimits } from '@grpc-proxy/handler/engine';
+
 /**
  * The per-client-connection limits of the http2 engine: what one abusive connection may cost the
  * proxy, its other clients and the backends (rapid reset, stream floods, readers that never
  * read, idle connections), and how many cancellations the proxy may send one backend connection.
  */
 
-/** 100: concurrent streams per client connection by default (as nginx's 128 and haproxy's 100). */
-export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+export {
+  DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+  DEFAULT_MAX_CLIENT_BUFFER_BYTES,
+  DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+} from '@grpc-proxy/handler/engine';
 
 /** 300 000 ms (5 min): how long a client connection may stay without a stream by default. */
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 300_000;
-
-/**
- * 200: streams one connection may reset before their answer within one second, beyond as many as
- * it let finish in that second, by default: twice what it may have open at once (100), so that a
- * client cancelling all it has in flight, twice in a second, is not cut; a rapid-reset attack
- * (CVE-2023-44487) resets thousands a second and lets none finish.
- */
-export const DEFAULT_MAX_CLIENT_RESETS_PER_SECOND = 200;
-
-/**
- * 4 MiB: bytes waiting for one client connection to read, past which it may open no new stream,
- * by default: 64 streams whose buffers are full (64 KiB each), far more than a slow reader holds.
- */
-export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4_194_304;
-
-/** 30 000 ms: how long a stream's replies may wait for a client that reads nothing, by default. */
-export const DEFAULT_CLIENT_STALL_TIMEOUT_MS = 30_000;
 
 /**
  * 500: cancellations the proxy may send one backend connection in a burst, by default; half the
@@ -103,52 +92,21 @@ export interface ResolvedClientLimits {
   readonly backendResetsPerSecond: number;
 }
 
-/** 2^32 - 1: the largest `SETTINGS_MAX_CONCURRENT_STREAMS`. */
-const MAX_SETTING = 2 ** 32 - 1;
-
-function integer(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 /** Applies the defaults; throws a `RangeError` naming a bad limit. */
 export function resolveClientLimits(options: Http2ClientLimits): ResolvedClientLimits {
-  const resets = integer(
-    'maxClientResetsPerSecond',
-    options.maxClientResetsPerSecond ?? DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
-    0,
-  );
   return {
-    maxConcurrentStreams: integer(
-      'maxConcurrentStreams',
-      options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
-      1,
-      MAX_SETTING,
-    ),
-    clientIdleTimeoutMs: integer(
+    ...resolveClientConnectionLimits(options),
+    clientIdleTimeoutMs: integerOption(
       'clientIdleTimeoutMs',
       options.clientIdleTimeoutMs ?? DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
       0,
     ),
-    maxClientResetsPerSecond: resets === 0 ? Infinity : resets,
-    maxClientBufferBytes: integer(
-      'maxClientBufferBytes',
-      options.maxClientBufferBytes ?? DEFAULT_MAX_CLIENT_BUFFER_BYTES,
-      1,
-    ),
-    clientStallTimeoutMs: integer(
-      'clientStallTimeoutMs',
-      options.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
-      0,
-    ),
-    backendResetBurst: integer(
+    backendResetBurst: integerOption(
       'backendResetBurst',
       options.backendResetBurst ?? DEFAULT_BACKEND_RESET_BURST,
       1,
     ),
-    backendResetsPerSecond: integer(
+    backendResetsPerSecond: integerOption(
       'backendResetsPerSecond',
       options.backendResetsPerSecond ?? DEFAULT_BACKEND_RESETS_PER_SECOND,
       1,
