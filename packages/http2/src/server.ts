@@ -22,6 +22,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   resolveHttp2Options,
   type Http2ProxyOptions,
+  type Http2ProxyTls,
   sessionOptionsOf,
   type ResolvedHttp2Options,
 } from './options';
@@ -52,6 +53,13 @@ export interface Http2Proxy {
    * @param drainTimeoutMs default 10 000 ms; 0 ends running calls at once.
    */
   close(drainTimeoutMs?: number): Promise<void>;
+  /**
+   * Gives new connections a new certificate, key and client CA (certificate rotation); running
+   * connections keep theirs. The mode stays what the proxy was created with.
+   * @throws TypeError on a proxy created without TLS, or when `tls` would turn mutual TLS on or
+   *   off (a new proxy is needed for that)
+   */
+  setTls(tls: Http2ProxyTls): void;
 }
 
 function reject(stream: ServerHttp2Stream, httpStatus: number, message: string): void {
@@ -110,7 +118,18 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
       closing ??= drain(server, guards, context, drainTimeoutMs);
       return closing;
     },
+    setTls: (tls) => rotateTls(server, resolved.tls, tls),
   };
+}
+
+function rotateTls(server: Listener, created: Http2ProxyTls | undefined, tls: Http2ProxyTls): void {
+  if (created === undefined || !('setSecureContext' in server)) {
+    throw new TypeError('setTls needs a proxy created with tls (plaintext cannot turn into TLS)');
+  }
+  if ((created.clientCa === undefined) !== (tls.clientCa === undefined)) {
+    throw new TypeError('setTls cannot turn mutual TLS on or off: create a new proxy for that');
+  }
+  server.setSecureContext({ cert: tls.cert, key: tls.key, ca: tls.clientCa });
 }
 
 function ignoreError(): void {}

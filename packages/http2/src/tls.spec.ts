@@ -37,9 +37,9 @@ describe('TLS towards clients', () => {
     return proxy.listen('127.0.0.1:0');
   }
 
-  async function call(address: string, cert?: CertFiles) {
+  async function call(address: string, cert?: CertFiles, trusted = certs.ca.cert) {
     const client = createEchoClient(address, {
-      credentials: credentials.createSsl(certs.ca.cert, cert?.key, cert?.cert),
+      credentials: credentials.createSsl(trusted, cert?.key, cert?.cert),
       // The certificate's name: Node 26 refuses an IP address as TLS server name.
       channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
@@ -68,6 +68,31 @@ describe('TLS towards clients', () => {
       status.UNAVAILABLE,
     ]);
     expect((await backend.callCounts()).started).toBe(0);
+  });
+
+  it('gives new connections a rotated certificate (setTls); the old one is no longer offered', async () => {
+    const address = await start();
+    expect((await call(address)).status.code).toBe(status.OK);
+    proxy!.setTls({ cert: certs.rotated.cert, key: certs.rotated.key });
+    const [oldTrust, newTrust] = await Promise.all([
+      call(address),
+      call(address, undefined, certs.otherCa.cert),
+    ]);
+    expect([oldTrust.status.code, newTrust.status.code]).toEqual([status.UNAVAILABLE, status.OK]);
+    expect(newTrust.responses[0].payload.toString()).toBe('over tls');
+  });
+
+  it('refuses setTls that would change the mode', async () => {
+    await start();
+    const mutual = { cert: certs.rotated.cert, key: certs.rotated.key, clientCa: certs.ca.cert };
+    expect(() => proxy!.setTls(mutual)).toThrow(
+      new TypeError('setTls cannot turn mutual TLS on or off: create a new proxy for that'),
+    );
+    const plaintext = createHttp2Proxy({ director: () => ({ backend: { target: 'x:1' } }) });
+    expect(() => plaintext.setTls(mutual)).toThrow(
+      new TypeError('setTls needs a proxy created with tls (plaintext cannot turn into TLS)'),
+    );
+    await plaintext.close(0);
   });
 
   it('refuses a plaintext client', async () => {

@@ -1,5 +1,10 @@
 import type { CallObserver, StreamDirector } from '@grpc-proxy/handler';
-import { createHttp2Proxy, type Http2ClientLimits, type Http2Proxy } from '@grpc-proxy/http2';
+import {
+  createHttp2Proxy,
+  type Http2ClientLimits,
+  type Http2Proxy,
+  type Http2ProxyOptions,
+} from '@grpc-proxy/http2';
 import type { ResolvedProxyConfig, ServerTlsConfig } from './config/types';
 import { grpcJsServer, metadataPolicy, SHUTDOWN_MESSAGE } from './grpc-js-engine';
 import { combineObservers } from './logging';
@@ -74,7 +79,7 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
       if (draining && report.proxyError && report.details === SHUTDOWN_MESSAGE) endedByProxy += 1;
     },
   };
-  const options = {
+  const options: Http2ProxyOptions = {
     director,
     maxReceiveMessageLength: maxMessageBytes,
     maxSendMessageLength: maxMessageBytes,
@@ -108,9 +113,15 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
       await proxies.get(bound)?.close(drainTimeoutMs);
       proxies.delete(bound);
     },
-    // The engine's server keeps the TLS and options it was created with: createHttp2Proxy
-    // exposes neither setSecureContext nor a way to hand its listener to another instance.
-    updateTls: () => false,
+    // New listeners get the new material too. The mode is never changed here (see reload.ts).
+    updateTls(tls) {
+      const pem = serverTlsPem(tls);
+      for (const proxy of proxies.values()) proxy.setTls(pem);
+      options.tls = pem;
+      return true;
+    },
+    // Limits, metadata policy and TLS mode stay what the engine was created with:
+    // createHttp2Proxy has no way to hand its listener to another instance.
     reconfigure: () => false,
     get activeCalls() {
       return [...proxies.values()].reduce((sum, proxy) => sum + proxy.activeCalls, 0);

@@ -9,6 +9,8 @@ export interface TestCerts {
   /** Another CA, and a client certificate it signed. */
   readonly otherCa: CertFiles;
   readonly stranger: CertFiles;
+  /** A server certificate (localhost, 127.0.0.1) the other CA signed: a rotated certificate. */
+  readonly rotated: CertFiles;
 }
 
 /** Registers beforeAll/afterAll making a throw-away PKI for the file's tests, then removing it. */
@@ -22,6 +24,7 @@ export function useTestCerts(): TestCerts {
     certs.client = pki.leaf('client', certs.ca, 'clientAuth');
     certs.otherCa = pki.ca('other-ca');
     certs.stranger = pki.leaf('stranger', certs.otherCa, 'clientAuth');
+    certs.rotated = pki.leaf('rotated', certs.otherCa, 'serverAuth');
   });
   afterAll(() => pki?.remove());
   return certs;
