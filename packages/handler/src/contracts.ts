@@ -37,6 +37,17 @@ export interface ProxyCall {
    * before the director chose a route (`directorTimeoutMs`).
    */
   readonly signal: AbortSignal;
+  /**
+   * Peek: the first request message's payload, uncompressed, for a director that routes on what
+   * the request says (a tenant or shard id). Read once, on the first call of this method, under
+   * the receive size limit and the call's deadline; the engine then forwards that message,
+   * unchanged (compressed if it came compressed), to the chosen backend before the rest of the
+   * stream. Resolves `null` when the client half-closes without sending a message. Rejects with a
+   * `ProxyStatusError` carrying the status the call ends with when it ends first (client cancel,
+   * deadline, a message over the limit), so a director awaiting it never hangs; a director
+   * rethrowing it gives the client that status. A director that never calls it costs nothing.
+   */
+  firstMessage(): Promise<Buffer | null>;
 }
 
 /**

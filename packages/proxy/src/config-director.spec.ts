@@ -24,6 +24,7 @@ function call(method: string, entries: Record<string, string> = {}): ProxyCall {
     authority: 'proxy',
     deadline: Infinity,
     signal: new AbortController().signal,
+    firstMessage: () => Promise.resolve(null),
   };
 }
 

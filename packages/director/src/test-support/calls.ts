@@ -17,6 +17,7 @@ export function proxyCall(method: string, entries: Record<string, string> = {}):
     authority: 'proxy.test',
     deadline: Infinity,
     signal: new AbortController().signal,
+    firstMessage: () => Promise.resolve(null),
   };
 }
 
