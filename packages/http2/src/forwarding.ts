@@ -19,7 +19,9 @@ import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
 import type { BackendRequest } from './backend-request';
 import { cancelBackendStream, type BackendResetLimits } from './backend-resets';
+import type { FirstMessagePeek } from './peek';
 import { Replay } from './replay';
+import { scanFailure } from './scan-failure';
 import { closedStreamOutcome, httpFailureOutcome } from './stream-outcome';
 import {
   listenToBackend,
@@ -110,10 +112,14 @@ export class Forwarding implements StreamEvents {
     );
   }
 
-  /** Starts listening to both streams. */
-  begin(): void {
+  /**
+   * Starts listening to both streams; after a `peek` (./peek.ts), the chunks it read go first and
+   * its listeners become this forwarding's.
+   */
+  begin(peek: FirstMessagePeek | undefined): void {
     listenToBackend(this.backend, this);
-    listenToClient(this.client, this);
+    if (peek === undefined) listenToClient(this.client, this);
+    else peek.handOver(this);
     // Node emits 'end' on its own when a half-close carries no data: it may be gone already
     // (calls start a turn after their HEADERS; the director or the connection may take longer).
     if (this.client.readableEnded) this.clientEnd();
@@ -278,13 +284,7 @@ export class Forwarding implements StreamEvents {
   }
 
   private failScan(result: ScanResult, scanner: PrefixScanner, from: string, option: string): void {
-    if (result === ScanResult.TOO_LARGE) {
-      this.owner.fail(
-        status.RESOURCE_EXHAUSTED,
-        `message from ${from} is ${scanner.tooLong} bytes, more than ${option} (${scanner.limit})`,
-      );
-    } else {
-      this.owner.fail(status.INTERNAL, `message from ${from} has reserved flag bits set`);
-    }
+    const failure = scanFailure(result, scanner, from, option);
+    this.owner.fail(failure.code, failure.details);
   }
 }

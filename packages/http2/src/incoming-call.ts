@@ -31,6 +31,11 @@ function peerOf(stream: ServerHttp2Stream): string {
   return peer;
 }
 
+/** Reads the first message for a director that asks (the proxied call, see ./peek.ts). */
+export interface FirstMessageReader {
+  readFirstMessage(): Promise<Buffer | null>;
+}
+
 /**
  * The `ProxyCall` a director sees, read from the request headers. The metadata and the deadline
  * as a `Date` (like the service name and the signal, see the base) are made only when the director
@@ -43,6 +48,8 @@ export class Http2IncomingCall extends ProxyCallBase implements ProxyCall {
   readonly peer: string;
   private metadataCopy: Metadata | undefined = undefined;
   private deadlineDate: Date | undefined = undefined;
+  /** The proxied call of this one, set as it is made: it reads the first message (peek). */
+  reader: FirstMessageReader | undefined = undefined;
 
   constructor(
     stream: ServerHttp2Stream,
@@ -68,6 +75,11 @@ export class Http2IncomingCall extends ProxyCallBase implements ProxyCall {
       this.policy,
     );
     return this.metadataCopy;
+  }
+
+  /** Peek: the proxied call reads the first message (./peek.ts). */
+  protected override peekFirstMessage(): Promise<Buffer | null> {
+    return this.reader?.readFirstMessage() ?? super.peekFirstMessage();
   }
 
   get deadline(): Deadline {

@@ -28,7 +28,8 @@ import { CallSetMember } from './call-set';
 import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
-import type { Http2IncomingCall } from './incoming-call';
+import type { FirstMessageReader, Http2IncomingCall } from './incoming-call';
+import { FirstMessagePeek } from './peek';
 import { sendBackendStatus, sendStatus } from './status-sender';
 
 type Phase = 'choosing' | 'forwarding' | 'ended';
@@ -37,7 +38,7 @@ type Phase = 'choosing' | 'forwarding' | 'ended';
 export class Http2ProxiedCall
   extends CallSetMember<Http2ProxiedCall>
   // Also what the director, the timers and the client guard call (structurally, at each call).
-  implements BackendOpeningListener, ForwardingOwner
+  implements BackendOpeningListener, ForwardingOwner, FirstMessageReader
 {
   private phase: Phase = 'choosing';
   private readonly recorder: CallRecorder | undefined;
@@ -45,6 +46,7 @@ export class Http2ProxiedCall
   private backendName: string | undefined = undefined;
   private opening: BackendOpening | undefined = undefined;
   private forwarding: Forwarding | undefined = undefined;
+  private peek: FirstMessagePeek | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly retries: CallRetries;
   private readonly outcome: CallOutcome;
@@ -59,6 +61,7 @@ export class Http2ProxiedCall
     this.recorder = observer && new CallRecorder(observer, incoming.method, incoming.peer);
     this.retries = new CallRetries(incoming.deadlineMs);
     this.outcome = new CallOutcome(context.options.policy);
+    incoming.reader = this;
   }
 
   start(): void {
@@ -195,22 +198,15 @@ export class Http2ProxiedCall
   }
 
   private openBackend(route: Route, target: Http2Target): void {
-    const { options, pool } = this.context;
+    const { context, incoming } = this;
+    const { options, pool } = context;
     const deadlineMs = this.deadlineMs();
-    const request = new BackendRequest(
-      pool,
-      route,
-      target,
-      this.incoming,
-      options.policy,
-      deadlineMs,
-    );
+    const request = new BackendRequest(pool, route, target, incoming, options.policy, deadlineMs);
     this.opening = new BackendOpening(request, this, options.backendConnectTimeoutMs, deadlineMs);
     this.opening.start();
   }
 
   onBackendOpen(backend: ClientHttp2Stream, request: BackendRequest): void {
-    const { options } = this.context;
     const name = request.target.name;
     this.phase = 'forwarding';
     this.opening = undefined; // done: not kept for the call's whole life (idle stream memory)
@@ -218,17 +214,19 @@ export class Http2ProxiedCall
       this.forwarding.resumeOn(backend, request, name);
       return;
     }
-    const forwarding = new Forwarding(
-      this.stream,
-      backend,
-      request,
-      this,
-      options,
-      this.recorder,
-      name,
-    );
-    this.forwarding = forwarding;
-    forwarding.begin();
+    const { stream, recorder } = this;
+    const { options } = this.context;
+    this.forwarding = new Forwarding(stream, backend, request, this, options, recorder, name);
+    this.forwarding.begin(this.peek);
+  }
+
+  /** Peek (./peek.ts): the director asks for the first message, read while it chooses. */
+  readFirstMessage(): Promise<Buffer | null> {
+    const peek = new FirstMessagePeek(this, this.context.options, this.incoming.headers);
+    if (this.phase === 'ended') peek.callEnded(this.outcome);
+    else if (this.route !== undefined || this.forwarding !== undefined) peek.tooLate();
+    else (this.peek = peek).read(this.stream);
+    return peek.promise;
   }
 
   /** Ends the call with a failure of the proxy itself; the message names the proxy. */
@@ -289,6 +287,7 @@ export class Http2ProxiedCall
   }
 
   private report(proxyError: boolean, error: unknown): void {
+    this.peek?.callEnded(this.outcome); // a director awaiting the first message gets the status
     this.context.calls.delete(this);
     if (this.route !== undefined) this.release(this.route);
     const recorder = this.recorder;

@@ -9,10 +9,14 @@ import type {
   ServerHttp2Stream,
 } from 'node:http2';
 
-/** What a pump does on the events of its two streams. */
-export interface StreamEvents {
+/** What hears the client stream's data and end: a pump, or a peek before it (./peek.ts). */
+export interface ClientEvents {
   clientData(chunk: Buffer): void;
   clientEnd(): void;
+}
+
+/** What a pump does on the events of its two streams. */
+export interface StreamEvents extends ClientEvents {
   clientDrain(): void;
   backendResponse(headers: IncomingHttpHeaders, flags: number): void;
   backendTrailers(trailers: IncomingHttpHeaders): void;
@@ -26,14 +30,17 @@ export interface StreamEvents {
 const PUMP = Symbol('pump');
 
 type Pumped<S> = S & { [PUMP]?: StreamEvents };
+/** A client stream's listener may be a peek (data and end only) until the pump takes over. */
+type Heard = ServerHttp2Stream & { [PUMP]?: ClientEvents };
 
-function onClientData(this: Pumped<ServerHttp2Stream>, chunk: Buffer): void {
+function onClientData(this: Heard, chunk: Buffer): void {
   this[PUMP]?.clientData(chunk);
 }
-function onClientEnd(this: Pumped<ServerHttp2Stream>): void {
+function onClientEnd(this: Heard): void {
   this[PUMP]?.clientEnd();
 }
 function onClientDrain(this: Pumped<ServerHttp2Stream>): void {
+  // Listened to by a pump only (its writes to the client), never while a peek listens.
   this[PUMP]?.clientDrain();
 }
 function onBackendResponse(
@@ -63,10 +70,19 @@ function onBackendDrain(this: Pumped<ClientHttp2Stream>): void {
 }
 
 /** `pump` hears the client stream's data and end. */
-export function listenToClient(client: ServerHttp2Stream, pump: StreamEvents): void {
-  (client as Pumped<ServerHttp2Stream>)[PUMP] = pump;
+export function listenToClient(client: ServerHttp2Stream, pump: ClientEvents): void {
+  (client as Heard)[PUMP] = pump;
   client.on('data', onClientData);
   client.on('end', onClientEnd);
+}
+
+/**
+ * `pump` hears the client stream's data and end in place of the peek that listened
+ * ({@link listenToClient}): the listeners stay (removing a 'data' listener would change the
+ * stream's flowing state on the next tick).
+ */
+export function handOverClient(client: ServerHttp2Stream, pump: StreamEvents): void {
+  (client as Pumped<ServerHttp2Stream>)[PUMP] = pump;
 }
 
 /**
