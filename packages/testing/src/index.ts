@@ -38,6 +38,15 @@ export {
   conformanceCases,
   describeProxyConformance,
   selectCases,
+  describePeekConformance,
+  peekCases,
+  selectPeekCases,
+  PEEK_RECEIVE_LIMIT,
+  DENIED,
+  DENY_PAYLOAD,
+  PeekLog,
+  peekDirector,
+  ROUTE_TO_B,
 } from './conformance';
 export type {
   ConformanceCase,
@@ -45,6 +54,17 @@ export type {
   DeclaredDifferences,
   ProxyConformanceOptions,
   StartedProxy,
+  PeekCall,
+  PeekCase,
+  PeekCaseContext,
+  PeekConformanceOptions,
+  PeekEnvironment,
+  PeekingDirector,
+  PeekOutcome,
+  PeekProxySettings,
+  PeekRecord,
+  PeekRoute,
+  TargetBackend,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
 export { describeReadmeExamples } from './readme-examples';

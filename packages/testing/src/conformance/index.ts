@@ -4,3 +4,19 @@ export { describeProxyConformance, selectCases } from './describe-proxy-conforma
 export type { ProxyConformanceOptions, StartedProxy } from './describe-proxy-conformance';
 export { CALL_ID_KEY } from './types';
 export type { ConformanceCase, ConformanceOptions, DeclaredDifferences } from './types';
+export { describePeekConformance, peekCases, selectPeekCases } from './describe-peek-conformance';
+export type {
+  PeekConformanceOptions,
+  PeekProxySettings,
+  TargetBackend,
+} from './describe-peek-conformance';
+export { PEEK_RECEIVE_LIMIT } from './peek-case';
+export type { PeekCase, PeekCaseContext, PeekEnvironment } from './peek-case';
+export { DENIED, DENY_PAYLOAD, PeekLog, peekDirector, ROUTE_TO_B } from './peek-director';
+export type {
+  PeekCall,
+  PeekingDirector,
+  PeekOutcome,
+  PeekRecord,
+  PeekRoute,
+} from './peek-director';
