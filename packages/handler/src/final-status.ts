@@ -1,3 +1,4 @@
+import type { ServerHttp2Stream } from 'node:http2';
 import { Metadata, status, type Deadline, type StatusObject } from '@grpc/grpc-js';
 import { ProxyStatusError } from './status-error';
 
@@ -31,4 +32,24 @@ export function endingError(final: StatusObject, cause: unknown): object {
   }
   const { code, details, metadata } = final;
   return { code, details, message: details, metadata };
+}
+
+/**
+ * The status grpc-js itself sent on `http2Stream` (its deadline timer, a message over the
+ * server's receive limit), read from the headers or trailers it wrote; `undefined` when none was
+ * sent or the http2 stream is unknown (./http2-stream-of.ts).
+ */
+export function sentStatus(http2Stream: ServerHttp2Stream | undefined): StatusObject | undefined {
+  if (http2Stream === undefined) return undefined;
+  const sent = http2Stream.sentTrailers ?? http2Stream.sentHeaders;
+  const code = Number(sent?.['grpc-status'] ?? NaN);
+  if (!Number.isInteger(code) || code === status.OK) return undefined;
+  const message = sent?.['grpc-message'];
+  let details = typeof message === 'string' ? message : '';
+  try {
+    details = decodeURI(details);
+  } catch {
+    // grpc-js encodes it with encodeURI: anything else is passed as it came.
+  }
+  return { code: code as status, details, metadata: new Metadata() };
 }

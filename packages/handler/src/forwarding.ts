@@ -27,6 +27,7 @@ import type { GuardedCall } from './guarded-call';
 import { HeldRequest } from './held-request';
 import { isLocalStatus, isUnprocessed } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
+import { clientMessageTooLarge } from './peek';
 import type { ResolvedHandlerOptions } from './options';
 import type { RawCall } from './route-backend';
 
@@ -108,7 +109,10 @@ export class Forwarding {
       stream.on('readable', this.pumpToBackend);
       stream.on('end', this.onClientHalfClose);
       stream.on('drain', this.onClientDrained);
-    } else if (this.replay === undefined && this.clientHalfClosed) {
+      // A peek (./peek.ts) may have seen the client's half-close already.
+      this.clientHalfClosed = stream.readableEnded;
+    }
+    if (this.replay === undefined && this.clientHalfClosed) {
       call.halfClose();
     }
     this.pumpToBackend();
@@ -202,10 +206,7 @@ export class Forwarding {
     if (message === null) return;
     const limit = this.options.maxReceiveMessageLength;
     if (message.length > limit) {
-      this.owner.fail(
-        status.RESOURCE_EXHAUSTED,
-        `message from client is ${message.length} bytes, more than maxReceiveMessageLength (${limit})`,
-      );
+      this.owner.fail(status.RESOURCE_EXHAUSTED, clientMessageTooLarge(message.length, limit));
       return;
     }
     this.recorder?.fromClient(message.length);

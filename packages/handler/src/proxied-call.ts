@@ -12,7 +12,7 @@ import { CallRecorder } from './call-recorder';
 import type { Route, StreamDirector } from './contracts';
 import { DirectorQuestion, type DirectorAnswers } from './director-question';
 import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
-import { clientLeftStatus, endingError } from './final-status';
+import { clientLeftStatus, endingError, sentStatus } from './final-status';
 import type { GuardedCall, StallListener } from './guarded-call';
 import { IncomingCall } from './incoming-call';
 import type { ResolvedHandlerOptions } from './options';
@@ -62,7 +62,7 @@ export class ProxiedCall
     /** The call as its client connection's guard sees it (./client-guard.ts). */
     private readonly guarded: GuardedCall,
   ) {
-    this.incoming = IncomingCall.of(stream, options.policy);
+    this.incoming = new IncomingCall(guarded, options, this);
     this.recorder =
       options.observer &&
       new CallRecorder(options.observer, this.incoming.method, this.incoming.peer);
@@ -179,6 +179,7 @@ export class ProxiedCall
       this.failOpening(backend.name, error);
       return;
     }
+    this.incoming.beforeForwarding(forwarding.request);
     forwarding.begin();
   }
 
@@ -233,11 +234,11 @@ export class ProxiedCall
   /**
    * grpc-js emits `cancelled` whenever the server call closes — also right after a status we
    * sent. Only a close before our status means the client left (cancel, deadline, lost
-   * connection, or grpc-js ended the call itself, e.g. for an oversized message).
+   * connection), or grpc-js ended the call itself (an oversized message): then its status.
    */
   private readonly onServerCallClosed = (): void => {
     if (this.phase.name === 'ended') return;
-    const final = clientLeftStatus(this.incoming.deadline);
+    const final = sentStatus(this.guarded.http2Stream) ?? clientLeftStatus(this.incoming.deadline);
     this.settle(final, `${this.options.proxyName}: client went away`);
     this.incoming.clientGone();
     this.report(final, false, undefined);
@@ -278,6 +279,7 @@ export class ProxiedCall
     if (phase.name === 'ended') return false;
     this.phase = { name: 'ended', final };
     this.question.clear();
+    this.incoming.ended(final);
     if (phase.name === 'connecting') {
       this.backendName = phase.opening.backendName ?? this.backendName;
       phase.opening.cancel();
