@@ -126,6 +126,12 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
 
   clientEnd(): void {
     if (this.over || this.firstLength >= 0) return;
+    // Node ends the readable side of a stream the client reset too: 'close' follows, and with it
+    // the call's end (CANCELLED), which callEnded() gives the director. Not a half-close (its
+    // rstCode reads NO_ERROR).
+    if (this.stream !== undefined && (this.stream.closed || (this.stream.rstCode ?? 0) !== 0)) {
+      return;
+    }
     if (this.scanner.midMessage) {
       this.owner.fail(status.INTERNAL, 'the client ended its stream inside a message');
     } else {
