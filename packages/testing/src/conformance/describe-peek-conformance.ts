@@ -9,6 +9,7 @@ import type { PeekingDirector } from './peek-director';
 import {
   peekCancelSettles,
   peekCompressedFirstMessage,
+  peekConnectionLostSettles,
   peekDeadlineSettles,
   peekDirectorRejects,
   peekNullOnHalfClose,
@@ -31,6 +32,7 @@ export const peekCases: readonly PeekCase[] = [
   peekNullOnHalfClose,
   peekOverLimit,
   peekCancelSettles,
+  peekConnectionLostSettles,
   peekDeadlineSettles,
   peekDirectorRejects,
   peekCompressedFirstMessage,

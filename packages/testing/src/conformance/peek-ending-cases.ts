@@ -11,6 +11,8 @@ import type { PeekCaseContext } from './peek-case';
 import { DENIED, DENY_PAYLOAD, ROUTE_TO_B } from './peek-director';
 import type { PeekOutcome } from './peek-director';
 import { expectPeeked } from './peek-routing-cases';
+import { openRawPeekCall } from './peek-raw-call';
+import type { RawPeekCall } from './peek-raw-call';
 import { tapCall } from './wire-taps';
 
 /** Checks `firstMessage()` rejected with a status error of `code` (and `details` when given). */
@@ -85,51 +87,79 @@ export const peekOverLimit = definePeekCase(
   },
 );
 
+export const peekCancelSettles = definePeekCase(
+  'peek_cancel_settles',
+  'A grpc-js client that cancels while the director awaits its first message: the director’s ' +
+    'promise settles within a step timeout, rejected with CANCELLED, or null (a Node client ' +
+    'half-closes before its RST_STREAM); the client gets CANCELLED; backend b sees nothing.',
+  async (context) => {
+    const call = context.tag();
+    const session = openBidi(context.client, call);
+    try {
+      await context.log.waitFor(call.id, 'the director to be asked', context.stepTimeoutMs);
+      session.call.cancel();
+      const peeked = await context.settled(call.id, "the director's firstMessage() to settle");
+      if (peeked.kind !== 'null') expectRejected(peeked, Status.CANCELLED);
+      expectStatus("the client's status", (await session.outcome).status, Status.CANCELLED);
+      const counts = context.backendCounts([call.id]);
+      expectEqual('calls each backend received', counts, {
+        a: peeked.kind === 'null' ? counts.a : 0,
+        b: 0,
+      });
+    } finally {
+      session.call.cancel(); // no-op once the call has ended
+    }
+  },
+);
+
 /**
- * Opens a bidi call that sends nothing, waits until the director awaits its first message, lets
- * `end` end it, and checks the director's promise rejects with `code` as the client's status.
+ * Opens a raw call that sends nothing (with a `grpc-timeout` of `timeoutMs`, if given), waits
+ * until the director awaits its first message, lets `end` end it, and checks the director's
+ * promise rejects with `code`, the client gets `clientCode`, and no backend sees the call.
  */
 async function endWhilePeeking(
   context: PeekCaseContext,
-  deadline: number | undefined,
-  end: (cancel: () => void) => void,
+  timeoutMs: number | undefined,
+  end: (call: RawPeekCall) => void,
   code: Status,
+  clientCode: Status | undefined,
 ): Promise<void> {
-  const call = context.tag(deadline);
-  const session = openBidi(context.client, call);
+  const id = context.tag().id;
+  const call = openRawPeekCall(context.proxyAddress, id, timeoutMs);
   try {
-    await context.log.waitFor(call.id, 'the director to be asked', context.stepTimeoutMs);
-    end(() => session.call.cancel());
-    const peeked = await context.settled(call.id, "the director's firstMessage() to settle");
-    expectRejected(peeked, code);
-    const outcome = await session.outcome;
-    expectStatus("the client's status", outcome.status, code);
-    expectEqual('calls each backend received', context.backendCounts([call.id]), { a: 0, b: 0 });
+    await context.log.waitFor(id, 'the director to be asked', context.stepTimeoutMs);
+    end(call);
+    expectRejected(await context.settled(id, "the director's firstMessage() to settle"), code);
+    expectEqual("the client's grpc-status", await call.status, clientCode);
+    expectEqual('calls each backend received', context.backendCounts([id]), { a: 0, b: 0 });
   } finally {
-    session.call.cancel(); // no-op once the call has ended
+    call.close();
   }
 }
 
-export const peekCancelSettles = definePeekCase(
-  'peek_cancel_settles',
-  'A client that cancels while the director awaits its first message: the director’s promise ' +
-    'rejects with CANCELLED within a step timeout; no backend sees the call.',
-  (context) => endWhilePeeking(context, undefined, (cancel) => cancel(), Status.CANCELLED),
+export const peekConnectionLostSettles = definePeekCase(
+  'peek_connection_lost_settles',
+  'A client whose connection drops while the director awaits its first message (no ' +
+    'half-close): the director’s promise rejects with CANCELLED within a step timeout; no ' +
+    'backend sees the call.',
+  (context) =>
+    endWhilePeeking(context, undefined, (call) => call.drop(), Status.CANCELLED, undefined),
 );
 
-/** The deadline of `peek_deadline_settles`: long enough for the call to reach the director. */
-const PEEK_DEADLINE_MS = 1_500;
+/** The `grpc-timeout` of `peek_deadline_settles`: long enough for the call to reach the director. */
+const PEEK_DEADLINE_MS = 1_000;
 
 export const peekDeadlineSettles = definePeekCase(
   'peek_deadline_settles',
-  `A client that sends nothing before its deadline (${PEEK_DEADLINE_MS} ms): the director’s ` +
-    'promise rejects with DEADLINE_EXCEEDED within a step timeout of it; the client gets ' +
-    'DEADLINE_EXCEEDED; no backend sees the call.',
+  `A client that sends nothing before its deadline (grpc-timeout ${PEEK_DEADLINE_MS} ms) and ` +
+    'never cancels: the director’s promise rejects with DEADLINE_EXCEEDED within a step timeout ' +
+    'of it; the client gets DEADLINE_EXCEEDED from the proxy; no backend sees the call.',
   (context) =>
     endWhilePeeking(
       context,
-      Date.now() + PEEK_DEADLINE_MS,
+      PEEK_DEADLINE_MS,
       () => undefined,
+      Status.DEADLINE_EXCEEDED,
       Status.DEADLINE_EXCEEDED,
     ),
 );
