@@ -1,57 +1,13 @@
 import { Server, status, type Client } from '@grpc/grpc-js';
-import {
-  callRawBidi,
-  callRawClientStream,
-  callRawServerStream,
-  callRawUnary,
-  openRawBidi,
-  type CallOutcome,
-} from '@grpc-proxy/testing';
+import { callRawBidi, callRawClientStream, openRawBidi } from '@grpc-proxy/testing';
 import { createBackendClient } from './backend-client';
 import type { ProxyCall, Route } from './contracts';
 import { registerService } from './handler';
 import { ProxyStatusError } from './status-error';
 import { eventually } from './test-support/grpc-fixtures';
 import { useHarness } from './test-support/harness';
-import { useRetryScene } from './test-support/retry-scene';
+import { bytes, KINDS } from './test-support/peek-kinds';
 import { ECHO, startTestBackend, type TestBackend } from './test-support/test-backend';
-
-const bytes = (...parts: string[]): Buffer[] => parts.map((part) => Buffer.from(part));
-
-/** One call of each kind sending `first` then `-x` (as the kind allows), and what it answers. */
-type Kind = [
-  name: string,
-  call: (client: Client, first: string) => Promise<CallOutcome<Buffer>>,
-  responses: (first: string) => Buffer[],
-  /** Messages the client sends. */
-  sent: number,
-];
-const KINDS: Kind[] = [
-  [
-    'unary',
-    (client, first) => callRawUnary(client, `${ECHO}/Unary`, Buffer.from(first)),
-    (first) => bytes(`echo:${first}`),
-    1,
-  ],
-  [
-    'client-streaming',
-    (client, first) => callRawClientStream(client, `${ECHO}/ClientStream`, bytes(first, '-x')),
-    (first) => bytes(`n=2:${first}-x`),
-    2,
-  ],
-  [
-    'server-streaming',
-    (client, first) => callRawServerStream(client, `${ECHO}/ServerStream`, Buffer.from(first)),
-    (first) => [0, 1, 2].map((i) => Buffer.concat([Buffer.from(first), Buffer.from([i])])),
-    1,
-  ],
-  [
-    'bidi',
-    (client, first) => callRawBidi(client, `${ECHO}/Bidi`, bytes(first, '-x')),
-    (first) => bytes(first, '-x'),
-    2,
-  ],
-];
 
 /** What a director saw of `firstMessage()`: the message, or the rejection. */
 type Peeked = { message: Buffer | null } | { error: unknown };
@@ -160,6 +116,23 @@ describe('peek: the director reads the first message (grpc-js engine)', () => {
     expect(await late).toEqual(Buffer.from('one'));
   });
 
+  it('never takes a later message for a director that asks after the call was forwarded', async () => {
+    let captured: ProxyCall | undefined;
+    h.director = (call) => {
+      captured = call;
+      return h.route();
+    };
+    const outcome = await callRawBidi(h.client, `${ECHO}/Bidi`, bytes('one', 'two'));
+    expect([outcome.status.code, outcome.responses]).toEqual([status.OK, bytes('one', 'two')]);
+    const late = captured!.firstMessage();
+    await expect(late).rejects.toBeInstanceOf(ProxyStatusError);
+    await expect(late).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details:
+        'grpc-proxy: firstMessage() was called after the call was forwarded; call it before returning the route',
+    });
+  });
+
   it('rejects with RESOURCE_EXHAUSTED when the first message is over the limit (grpc-js ends the call)', async () => {
     h.director = byFirstByte;
     const outcome = await callRawBidi(h.client, `${ECHO}/Bidi`, [Buffer.alloc(1001, 0x62)]);
@@ -241,35 +214,4 @@ describe('peek: the director reads the first message (grpc-js engine)', () => {
     expect((peeked[0] as { error: unknown }).error).toMatchObject(expected);
     session.call.cancel();
   });
-});
-
-describe('peek and transparent retries', () => {
-  const scene = useRetryScene();
-
-  it.each(KINDS)(
-    'sends the peeked first message of a %s call again on the retry',
-    async (_kind, call, responses) => {
-      const received: Buffer[] = [];
-      const refusing = await scene.raw((stream) => {
-        stream.on('data', (chunk: Buffer) => received.push(chunk));
-        stream.on('end', () => stream.close(0x7 /* REFUSED_STREAM */));
-      });
-      const echo = await scene.echo();
-      const backends = [scene.clientOf(refusing.target), scene.clientOf(echo.target)];
-      const firsts: (Buffer | null)[] = [];
-      const client = await scene.proxy(async (ask, proxyCall) => {
-        firsts.push(await proxyCall.firstMessage());
-        return [ask === 0 ? 'refusing' : 'echo', backends[ask === 0 ? 0 : 1]];
-      });
-      const outcome = await call(client, 'first');
-      expect([outcome.status.code, outcome.responses]).toEqual([status.OK, responses('first')]);
-      expect(firsts).toEqual(bytes('first', 'first'));
-      expect(scene.asks).toBe(2);
-      // The refused attempt got the message too (a 5-byte gRPC frame header, then the bytes).
-      expect(Buffer.concat(received).subarray(5, 10)).toEqual(Buffer.from('first'));
-      expect([refusing.streams, echo.seen.length]).toEqual([1, 1]);
-      await eventually(() => scene.reports.length === 1, 'observer heard the end');
-      expect(scene.reports[0]).toMatchObject({ code: status.OK, retries: 1 });
-    },
-  );
 });

@@ -111,16 +111,25 @@ export function lateFirstMessage(
   final: StatusObject | undefined,
   sent: HeldRequest | undefined,
 ): Promise<Buffer | null> {
-  if (final !== undefined) {
-    return Promise.reject(new ProxyStatusError(final.code, final.details, final.metadata));
-  }
   const first = sent?.messages[0];
   if (first !== undefined) return Promise.resolve(first);
-  if (stream.readableEnded && sent?.held === true) return Promise.resolve(null);
-  return Promise.reject(
+  if (final !== undefined && final.code !== status.OK) {
+    return quietRejection(new ProxyStatusError(final.code, final.details, final.metadata));
+  }
+  if (final === undefined && stream.readableEnded && sent?.held === true) {
+    return Promise.resolve(null);
+  }
+  return quietRejection(
     new ProxyStatusError(
       status.FAILED_PRECONDITION,
       'grpc-proxy: firstMessage() was called after the call was forwarded; call it before returning the route',
     ),
   );
+}
+
+/** Rejected with `error`; a director that never awaits it gets no unhandled-rejection crash. */
+function quietRejection(error: ProxyStatusError): Promise<never> {
+  const rejection = Promise.reject(error);
+  rejection.catch(() => undefined);
+  return rejection;
 }
