@@ -60,6 +60,10 @@ function inflaterOf(encoding: string): Inflater | undefined {
 
 function ignore(): void {}
 
+function decideEnd(peek: FirstMessagePeek): void {
+  peek.ended();
+}
+
 /** One call's peek: made on the director's first `firstMessage()`, settled once. */
 export class FirstMessagePeek implements ClientEvents, MessageCounter {
   /** What `firstMessage()` returns. */
@@ -126,12 +130,15 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
 
   clientEnd(): void {
     if (this.over || this.firstLength >= 0) return;
-    // Node ends the readable side of a stream the client reset too: 'close' follows, and with it
-    // the call's end (CANCELLED), which callEnded() gives the director. Not a half-close (its
-    // rstCode reads NO_ERROR).
-    if (this.stream !== undefined && (this.stream.closed || (this.stream.rstCode ?? 0) !== 0)) {
-      return;
-    }
+    // A client's reset (RST_STREAM alone) ends the readable side too, just before the stream
+    // closes: decided a turn later, once such a reset has ended the call (callEnded). (A Node
+    // client's cancel half-closes first, and resets a moment later: that reads as a half-close.)
+    setImmediate(decideEnd, this);
+  }
+
+  /** The client's stream ended before a whole message, and it was not a reset. */
+  ended(): void {
+    if (this.over || this.settled || this.stream?.closed === true) return;
     if (this.scanner.midMessage) {
       this.owner.fail(status.INTERNAL, 'the client ended its stream inside a message');
     } else {
