@@ -147,13 +147,15 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
   }
 
   /**
-   * The call ended (its status is `end`): a director still waiting gets it as a rejection. The
-   * chunks held are dropped.
+   * The call ended (its status is `end`): a director still waiting gets it as a rejection; asked
+   * after a call that ended OK, the message went by already (see {@link tooLate}). The chunks
+   * held are dropped.
    */
   callEnded(end: PeekEnd): void {
     this.over = true;
     this.held = [];
-    this.settle(null, new ProxyStatusError(end.code, end.details));
+    if (end.code === status.OK) this.tooLate();
+    else this.settle(null, new ProxyStatusError(end.code, end.details));
   }
 
   /**
