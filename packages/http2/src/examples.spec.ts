@@ -6,24 +6,21 @@ import {
   createEchoClient,
   describeReadmeExamples,
   echoRequest,
-  startEchoServer,
-  type EchoServerHandle,
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
 // The README's example is this file, run here.
+import { useEchoPair } from './test-support/echo-pair';
 import { startHttp2Example } from '../examples/http2-proxy.example';
 
 describeReadmeExamples(join(__dirname, '..'), ['examples/http2-proxy.example.ts']);
 
 describe('README example: the http2 engine with directors of @grpc-proxy/director', () => {
-  let a: EchoServerHandle;
-  let b: EchoServerHandle;
+  const servers = useEchoPair();
   let proxy: Awaited<ReturnType<typeof startHttp2Example>>;
   let client: EchoServiceClient;
 
   beforeEach(async () => {
-    a = await startEchoServer({ name: 'a' });
-    b = await startEchoServer({ name: 'b' });
+    const { a, b } = servers;
     proxy = await startHttp2Example({ a: a.address, b: b.address });
     client = createEchoClient(proxy.address);
   });
@@ -31,8 +28,6 @@ describe('README example: the http2 engine with directors of @grpc-proxy/directo
   afterEach(async () => {
     client.close();
     await proxy.close();
-    a.forceClose();
-    b.forceClose();
   });
 
   it('rotates the echo service over both backends and adds x-forwarded-for', async () => {

@@ -8,7 +8,13 @@ import { encodeMessage } from '@grpc-proxy/codec';
 import type { ProxyStatusError } from '@grpc-proxy/handler';
 import { callRawUnary } from '@grpc-proxy/testing';
 import { startHttp2Proxy } from './test-support/proxy';
-import { answerGrpc, rawRequest, rawSession, startRawBackend } from './test-support/raw-h2';
+import {
+  answerGrpc,
+  rawRequest,
+  rawSession,
+  recordBodies,
+  startRawBackend,
+} from './test-support/raw-h2';
 
 describe('peek of a compressed first message', () => {
   let closers: Array<() => unknown> = [];
@@ -20,14 +26,7 @@ describe('peek of a compressed first message', () => {
 
   it('gives the director the inflated payload; the backend gets it compressed, unchanged', async () => {
     const bodies: Buffer[] = [];
-    const backend = await startRawBackend((stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        answerGrpc(stream, Buffer.from('ok'));
-      });
-    });
+    const backend = await startRawBackend(recordBodies(bodies, Buffer.from('ok')));
     const seen: Array<Buffer | null> = [];
     const proxy = await startHttp2Proxy(async (call) => {
       seen.push(await call.firstMessage());

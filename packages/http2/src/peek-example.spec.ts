@@ -7,24 +7,21 @@ import {
   createEchoClient,
   describeReadmeExamples,
   echoRequest,
-  startEchoServer,
-  type EchoServerHandle,
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
 // The README's Peek example is this file, run here.
+import { useEchoPair } from './test-support/echo-pair';
 import { startPeekExample } from '../examples/peek.example';
 
 describeReadmeExamples(join(__dirname, '..'), ['examples/peek.example.ts']);
 
 describe('README example: peek, routing on the first message', () => {
-  let a: EchoServerHandle;
-  let b: EchoServerHandle;
+  const servers = useEchoPair();
   let proxy: Awaited<ReturnType<typeof startPeekExample>>;
   let client: EchoServiceClient;
 
   beforeEach(async () => {
-    a = await startEchoServer({ name: 'a' });
-    b = await startEchoServer({ name: 'b' });
+    const { a, b } = servers;
     // The shard is the first byte of the echo request's payload.
     proxy = await startPeekExample([a.address, b.address], (m) => EchoRequest.decode(m).payload[0]);
     client = createEchoClient(proxy.address);
@@ -33,8 +30,6 @@ describe('README example: peek, routing on the first message', () => {
   afterEach(async () => {
     client.close();
     await proxy.close();
-    a.forceClose();
-    b.forceClose();
   });
 
   it('sends each call to the shard its message names, the message unchanged', async () => {
@@ -46,7 +41,7 @@ describe('README example: peek, routing on the first message', () => {
       expect(outcome.responses[0].payload).toEqual(Buffer.from([shard, 9]));
     }
     expect(served).toEqual(['b', 'a', 'b', 'b']);
-    expect([a.calls.length, b.calls.length]).toEqual([1, 3]);
+    expect([servers.a.calls.length, servers.b.calls.length]).toEqual([1, 3]);
   });
 
   it('refuses a shard that does not exist, and sends a call without a message to shard 0', async () => {
@@ -57,6 +52,6 @@ describe('README example: peek, routing on the first message', () => {
     ]);
     const empty = await callClientStream(client, []);
     expect([empty.status.code, empty.responses[0].serverName]).toEqual([status.OK, 'a']);
-    expect([a.calls.length, b.calls.length]).toEqual([1, 0]);
+    expect([servers.a.calls.length, servers.b.calls.length]).toEqual([1, 0]);
   });
 });

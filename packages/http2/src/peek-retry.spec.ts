@@ -19,19 +19,8 @@ import {
 } from '@grpc-proxy/testing';
 import { useHarness } from './test-support/harness';
 import { startHttp2Proxy } from './test-support/proxy';
-import { answerGrpc, startRawBackend } from './test-support/raw-h2';
-
-function timers(): number {
-  return process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
-}
-
-/** The timer count once below `limit`, or after 1 s (grpc-js clears its own a little late). */
-async function settledTimers(limit: number): Promise<number> {
-  for (let polls = 0; polls < 500 && timers() >= limit; polls++) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return timers();
-}
+import { recordBodies, startRawBackend } from './test-support/raw-h2';
+import { settledTimers, timers } from './test-support/timers';
 
 const LATE = 'grpc-proxy: firstMessage() was called after the route was chosen';
 
@@ -48,14 +37,7 @@ describe('a peeked message and transparent retry', () => {
       stream.close(constants.NGHTTP2_REFUSED_STREAM),
     );
     const bodies: Buffer[] = [];
-    const answering = await startRawBackend((stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        answerGrpc(stream, Buffer.from('b'));
-      });
-    });
+    const answering = await startRawBackend(recordBodies(bodies, Buffer.from('b')));
     const peeked: Array<Buffer | null> = [];
     const reports: CallReport[] = [];
     const proxy = await startHttp2Proxy(

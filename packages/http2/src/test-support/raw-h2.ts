@@ -129,3 +129,21 @@ export function answerWith(name: string): (stream: ServerHttp2Stream) => void {
     stream.on('end', () => answerGrpc(stream, Buffer.from(name)));
   };
 }
+
+/**
+ * An `answer` of {@link startRawBackend}: once the client half-closed, pushes the whole request
+ * body (as the bytes arrived, prefixes included) to `bodies` and answers `payload` as one message.
+ */
+export function recordBodies(
+  bodies: Buffer[],
+  payload: Uint8Array,
+): (stream: ServerHttp2Stream) => void {
+  return (stream) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      answerGrpc(stream, payload);
+    });
+  };
+}
