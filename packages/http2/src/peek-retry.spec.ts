@@ -21,6 +21,7 @@ import { useHarness } from './test-support/harness';
 import { startHttp2Proxy } from './test-support/proxy';
 import { recordBodies, startRawBackend } from './test-support/raw-h2';
 import { settledTimers, timers } from './test-support/timers';
+import { onServerStreams } from './test-support/server-streams';
 
 const LATE = 'grpc-proxy: firstMessage() was called after the route was chosen';
 
@@ -110,6 +111,13 @@ describe('peek after the route, and leaks', () => {
     await callEcho(h.echo, echoRequest()); // connections up
     await h.reported(1);
     const timersBefore = timers();
+    // The proxy's own client streams: each must end destroyed (a stream a peek left paused
+    // would stay open, and keep the proxy from closing).
+    const port = Number(h.proxy.address.split(':')[1]);
+    const streams: ServerHttp2Stream[] = [];
+    const stopTap = onServerStreams((stream) => {
+      if (stream.session?.socket.localPort === port) streams.push(stream);
+    });
     const indexes = Array.from({ length: CALLS }, (_, i) => i);
     const codes = await Promise.all(indexes.map((index) => runMixedCall(h.echo, index)));
     expect(codes).toEqual(indexes.map((index) => MIXED_CALL_CODES[mixedCallKind(index)]));
@@ -120,5 +128,30 @@ describe('peek after the route, and leaks', () => {
     expect(h.releases).toHaveLength(routes);
     expect(h.proxy.proxy.activeCalls).toBe(0);
     expect(await settledTimers(timersBefore + 10)).toBeLessThan(timersBefore + 10);
+    stopTap();
+    for (let polls = 0; polls < 500 && streams.some((st) => !st.destroyed); polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect([streams.length, streams.filter((st) => !st.destroyed).length]).toEqual([CALLS, 0]);
+  });
+
+  it('a director that peeks then refuses the call leaves no stream behind', async () => {
+    h.director = async (call) => {
+      await call.firstMessage();
+      throw new ProxyStatusError(status.PERMISSION_DENIED, 'not this tenant');
+    };
+    const streams: ServerHttp2Stream[] = [];
+    const stopTap = onServerStreams((stream) => streams.push(stream));
+    const outcome = await callBidi(h.echo, [echoRequest(), echoRequest(), echoRequest()]);
+    stopTap();
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.PERMISSION_DENIED,
+      'not this tenant',
+    ]);
+    expect(streams).toHaveLength(1); // the proxy's: the backend never saw the call
+    for (let polls = 0; polls < 500 && !streams[0].destroyed; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect([streams[0].destroyed, h.backend.calls.length]).toEqual([true, 0]);
   });
 });

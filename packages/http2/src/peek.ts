@@ -78,6 +78,8 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
   private firstLength = -1;
   /** The call ended, or the forwarding took the stream: the peek reads nothing more. */
   private over = false;
+  /** The forwarding took the stream (its listeners are the forwarding's). */
+  private handedOver = false;
   private stream: ServerHttp2Stream | undefined = undefined;
 
   constructor(
@@ -154,6 +156,9 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
   callEnded(end: PeekEnd): void {
     this.over = true;
     this.held = [];
+    // A stream left paused would never end nor be destroyed (nor let the proxy close): what is
+    // left of it flows, and is dropped.
+    if (!this.handedOver) this.stream?.resume();
     if (end.code === status.OK) this.tooLate();
     else this.settle(null, new ProxyStatusError(end.code, end.details));
   }
@@ -167,6 +172,7 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
     const stream = this.stream;
     if (stream === undefined) return;
     this.over = true;
+    this.handedOver = true;
     if (!this.settled) {
       this.fail(status.FAILED_PRECONDITION, 'the route was chosen before the first message came');
     }
