@@ -15,6 +15,7 @@ import {
   callRawUnary,
   echoRequest,
   mixedCallKind,
+  openBidi,
   runMixedCall,
 } from '@grpc-proxy/testing';
 import { useHarness } from './test-support/harness';
@@ -90,6 +91,28 @@ describe('peek after the route, and leaks', () => {
     await expect(calls[0].firstMessage()).rejects.toBe(error);
     const [report] = await h.reported(1);
     expect([report.code, report.messagesFromClient]).toEqual([status.OK, 2]);
+  });
+
+  it('rejects a peek the director did not wait for once the backend stream opens; the call goes on', async () => {
+    // Wrapped: a promise resolved with a promise would take on its rejection.
+    type Asked = { peek: Promise<Buffer | null> };
+    let asked: (value: Asked) => void = () => undefined;
+    const peeking = new Promise<Asked>((resolve) => (asked = resolve));
+    h.director = (call) => {
+      asked({ peek: call.firstMessage() });
+      return h.route();
+    };
+    const session = openBidi(h.echo);
+    const { peek } = await peeking;
+    const error = (await peek.catch((e: unknown) => e)) as ProxyStatusError;
+    expect([error.code, error.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      'grpc-proxy: the route was chosen before the first message came',
+    ]);
+    session.call.write(echoRequest({ payload: Buffer.from('late') }));
+    expect((await session.nextResponse()).payload).toEqual(Buffer.from('late'));
+    session.call.end();
+    expect((await session.outcome).status.code).toBe(status.OK);
   });
 
   it('leaves nothing after peeking calls of every kind and outcome', async () => {
