@@ -155,6 +155,43 @@ export interface Route {
    * (in-flight counts, least-loaded).
    */
   release?(status: StatusObject): void;
+  /**
+   * Shadow traffic: a copy of this call sent to each mirror as well (sampled per call by
+   * `percent`). The copy carries the outgoing metadata plus the engine's mirror header
+   * (`mirrorHeader`, default `x-grpc-proxy-mirror: 1`) and every client message, by reference;
+   * the mirror's responses and status are read and discarded. A copy never slows, changes or
+   * fails the call: when the bytes it has not yet taken exceed `MIRROR_BUFFER_BYTES` (1 MiB), when
+   * it fails, or when it is still running `mirrorTimeoutMs` after the call ended, it is cancelled
+   * (`CallObserver.onMirrorEnd` hears `dropped` or `failed`), never waited for. A mirror is not
+   * retried. Default: none.
+   */
+  mirror?: MirrorRoute | readonly MirrorRoute[];
+}
+
+/** A mirror of a route: where copies of its calls go, and for which share of calls. */
+export interface MirrorRoute {
+  /** The mirror backend (the same forms as `Route.backend` for the engine). */
+  readonly backend: RouteBackend;
+  /** Percent of calls copied (0 to 100), sampled per call. Default: 100. */
+  readonly percent?: number;
+}
+
+/** How one mirrored copy of a call ended. */
+export interface MirrorReport {
+  /** Full method name of the call. */
+  readonly method: string;
+  /** The mirror backend's name. */
+  readonly backend: string;
+  /**
+   * `completed`: the mirror answered (any status, reported in `code`); `dropped`: cancelled by
+   * the proxy (fell behind its byte budget, or outlived the call by `mirrorTimeoutMs`);
+   * `failed`: the copy could not be made or its connection failed.
+   */
+  readonly outcome: 'completed' | 'dropped' | 'failed';
+  /** The mirror's status code when `completed`; the proxy's status otherwise. */
+  readonly code: status;
+  /** Why, for `dropped` and `failed`; the mirror's status message when `completed`. */
+  readonly details: string;
 }
 
 /**
@@ -227,4 +264,6 @@ export interface CallObserver {
   onCallStart?(info: CallStartInfo): void;
   /** A call ended; called exactly once per started call. */
   onCallEnd?(report: CallReport): void;
+  /** A mirrored copy of a call ended (see `Route.mirror`); once per copy made. */
+  onMirrorEnd?(report: MirrorReport): void;
 }

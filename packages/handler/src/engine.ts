@@ -33,6 +33,7 @@ export {
 export { describeError, directorRejection } from './status-error';
 export { CallRecorder } from './call-recorder';
 export { ProxyCallBase } from './proxy-call-base';
+export { sampleMirrors } from './mirror-routes';
 export { clientLeftStatus } from './final-status';
 export { safely, warnUnexpected } from './warnings';
 export {

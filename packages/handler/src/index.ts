@@ -5,12 +5,19 @@ export type {
   CallObserver,
   CallReport,
   CallStartInfo,
+  MirrorReport,
+  MirrorRoute,
   ProxyCall,
   Route,
   RouteBackend,
   StreamDirector,
 } from './contracts';
 export { ProxyStatusError, isStatusError } from './status-error';
+export {
+  DEFAULT_MIRROR_HEADER,
+  DEFAULT_MIRROR_TIMEOUT_MS,
+  MIRROR_BUFFER_BYTES,
+} from './mirror-routes';
 export { transparentHandler, registerService, type TransparentHandler } from './handler';
 export { serveUnknownServices } from './unknown-services';
 export { createProxyServer, proxyServerOptions, type ProxyServerOptions } from './server';

@@ -1,7 +1,9 @@
 import { DEFAULT_MAX_MESSAGE_LENGTH } from '@grpc-proxy/codec';
 import type { CallObserver } from './contracts';
+import { DEFAULT_MIRROR_HEADER, DEFAULT_MIRROR_TIMEOUT_MS } from './mirror-routes';
 import {
   compileMetadataPolicy,
+  isValidMetadataKey,
   type CompiledMetadataPolicy,
   type MetadataPolicyOptions,
 } from './metadata-policy';
@@ -77,6 +79,16 @@ export interface ProxyHandlerOptions {
    */
   proxyName?: string;
   /**
+   * The header (value `1`) added to every mirrored copy of a call (`Route.mirror`), so backends
+   * can tell shadow traffic. A valid metadata key, not `grpc-`. Default: `x-grpc-proxy-mirror`.
+   */
+  mirrorHeader?: string;
+  /**
+   * Milliseconds a mirrored copy may run on after its call ended before it is cancelled
+   * (`dropped`); it never holds the call. `0`: cancelled when the call ends. Default: 10 000.
+   */
+  mirrorTimeoutMs?: number;
+  /**
    * Calls one client connection may run at once (director asked, backend call open). Its further
    * calls wait, in order, until one of its calls ends; no director and no backend hears of them
    * meanwhile, and a client's deadline or cancel still ends them. `createProxyServer` /
@@ -128,6 +140,10 @@ export interface ResolvedHandlerOptions extends ResolvedClientConnectionLimits {
   readonly backendConnectTimeoutMs: number;
   /** Prefix of the proxy's own status messages. */
   readonly proxyName: string;
+  /** Header name (lowercase) marking mirrored copies. */
+  readonly mirrorHeader: string;
+  /** Milliseconds. */
+  readonly mirrorTimeoutMs: number;
 }
 
 /** The limits per client connection both engines apply, after defaults. */
@@ -153,6 +169,16 @@ export function integerOption(
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
   return value;
+}
+
+function mirrorHeaderOption(name: string | undefined): string {
+  const key = (name ?? DEFAULT_MIRROR_HEADER).toLowerCase();
+  if (!isValidMetadataKey(key) || key.startsWith('grpc-') || key.endsWith('-bin')) {
+    throw new RangeError(
+      `mirrorHeader must be a metadata key not starting with grpc- nor ending -bin, got ${name}`,
+    );
+  }
+  return key;
 }
 
 function checkLength(name: string, value: number | undefined): number {
@@ -192,6 +218,12 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions = {}): Resolv
     directorTimeoutMs,
     backendConnectTimeoutMs,
     proxyName: options.proxyName ?? 'grpc-proxy',
+    mirrorHeader: mirrorHeaderOption(options.mirrorHeader),
+    mirrorTimeoutMs: integerOption(
+      'mirrorTimeoutMs',
+      options.mirrorTimeoutMs ?? DEFAULT_MIRROR_TIMEOUT_MS,
+      0,
+    ),
     ...resolveClientConnectionLimits(options),
   };
 }
