@@ -162,7 +162,7 @@ function createProgram(
     .version(version(), '-V, --version')
     .option('-c, --config <file>', 'config file, YAML or JSON (see examples/grpc-proxy.yaml)')
     .addOption(
-      new Option('--engine <name>', 'engine serving the calls (default grpc-js)').choices([
+      new Option('--engine <name>', 'engine serving the calls (default http2)').choices([
         ...ENGINES,
       ]),
     )

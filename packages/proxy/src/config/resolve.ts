@@ -20,7 +20,7 @@ import type * as Config from './types';
  * `resolveConfig` produces.
  */
 const CONFIG_DEFAULTS = {
-  engine: 'grpc-js',
+  engine: 'http2',
   workers: 1,
   listen: '0.0.0.0:8080',
   balancing: 'round_robin',
