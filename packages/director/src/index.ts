@@ -11,4 +11,5 @@ export { HEALTH_CHECK_DEFAULTS, HealthCheckedSet, healthChecked } from './health
 export type { HealthStatus } from './health-watcher';
 export type { HealthChangeListener } from './passive-health';
 export { roundRobin } from './round-robin';
+export { withMirror } from './with-mirror';
 export type { BackendSet, ComposedDirector, RouteTarget } from './route-target';
