@@ -22,6 +22,7 @@
  * allocated per message.
  */
 import { Metadata, status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import type { CallMirror } from './call-mirror';
 import type { CallRecorder } from './call-recorder';
 import type { GuardedCall } from './guarded-call';
 import { HeldRequest } from './held-request';
@@ -54,6 +55,8 @@ export class Forwarding {
   readonly request = new HeldRequest();
   /** The current attempt's backend call; undefined between attempts. */
   private call: RawCall | undefined = undefined;
+  /** The current attempt's mirrors (`Route.mirror`, see ./call-mirror.ts), if it has any. */
+  private mirror: CallMirror | undefined = undefined;
   private backendName = '';
   /** How long the attempt waited in vain for the backend channel to connect, if it did (ms). */
   private notConnectedWithinMs: number | undefined = undefined;
@@ -81,8 +84,14 @@ export class Forwarding {
    * Makes `call` (to start with this object as its listener, then {@link begin}) the current
    * attempt. After a failed attempt, the held request is sent again on it.
    */
-  attach(call: RawCall, backendName: string, notConnectedWithinMs: number | undefined): void {
+  attach(
+    call: RawCall,
+    backendName: string,
+    notConnectedWithinMs: number | undefined,
+    mirror?: CallMirror,
+  ): void {
     this.call = call;
+    this.mirror = mirror;
     this.backendName = backendName;
     this.notConnectedWithinMs = notConnectedWithinMs;
     this.backendSentHeaders = false;
@@ -95,6 +104,7 @@ export class Forwarding {
     };
     this.writeContext = context;
     const held = this.request.messages;
+    if (mirror !== undefined) for (const message of held) mirror.message(message, false);
     this.replay = held.length > 0 ? held : undefined;
     this.replayIndex = 0;
   }
@@ -112,6 +122,7 @@ export class Forwarding {
       // A peek (./peek.ts) may have seen the client's half-close already.
       this.clientHalfClosed = stream.readableEnded;
     }
+    if (this.clientHalfClosed) this.mirror?.halfClose();
     if (this.replay === undefined && this.clientHalfClosed) {
       call.halfClose();
     }
@@ -121,12 +132,14 @@ export class Forwarding {
   /** The call ended: nothing more is forwarded; with `cancelMessage`, the backend call is cancelled. */
   stop(cancelMessage: string | undefined): void {
     this.stopped = true;
+    this.mirror?.callEnded(cancelMessage);
     if (cancelMessage !== undefined) this.call?.cancelWithStatus(status.CANCELLED, cancelMessage);
   }
 
   /** grpc-js listener: response headers from the backend. */
   onReceiveMetadata(metadata: Metadata): void {
     this.backendSentHeaders = true;
+    this.mirror?.final();
     // The backend answered: the request may have reached the application.
     this.request.drop();
     if (this.stopped) return;
@@ -175,8 +188,11 @@ export class Forwarding {
       }
       // Between attempts: the client's messages stay unread until the next one is attached.
       this.call = undefined;
+      const mirror = this.mirror;
       // After a connect wait that ran out, the backend is not tried again in this call.
       this.owner.unprocessed({ code, details, metadata }, this.notConnectedWithinMs !== undefined);
+      // Left for a retry: that attempt's mirrors get no copy.
+      if (!this.stopped && this.mirror === mirror) this.mirror = undefined;
       return;
     }
     filterResponseMetadata(metadata, this.options.policy);
@@ -211,6 +227,7 @@ export class Forwarding {
     }
     this.recorder?.fromClient(message.length);
     this.request.add(message);
+    this.mirror?.message(message, !this.request.held);
     this.messageToBackendInFlight = true;
     call.sendMessageWithContext(this.writeContext, message);
   };
@@ -236,6 +253,7 @@ export class Forwarding {
    */
   private readonly onClientHalfClose = (): void => {
     this.clientHalfClosed = true;
+    this.mirror?.halfClose();
     if (this.stopped || this.call === undefined || this.replay !== undefined) return;
     this.call.halfClose();
   };

@@ -8,6 +8,7 @@
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { BackendOpening, type OpeningListener } from './backend-opening';
+import { CallMirror } from './call-mirror';
 import { CallRecorder } from './call-recorder';
 import type { Route, StreamDirector } from './contracts';
 import { DirectorQuestion, type DirectorAnswers } from './director-question';
@@ -157,8 +158,10 @@ export class ProxiedCall
     this.backendName = backend.name;
     let call: RawCall;
     let metadata: Metadata;
+    let mirror: CallMirror | undefined;
     try {
       metadata = this.incoming.outgoingMetadata(route, this.options.policy);
+      mirror = CallMirror.of(route, metadata, this.incoming, this.options);
       call = createBackendCall(backend.channel, route, this.incoming.method, this.stream);
     } catch (error) {
       this.failOpening(backend.name, error);
@@ -171,7 +174,7 @@ export class ProxiedCall
       this.recorder,
       this.guarded,
     ));
-    forwarding.attach(call, backend.name, notConnectedWithinMs);
+    forwarding.attach(call, backend.name, notConnectedWithinMs, mirror);
     this.phase = FORWARDING;
     try {
       call.start(metadata, forwarding);
