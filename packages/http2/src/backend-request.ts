@@ -18,12 +18,12 @@ export class BackendRequest implements StreamSession {
 
   constructor(
     private readonly pool: SessionPool,
-    private readonly route: Route,
+    readonly route: Route,
     readonly target: Http2Target,
-    private readonly incoming: RequestSource,
+    readonly incoming: RequestSource,
     private readonly policy: CompiledMetadataPolicy,
     /** Epoch milliseconds, `Infinity` for none. */
-    private readonly deadlineMs: number,
+    readonly deadlineMs: number,
   ) {}
 
   /** Opens the backend stream. Throws when no session can take it (closing, failed, ...). */

@@ -19,6 +19,7 @@ import type { CallRecorder } from '@grpc-proxy/handler/engine';
 import { dropHopByHop, isGrpcContentType } from './headers';
 import type { BackendRequest } from './backend-request';
 import { cancelBackendStream, type BackendResetLimits } from './backend-resets';
+import type { Mirrors } from './mirror';
 import type { FirstMessagePeek } from './peek';
 import { Replay } from './replay';
 import { scanFailure } from './scan-failure';
@@ -92,6 +93,8 @@ export class Forwarding implements StreamEvents {
    */
   private clientDrainHeard = false;
   private backendDrainHeard = false;
+  /** The call's mirrored copies (./mirror.ts), fed every client chunk; none for most calls. */
+  mirrors: Mirrors | undefined = undefined;
 
   constructor(
     private readonly client: ServerHttp2Stream,
@@ -153,6 +156,7 @@ export class Forwarding implements StreamEvents {
    */
   stop(cancel: boolean): void {
     this.stopped = true;
+    this.mirrors?.callEnded(cancel);
     if (cancel) {
       cancelBackendStream(this.backend, this.limits);
     } else if (!this.backend.writableEnded) {
@@ -171,6 +175,7 @@ export class Forwarding implements StreamEvents {
       return;
     }
     if (this.replay !== undefined && !this.replay.record(chunk)) this.replay = undefined;
+    this.mirrors?.write(chunk);
     if (this.waiting) return; // kept for the next attempt (the stream is paused)
     const { backend, client, backendDrainHeard } = this;
     this.backendDrainHeard = pass(chunk, backend, client, backendDrainHeard, listenToBackendDrain);
@@ -187,6 +192,7 @@ export class Forwarding implements StreamEvents {
       return;
     }
     this.replay?.end();
+    this.mirrors?.end();
     if (!this.waiting) this.backend.end();
   }
 

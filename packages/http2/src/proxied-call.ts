@@ -1,16 +1,14 @@
 /**
  * One call through the http2 engine, in phases: the director chooses a route (`choosing`), the
- * backend stream opens (at once, or after waiting for a reconnection, ./backend-opening.ts),
- * bytes flow both ways (`forwarding`, ./forwarding.ts), and the call ends once (`ended`),
- * sending the client a status unless it is gone, resetting a backend stream still open, and
- * reporting. An attempt no backend processed goes back to `choosing` (transparent retry: the
- * failed route released, the director asked again, the request kept so far sent to the new
- * route's backend), within the call's `TransparentRetries` budget.
+ * backend stream opens (at once, or after a reconnection wait, ./backend-opening.ts), bytes flow
+ * both ways (`forwarding`, ./forwarding.ts; mirrored copies, ./mirror.ts), and the call ends once
+ * (`ended`: status sent unless the client is gone, backend stream reset if open, reported). An
+ * attempt no backend processed goes back to `choosing` (transparent retry, ./call-retries.ts).
  */
 import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status, type Metadata } from '@grpc/grpc-js';
 import type { Route, RouteBackend } from '@grpc-proxy/handler';
-import { CallRecorder, clientLeftStatus } from '@grpc-proxy/handler/engine';
+import { CallRecorder, clientLeftStatus, sampleMirrors } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
 import { ignoreError, onClientStreamClose } from './client-guard';
@@ -29,6 +27,7 @@ import { Forwarding, type ForwardingOwner } from './forwarding';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
 import type { FirstMessageReader, Http2IncomingCall } from './incoming-call';
+import { Mirrors, NO_MIRRORS } from './mirror';
 import { FirstMessagePeek } from './peek';
 import { sendBackendStatus, sendStatus } from './status-sender';
 
@@ -47,6 +46,7 @@ export class Http2ProxiedCall
   private opening: BackendOpening | undefined = undefined;
   private forwarding: Forwarding | undefined = undefined;
   private peek: FirstMessagePeek | undefined = undefined;
+  private mirrors = NO_MIRRORS; // copied to from the first route forwarded on, through retries
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly retries: CallRetries;
   private readonly outcome: CallOutcome;
@@ -123,6 +123,7 @@ export class Http2ProxiedCall
     let unavailable: UnprocessedAttempt | undefined;
     try {
       checkRouteOptions(route);
+      this.mirrors = sampleMirrors(route);
       target = resolveTarget(route.backend as RouteBackend);
       unavailable = unavailableBackend(route.backend, target.name);
     } catch (error) {
@@ -214,9 +215,10 @@ export class Http2ProxiedCall
       this.forwarding.resumeOn(backend, request, name);
       return;
     }
-    const { stream, recorder } = this;
+    const { stream, recorder, mirrors } = this;
     const { options } = this.context;
     this.forwarding = new Forwarding(stream, backend, request, this, options, recorder, name);
+    if (mirrors.length !== 0) this.forwarding.mirrors = new Mirrors(this.context, request, mirrors);
     this.forwarding.begin(this.peek);
   }
 
