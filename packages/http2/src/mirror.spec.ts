@@ -1,0 +1,186 @@
+/**
+ * Mirror (`Route.mirror`) on the http2 engine: every call kind copied to a mirror backend with
+ * the mirror header and every message, the primary's answer unchanged, one `onMirrorEnd` per
+ * copy; a mirror that answers an error, refuses connections or is cancelled with its call never
+ * touches the client's status.
+ */
+import { createServer } from 'node:net';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { Route } from '@grpc-proxy/handler';
+import {
+  ECHO_SERVICE_NAME,
+  callBidi,
+  callClientStream,
+  callEcho,
+  callServerStream,
+  createEchoClient,
+  echoRequest,
+  openBidi,
+  type CallOutcome,
+  type EchoServiceClient,
+} from '@grpc-proxy/testing';
+import { useEchoPair } from './test-support/echo-pair';
+import { startMirrorProxy, type MirrorProxy } from './test-support/mirror-proxy';
+import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+
+const HEADER = 'x-grpc-proxy-mirror';
+const method = (name: string): string => `/${ECHO_SERVICE_NAME}/${name}`;
+const payloads = ['one', 'two', 'three'];
+const requests = payloads.map((p) => echoRequest({ payload: Buffer.from(p) }));
+
+/** A port nothing listens on (bound, then freed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('mirror', () => {
+  const pair = useEchoPair();
+  let proxy: MirrorProxy;
+  let echo: EchoServiceClient;
+  let raw: RawBackend | undefined;
+  let mirror: Route['mirror'];
+
+  beforeEach(async () => {
+    mirror = undefined;
+    proxy = await startMirrorProxy(() => ({
+      backend: { name: 'a', target: pair.a.address },
+      mirror,
+    }));
+    echo = createEchoClient(proxy.address);
+  });
+
+  afterEach(async () => {
+    echo.close();
+    await proxy.close();
+    await raw?.close();
+    raw = undefined;
+  });
+
+  const kinds: Array<
+    [string, string[], (settings: { metadata: Metadata }) => Promise<CallOutcome>]
+  > = [
+    ['Echo', ['one'], (s) => callEcho(echo, requests[0], s)],
+    [
+      'ServerStream',
+      ['one'],
+      (s) =>
+        callServerStream(echo, echoRequest({ payload: Buffer.from('one'), responseCount: 3 }), s),
+    ],
+    ['ClientStream', payloads, (s) => callClientStream(echo, requests, s)],
+    ['Bidi', payloads, (s) => callBidi(echo, requests, s)],
+  ];
+
+  it.each(kinds)('%s: the mirror gets the header and every message', async (name, sent, run) => {
+    mirror = { backend: { name: 'b', target: pair.b.address } };
+    const metadata = new Metadata();
+    metadata.set('tenant', 't1');
+    const outcome = await run({ metadata });
+    expect(outcome.status.code).toBe(status.OK);
+    const responseCount = { Echo: 1, ServerStream: 3, ClientStream: 1, Bidi: 3 }[name];
+    expect(outcome.responses).toHaveLength(responseCount!);
+    expect(outcome.responses.every((r) => r.serverName === 'a')).toBe(true);
+    const reports = await proxy.mirrorEnds(1);
+    expect(reports).toEqual([
+      { method: method(name), backend: 'b', outcome: 'completed', code: status.OK, details: 'OK' },
+    ]);
+    const copy = await pair.b.waitForCall((c) => c.method === method(name) && c.ended);
+    expect(copy.requests.map((r) => r.payload.toString())).toEqual(sent);
+    expect(copy.metadata.get(HEADER)).toEqual(['1']);
+    expect(copy.metadata.get('tenant')).toEqual(['t1']);
+    expect(copy.halfClosed).toBe(true);
+    const primary = pair.a.calls.filter((c) => c.method === method(name));
+    expect(primary).toHaveLength(1);
+    expect(primary[0].requests.map((r) => r.payload.toString())).toEqual(sent);
+    expect(primary[0].metadata.get(HEADER)).toEqual([]);
+    await proxy.callEnds(1);
+    expect(proxy.mirrors).toHaveLength(1);
+    expect(pair.b.calls).toHaveLength(1);
+  });
+
+  it('copies no call at percent 0, every call at percent 100', async () => {
+    mirror = [
+      { backend: { name: 'b', target: pair.b.address }, percent: 0 },
+      { backend: { name: 'b100', target: pair.b.address }, percent: 100 },
+    ];
+    for (let i = 0; i < 5; i++) {
+      expect((await callEcho(echo, requests[0])).status.code).toBe(status.OK);
+    }
+    const reports = await proxy.mirrorEnds(5);
+    expect(reports.map((r) => `${r.backend} ${r.outcome}`)).toEqual(
+      Array.from({ length: 5 }, () => 'b100 completed'),
+    );
+    await proxy.callEnds(5);
+    expect(pair.b.calls).toHaveLength(5);
+    expect(proxy.mirrors).toHaveLength(5);
+  });
+
+  it("a mirror's error status is reported, never sent to the client", async () => {
+    raw = await startRawBackend((stream) => {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(status.INTERNAL),
+          'grpc-message': 'mirror broke',
+        },
+        { endStream: true },
+      );
+    });
+    mirror = { backend: { name: 'raw', target: raw.target } };
+    const outcome = await callEcho(echo, requests[0]);
+    expect(outcome.status.code).toBe(status.OK);
+    expect(outcome.responses.map((r) => r.payload.toString())).toEqual(['one']);
+    expect(await proxy.mirrorEnds(1)).toEqual([
+      {
+        method: method('Echo'),
+        backend: 'raw',
+        outcome: 'completed',
+        code: status.INTERNAL,
+        details: 'mirror broke',
+      },
+    ]);
+  });
+
+  it('a mirror that refuses connections fails its copy, the call goes on', async () => {
+    const target = `127.0.0.1:${await closedPort()}`;
+    mirror = { backend: { name: 'gone', target } };
+    const outcome = await callBidi(echo, requests);
+    expect(outcome.status.code).toBe(status.OK);
+    expect(outcome.responses.map((r) => r.payload.toString())).toEqual(payloads);
+    const [report] = await proxy.mirrorEnds(1);
+    expect(report).toMatchObject({
+      method: method('Bidi'),
+      backend: 'gone',
+      outcome: 'failed',
+      code: status.UNAVAILABLE,
+    });
+    expect(report.details).toMatch(/^mirror gone (failed|unavailable): .*ECONNREFUSED/);
+    await proxy.callEnds(1);
+    expect(proxy.mirrors).toHaveLength(1);
+  });
+
+  it("the client's cancel drops the copy", async () => {
+    mirror = { backend: { name: 'b', target: pair.b.address } };
+    const session = openBidi(echo);
+    session.call.write(echoRequest({ payload: Buffer.from('one'), holdUntilCancelled: true }));
+    expect((await session.nextResponse()).serverName).toBe('a');
+    await pair.b.waitForCall((c) => c.method === method('Bidi') && c.requests.length === 1);
+    session.call.cancel();
+    expect((await session.outcome).status.code).toBe(status.CANCELLED);
+    expect(await proxy.mirrorEnds(1)).toEqual([
+      {
+        method: method('Bidi'),
+        backend: 'b',
+        outcome: 'dropped',
+        code: status.CANCELLED,
+        details: 'call cancelled',
+      },
+    ]);
+    const copy = await pair.b.waitForCancelled('Bidi');
+    expect(copy.requests).toHaveLength(1);
+  });
+});
