@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { callRawBidi, callRawUnary, openRawBidi } from '@grpc-proxy/testing';
+import { callRawBidi, callRawUnary, openRawBidi, useProcessWarnings } from '@grpc-proxy/testing';
 import { createBackendClient } from './backend-client';
 import type { Backend } from './contracts';
 import { MIRROR_BUFFER_BYTES } from './mirror-routes';
@@ -219,5 +219,37 @@ describe('mirror outliving its call', () => {
       [Buffer.from('x')],
       true,
     ]);
+  });
+});
+
+describe('mirror misuse', () => {
+  const warnings = useProcessWarnings();
+  let thrown = 0;
+  const h = useMirrorScene({
+    observer: {
+      onMirrorEnd: () => {
+        thrown++;
+        throw new Error('observer bug');
+      },
+    },
+  });
+
+  it('fails a call whose route has a mirror percent out of range as an invalid route', async () => {
+    h.director = () => h.route({ mirror: { backend: h.mirrorClient, percent: 150 } });
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned an invalid route: route.mirror percent must be a number from 0 to 100, got 150',
+    ]);
+    expect([h.backend.seen.length, h.mirror.calls.length, h.releases.length]).toEqual([0, 0, 1]);
+  });
+
+  it('warns of an onMirrorEnd that throws; the call is not touched', async () => {
+    thrown = 0;
+    h.director = () => h.route({ mirror: { backend: h.mirrorClient } });
+    const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
+    expect(outcome.status.code).toBe(status.OK);
+    await eventually(() => thrown === 1, 'the observer heard the copy');
+    expect(warnings).toEqual(['observer.onMirrorEnd threw: observer bug']);
   });
 });
