@@ -6,7 +6,7 @@ import {
   type StreamDirector,
 } from '@grpc-proxy/handler';
 import { directorRejection, isThenable } from '@grpc-proxy/handler/engine';
-import type { RouteTable } from './routing';
+import type { RoutableCall, RouteTable } from './routing';
 
 /** The part of a backend group the config director uses. */
 export interface RoutableGroup {
@@ -16,6 +16,11 @@ export interface RoutableGroup {
 
 function textValues(metadata: Metadata, key: string): string[] {
   return metadata.get(key).filter((value): value is string => typeof value === 'string');
+}
+
+/** What the route tables read of a call: its method and its text metadata values. */
+export function routableCall(call: ProxyCall): RoutableCall {
+  return { method: call.method, metadataValues: (key) => textValues(call.metadata, key) };
 }
 
 const PREFIX = 'grpc-proxy: ';
@@ -59,10 +64,7 @@ export function createConfigDirector(
   groups: ReadonlyMap<string, RoutableGroup>,
 ): StreamDirector {
   return (call) => {
-    const name = table({
-      method: call.method,
-      metadataValues: (key) => textValues(call.metadata, key),
-    });
+    const name = table(routableCall(call));
     const group = name === undefined ? undefined : groups.get(name);
     if (group === undefined) {
       throw new ProxyStatusError(status.UNIMPLEMENTED, `${PREFIX}no route for ${call.method}`);

@@ -6,7 +6,7 @@ import {
   type Http2ProxyOptions,
 } from '@grpc-proxy/http2';
 import type { ResolvedProxyConfig, ServerTlsConfig } from './config/types';
-import { grpcJsServer, metadataPolicy, SHUTDOWN_MESSAGE } from './grpc-js-engine';
+import { grpcJsServer, metadataPolicy, mirrorOptions, SHUTDOWN_MESSAGE } from './grpc-js-engine';
 import { combineObservers } from './logging';
 import { serverTlsPem } from './tls';
 
@@ -84,6 +84,7 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
     maxReceiveMessageLength: maxMessageBytes,
     maxSendMessageLength: maxMessageBytes,
     metadata: metadataPolicy(config),
+    ...mirrorOptions(config),
     observer: combineObservers(observer, shutdowns),
     ...(config.tls && { tls: serverTlsPem(config.tls) }),
     ...clientLimits(config.limits),

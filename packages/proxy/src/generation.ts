@@ -1,11 +1,12 @@
 import type { StreamDirector } from '@grpc-proxy/handler';
 import { memberName, type BackendGroup } from './backends';
 import type { BackendPool, PooledGroups } from './backend-pool';
-import { createConfigDirector } from './config-director';
+import { createConfigDirector, routableCall } from './config-director';
 import type { ResolvedProxyConfig } from './config/types';
 import { limitOptions } from './limits';
 import type { ProxyMetrics } from './metrics';
-import { compileRoutes } from './routing';
+import { skippedAsFailed, withConfigMirrors } from './mirror-director';
+import { compileMirrors, compileRoutes } from './routing';
 
 /**
  * One config as the running proxy serves it: its backend groups (from the pool, shared with other
@@ -56,10 +57,21 @@ export async function buildGeneration(
       if (backend.healthCheck) metrics.setBackendHealth(backend.name, target, false);
     }
   }
-  const director = createConfigDirector(
+  const routed = createConfigDirector(
     compileRoutes(config.routes, config.defaultBackend),
     pooled.directors,
   );
+  const mirrors = compileMirrors(config.routes, config.mirror);
+  const director =
+    mirrors === undefined
+      ? routed
+      : withConfigMirrors(
+          routed,
+          mirrors,
+          pooled.directors,
+          routableCall,
+          skippedAsFailed(metrics.observer),
+        );
   const timeouts = created.map((backend) => backend.healthCheck?.timeoutMs ?? 0);
   const newGroups = created.flatMap((backend) => pooled.groups.get(backend.name) ?? []);
   await firstHealthAnswers(newGroups, Math.max(0, ...timeouts));

@@ -41,6 +41,14 @@ export function metadataPolicy(config: ResolvedProxyConfig) {
   return { stripKeys: config.metadata.strip, forwardedFor: config.metadata.forwardedFor };
 }
 
+/** The mirror options of both engines: the header marking copies, and how long they may outlive their call. */
+export function mirrorOptions(config: ResolvedProxyConfig) {
+  return {
+    mirrorHeader: config.metadata.mirrorHeader,
+    mirrorTimeoutMs: config.limits.mirrorTimeoutMs,
+  };
+}
+
 function newGeneration({ config, director, observer }: EngineParts): Generation {
   const limits = limitOptions(config.limits);
   const tracker = createCallTracker();
@@ -49,6 +57,7 @@ function newGeneration({ config, director, observer }: EngineParts): Generation 
     ...limits.messages,
     ...limits.clientLimits,
     metadata: metadataPolicy(config),
+    ...mirrorOptions(config),
     observer,
     // The tracker first, so that it sees every call (and can end it at the drain timeout).
     serverOptions: { ...limits.serverOptions, interceptors: [tracker.interceptor] },

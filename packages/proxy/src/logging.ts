@@ -1,4 +1,4 @@
-import type { CallObserver, CallReport } from '@grpc-proxy/handler';
+import type { CallObserver, CallReport, MirrorReport } from '@grpc-proxy/handler';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { memberName, type TargetAvailabilityChange } from './backends';
@@ -52,6 +52,14 @@ export function createCallLogger(logger: Logger): CallObserver {
         logger.warn({ ...fields, details: report.details }, 'call failed in the proxy');
       else if (logger.isLevelEnabled('debug')) logger.debug(fields, 'call');
     },
+    onMirrorEnd(report: MirrorReport) {
+      if (!logger.isLevelEnabled('debug')) return;
+      const { method, backend, outcome, details } = report;
+      logger.debug(
+        { method, backend, outcome, code: codeName(report.code), details },
+        `mirrored copy ${outcome}`,
+      );
+    },
   };
 }
 
@@ -88,8 +96,15 @@ export function combineObservers(...observers: CallObserver[]): CallObserver {
   const ends = observers.flatMap((observer) =>
     observer.onCallEnd ? [observer.onCallEnd.bind(observer)] : [],
   );
+  const mirrorEnds = observers.flatMap((observer) =>
+    observer.onMirrorEnd ? [observer.onMirrorEnd.bind(observer)] : [],
+  );
   return {
     onCallStart: (info) => starts.forEach((onStart) => onStart(info)),
     onCallEnd: (report) => ends.forEach((onEnd) => onEnd(report)),
+    // Absent when no observer listens: an engine then keeps no mirror bookkeeping for it.
+    ...(mirrorEnds.length > 0 && {
+      onMirrorEnd: (report: MirrorReport) => mirrorEnds.forEach((onEnd) => onEnd(report)),
+    }),
   };
 }

@@ -1,5 +1,5 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import type { CallObserver, CallReport, CallStartInfo } from '@grpc-proxy/handler';
+import type { CallObserver, CallReport, CallStartInfo, MirrorReport } from '@grpc-proxy/handler';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Options of {@link createProxyMetrics}. */
@@ -202,6 +202,13 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
     aggregator: 'min',
   });
 
+  const mirrored = new Counter(
+    metric(
+      'mirrored_calls_total',
+      'Mirrored copies of calls (shadow traffic) ended, by mirror backend and outcome: completed (the mirror answered, any status), dropped (fell behind or outlived its call, cancelled), failed (not made, or its connection failed).',
+      ['backend', 'outcome'] as const,
+    ),
+  );
   const methodLabels = methodLabeler(options.maxMethodLabels ?? 1000);
   const targets = new Map<string, TargetLabels>();
   const targetLabels = (name: string | undefined): TargetLabels =>
@@ -224,6 +231,9 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       bytes.inc({ ...where, direction: 'to_client' }, report.bytesToClient);
       if (report.proxyError) failedInProxy.inc(ended);
       if (report.retries > 0) retries.inc(method, report.retries);
+    },
+    onMirrorEnd(report: MirrorReport) {
+      mirrored.inc({ backend: targetLabels(report.backend).backend, outcome: report.outcome });
     },
   };
   // Whether each target is in rotation now (by `backend` and `target`): only a change to out of

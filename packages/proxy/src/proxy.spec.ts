@@ -185,13 +185,15 @@ limits: { maxMessageBytes: 1000 }
 });
 
 describe('limitOptions', () => {
-  // Client limits the handler applies itself on grpc-js, and the http2 engine's backend budget.
+  // Client limits the handler applies itself on grpc-js, the http2 engine's backend budget, and
+  // the mirror timeout (an engine option of its own, not one of these).
   const http2Only = {
     maxResetsPerSecond: 200,
     maxBufferedBytes: 4194304,
     stallTimeoutMs: 30000,
     backendResetBurst: 500,
     backendResetsPerSecond: 30,
+    mirrorTimeoutMs: 10000,
   };
 
   it('passes the message limit as typed options and the rest as grpc-js keys', () => {

@@ -150,7 +150,14 @@ export async function applyConfig(
   proxy.listeners.splice(0, proxy.listeners.length, ...opened.kept, ...opened.opened);
   if (opened.opened.length > 0 || opened.dropped.length > 0) changed.push('listen');
   proxy.logger.level = next.log.level;
-  for (const field of ['backends', 'routes', 'defaultBackend', 'log', 'shutdown'] as const) {
+  for (const field of [
+    'backends',
+    'routes',
+    'defaultBackend',
+    'mirror',
+    'log',
+    'shutdown',
+  ] as const) {
     if (!same(running[field], next[field])) changed.push(field);
   }
   const names = (config: ResolvedProxyConfig) => config.backends.map((backend) => backend.name);

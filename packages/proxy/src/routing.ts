@@ -1,4 +1,4 @@
-import type { ResolvedRoute } from './config/types';
+import type { ResolvedMirror, ResolvedRoute } from './config/types';
 
 /** Reads the text values of one metadata key (grpc-js `Metadata.get` fits, after a string filter). */
 export type MetadataValues = (key: string) => readonly string[];
@@ -42,4 +42,26 @@ export function compileRoutes(
 ): RouteTable {
   const rules = routes.map((route) => ({ ...route }));
   return (call) => rules.find((rule) => matches(rule, call))?.backend ?? defaultBackend;
+}
+
+/** Picks the mirrors of a call (possibly none), by the same rules as its {@link RouteTable}. */
+export type MirrorTable = (call: RoutableCall) => readonly ResolvedMirror[];
+
+const NO_MIRRORS: readonly ResolvedMirror[] = [];
+
+/**
+ * Compiles the config's mirrors: the first route whose every condition holds gives its `mirror`;
+ * a call whose route has none (or that no route matches) gets `defaultMirror`. Undefined when
+ * the config has no mirror at all, so that calls pay nothing for the feature.
+ */
+export function compileMirrors(
+  routes: readonly ResolvedRoute[],
+  defaultMirror: readonly ResolvedMirror[],
+): MirrorTable | undefined {
+  if (defaultMirror.length === 0 && routes.every((route) => route.mirror === undefined)) {
+    return undefined;
+  }
+  const rules = routes.map((route) => ({ ...route }));
+  const fallback = defaultMirror.length === 0 ? NO_MIRRORS : [...defaultMirror];
+  return (call) => rules.find((rule) => matches(rule, call))?.mirror ?? fallback;
 }

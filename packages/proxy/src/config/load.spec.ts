@@ -23,13 +23,14 @@ describe('parseConfig', () => {
       '/etc',
     );
     expect(config).toEqual({
-      engine: 'grpc-js',
+      engine: 'http2',
       workers: 1,
       listen: ['0.0.0.0:8080'],
       backends: [{ name: 'echo', targets: ['127.0.0.1:50051'], balancing: 'round_robin' }],
       routes: [],
       defaultBackend: 'echo',
-      metadata: { strip: [], forwardedFor: false },
+      mirror: [],
+      metadata: { strip: [], forwardedFor: false, mirrorHeader: 'x-grpc-proxy-mirror' },
       limits: {
         maxMessageBytes: 64 * 1024 * 1024,
         maxConcurrentStreams: 100,
@@ -39,6 +40,7 @@ describe('parseConfig', () => {
         stallTimeoutMs: 30_000,
         backendResetBurst: 500,
         backendResetsPerSecond: 30,
+        mirrorTimeoutMs: 10_000,
         keepalive: {},
       },
       log: { level: 'info' },

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_CLIENT_RESETS_PER_SECOND,
   DEFAULT_MAX_CONCURRENT_STREAMS,
 } from '@grpc-proxy/http2';
+import { DEFAULT_MIRROR_HEADER, DEFAULT_MIRROR_TIMEOUT_MS } from '@grpc-proxy/handler';
 import type * as Config from './types';
 
 /**
@@ -29,7 +30,12 @@ const CONFIG_DEFAULTS = {
     intervalMs: HEALTH_CHECK_DEFAULTS.pollIntervalMs,
     timeoutMs: HEALTH_CHECK_DEFAULTS.checkTimeoutMs,
   },
-  metadata: { strip: [] as readonly string[], forwardedFor: false },
+  metadata: {
+    strip: [] as readonly string[],
+    forwardedFor: false,
+    mirrorHeader: DEFAULT_MIRROR_HEADER,
+  },
+  mirrorPercent: 100,
   limits: {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_LENGTH,
     maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -39,6 +45,7 @@ const CONFIG_DEFAULTS = {
     stallTimeoutMs: DEFAULT_CLIENT_STALL_TIMEOUT_MS,
     backendResetBurst: DEFAULT_BACKEND_RESET_BURST,
     backendResetsPerSecond: DEFAULT_BACKEND_RESETS_PER_SECOND,
+    mirrorTimeoutMs: DEFAULT_MIRROR_TIMEOUT_MS,
   },
   logLevel: 'info',
   drainTimeoutMs: 10_000,
@@ -73,14 +80,24 @@ function resolveBackend(backend: Config.BackendConfig, baseDir: string): Config.
   };
 }
 
+function resolveMirror(mirror: Config.MirrorConfig | undefined): Config.ResolvedMirror[] {
+  const list = mirror === undefined ? [] : Array.isArray(mirror) ? mirror : [mirror];
+  return list.map(({ backend, percent }) => ({
+    backend,
+    percent: percent ?? CONFIG_DEFAULTS.mirrorPercent,
+  }));
+}
+
 function resolveRoute(route: Config.RouteConfig): Config.ResolvedRoute {
-  const { metadata, ...conditions } = route;
-  if (!metadata) return conditions;
+  const { metadata, mirror, ...conditions } = route;
+  const resolved: Config.ResolvedRoute = { ...conditions };
+  if (mirror !== undefined) resolved.mirror = resolveMirror(mirror);
+  if (!metadata) return resolved;
   const lists = Object.entries(metadata).map(([key, value]) => [
     key,
     ([] as string[]).concat(value),
   ]);
-  return { ...conditions, metadata: Object.fromEntries(lists) as Record<string, string[]> };
+  return { ...resolved, metadata: Object.fromEntries(lists) as Record<string, string[]> };
 }
 
 /** `workers` as a count: `auto` is one per CPU the process may use. */
@@ -109,7 +126,9 @@ export function resolveConfig(
     metadata: {
       strip: [...(config.metadata?.strip ?? CONFIG_DEFAULTS.metadata.strip)],
       forwardedFor: config.metadata?.forwardedFor ?? CONFIG_DEFAULTS.metadata.forwardedFor,
+      mirrorHeader: config.metadata?.mirrorHeader ?? CONFIG_DEFAULTS.metadata.mirrorHeader,
     },
+    mirror: resolveMirror(config.mirror),
     limits: {
       ...CONFIG_DEFAULTS.limits,
       ...config.limits,

@@ -1,3 +1,4 @@
+import { mirrorSchema } from './schema-mirror';
 import { BALANCING_POLICIES } from './types';
 
 /** The `backends[]` and `routes[]` parts of {@link proxyConfigSchema} (see schema.ts). */
@@ -120,5 +121,8 @@ export const routeSchema = {
       description:
         'where matching calls go (a rule needs at least one of `service`, `method`, `metadata`)',
     },
+    mirror: mirrorSchema(
+      'shadow traffic: matching calls are also copied to this backend (or each of a list), replies discarded',
+    ),
   },
 } as const;

@@ -5,6 +5,7 @@ import {
   positiveInt,
   routeSchema,
 } from './schema-backends';
+import { mirrorSchema } from './schema-mirror';
 import { ENGINES, LOG_LEVELS } from './types';
 
 /** `host:port`, `[v6]:port` or `unix:/path`; port 0 asks the OS for a free port. */
@@ -59,6 +60,11 @@ const limits = {
     backendResetsPerSecond: {
       ...positiveInt,
       description: 'http2 engine: cancellations a second added back to that budget',
+    },
+    mirrorTimeoutMs: {
+      ...nonNegativeInt,
+      description:
+        'a mirrored copy still running this long after its call ended is cancelled (counted `dropped`); `0`: when its call ends',
     },
     keepalive: {
       type: 'object',
@@ -139,6 +145,9 @@ export const proxyConfigSchema = {
       description:
         'where calls no route matches go; without one they end with `UNIMPLEMENTED` `grpc-proxy: no route for <method>` (required with several backends and no routes)',
     },
+    mirror: mirrorSchema(
+      'shadow traffic for calls whose route has no `mirror` (all calls without routes): also copied to this backend (or each of a list)',
+    ),
     metadata: {
       type: 'object',
       additionalProperties: false,
@@ -153,6 +162,13 @@ export const proxyConfigSchema = {
         forwardedFor: {
           type: 'boolean',
           description: "append the client's address to `x-forwarded-for`",
+        },
+        mirrorHeader: {
+          type: 'string',
+          pattern: '^(?!grpc-)(?![0-9a-z_.-]*-bin$)[0-9a-z_.-]+$',
+          errorMessage: 'must be a lower-case metadata key not starting with grpc- nor ending -bin',
+          description:
+            'the header (value `1`) that marks mirrored copies, so backends can tell shadow traffic',
         },
       },
     },

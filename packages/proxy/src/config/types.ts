@@ -56,9 +56,21 @@ export type ResolvedBackend = Omit<BackendConfig, 'balancing' | 'healthCheck'> &
   healthCheck?: ResolvedHealthCheck;
 };
 
-/** A route whose metadata values are lists. */
-export type ResolvedRoute = Omit<RouteConfig, 'metadata'> & {
+/** `mirror` (on a route or at the top level) as written: one mirror or a list. */
+export type MirrorConfig = NonNullable<ProxyConfig['mirror']>;
+
+/** One mirror with its percent applied (default 100). */
+export interface ResolvedMirror {
+  /** The config name of the backend that gets the copies. */
+  backend: string;
+  /** Share of calls copied, 0 to 100. */
+  percent: number;
+}
+
+/** A route whose metadata values are lists, and whose mirrors (if any) are a list. */
+export type ResolvedRoute = Omit<RouteConfig, 'metadata' | 'mirror'> & {
   metadata?: Record<string, string[]>;
+  mirror?: ResolvedMirror[];
 };
 
 /** A config with every default applied and every file path absolute; what `startProxy` takes. */
@@ -77,7 +89,9 @@ export interface ResolvedProxyConfig {
   routes: ResolvedRoute[];
   /** `defaultBackend`, or the only backend; absent: unmatched calls end with `UNIMPLEMENTED`. */
   defaultBackend?: string;
-  /** `metadata`, both fields set. */
+  /** `mirror`, a list; empty: calls whose route has no mirror are not copied. */
+  mirror: ResolvedMirror[];
+  /** `metadata`, every field set. */
   metadata: Required<MetadataConfig>;
   /** `limits`, every default applied; `keepalive` fields absent: grpc-js's. */
   limits: Required<LimitsConfig>;

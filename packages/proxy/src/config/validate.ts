@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { proxyConfigSchema } from './schema';
 import { ipServerNameIssues } from './tls-server-name';
-import type { ProxyConfig } from './types';
+import type { MirrorConfig, ProxyConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 // `errorMessage` is our own annotation: a friendlier message for `pattern` failures.
@@ -85,6 +85,17 @@ function article(type: string): string {
   return `a ${type}`;
 }
 
+/** Checks that each mirror names a known backend (`mirror.backend`, or `mirror[1].backend`). */
+function checkMirrors(
+  path: string,
+  mirror: MirrorConfig | undefined,
+  checkName: (path: string, name: string) => void,
+): void {
+  if (mirror === undefined) return;
+  if (!Array.isArray(mirror)) checkName(`${path}.backend`, mirror.backend);
+  else mirror.forEach((each, index) => checkName(`${path}[${index}].backend`, each.backend));
+}
+
 function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const firstIndexByName = new Map<string, number>();
@@ -124,7 +135,9 @@ function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
       });
     }
     checkName(`routes[${index}].backend`, route.backend);
+    checkMirrors(`routes[${index}].mirror`, route.mirror, checkName);
   });
+  checkMirrors('mirror', config.mirror, checkName);
   if (config.defaultBackend !== undefined) checkName('defaultBackend', config.defaultBackend);
   else if (config.backends.length > 1 && (config.routes ?? []).length === 0) {
     issues.push({
