@@ -51,3 +51,27 @@ describe('mirror and transparent retries', () => {
     },
   );
 });
+
+describe('mirror of a peeked call', () => {
+  const h = useMirrorScene();
+
+  it.each(MIRROR_KINDS)(
+    'copies a %s call whose director read the first message, that message included',
+    async (_kind, method, call, sent, responses) => {
+      const peeked: Array<Buffer | null> = [];
+      h.director = async (proxyCall) => {
+        peeked.push(await proxyCall.firstMessage());
+        return h.route({ mirror: { backend: h.mirrorClient } });
+      };
+      const outcome = await call(h.client, {});
+      expect([outcome.status.code, outcome.responses, peeked]).toEqual([
+        status.OK,
+        responses,
+        [sent[0]],
+      ]);
+      await eventually(() => h.mirrorReports.length === 1, 'the copy reported');
+      expect(h.mirrorReports[0]).toMatchObject({ method, outcome: 'completed', code: status.OK });
+      expect([h.mirror.calls[0].messages, h.mirror.calls[0].halfClosed]).toEqual([sent, true]);
+    },
+  );
+});
