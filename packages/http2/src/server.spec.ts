@@ -115,6 +115,21 @@ describe('createHttp2Proxy', () => {
     expect(record.cancelled).toBe(true);
   });
 
+  it('ends the running calls at once when close(0) comes during a drain (a second signal)', async () => {
+    const address = await proxy.listen('127.0.0.1:0');
+    const session = openBidi(client(address));
+    session.call.write(echoRequest({ payload: Buffer.from('held'), holdUntilCancelled: true }));
+    await session.nextResponse();
+    const draining = proxy.close(600_000);
+    expect(proxy.close(0)).toBe(draining);
+    await draining;
+    const outcome = await session.outcome;
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'grpc-proxy: shutting down',
+    ]);
+  });
+
   it('takes no new calls once closed', async () => {
     const address = await proxy.listen('127.0.0.1:0');
     await proxy.close();

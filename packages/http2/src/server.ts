@@ -50,7 +50,8 @@ export interface Http2Proxy {
    * Stops graceful: no new connections, GOAWAY to every client, running calls finish; those still
    * running after `drainTimeoutMs` end with `UNAVAILABLE` `<proxyName>: shutting down`. Then every
    * connection (clients' and backends') is closed. Resolves once the server is closed.
-   * @param drainTimeoutMs default 10 000 ms; 0 ends running calls at once.
+   * @param drainTimeoutMs default 10 000 ms; 0 ends running calls at once, also when called
+   *   again with 0 during a drain (a second signal).
    */
   close(drainTimeoutMs?: number): Promise<void>;
   /**
@@ -101,6 +102,7 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
   );
   let address = '';
   let closing: Promise<void> | undefined;
+  let cutDrainShort = (): void => {};
   return {
     get address() {
       return address;
@@ -115,7 +117,12 @@ export function createHttp2Proxy(options: Http2ProxyOptions): Http2Proxy {
       return address;
     },
     close: (drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) => {
-      closing ??= drain(server, guards, context, drainTimeoutMs);
+      if (closing !== undefined) {
+        if (drainTimeoutMs === 0) cutDrainShort();
+        return closing;
+      }
+      const cutShort = new Promise<void>((resolve) => (cutDrainShort = resolve));
+      closing = drain(server, guards, context, drainTimeoutMs, cutShort);
       return closing;
     },
     setTls: (tls) => rotateTls(server, resolved.tls, tls),
@@ -226,11 +233,12 @@ async function drain(
   guards: ClientGuards,
   context: CallContext,
   drainTimeoutMs: number,
+  cutShort: Promise<void>,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // GOAWAY: clients open no new streams here; the running ones go on.
   for (const session of guards.sessions()) session.close();
-  await context.calls.whenEmpty(drainTimeoutMs);
+  await Promise.race([context.calls.whenEmpty(drainTimeoutMs), cutShort]);
   for (const call of context.calls.running()) call.shutDown();
   context.pool.close();
   for (const session of guards.sessions()) session.close();

@@ -127,10 +127,12 @@ export function http2Server({ config, director, observer }: EngineParts): Engine
     get activeCalls() {
       return [...proxies.values()].reduce((sum, proxy) => sum + proxy.activeCalls, 0);
     },
-    async drain(_deadline, timeoutMs) {
-      // The engine's close cannot be cut short once begun, so `endRunningCalls` does not reach it.
+    async drain(deadline, timeoutMs) {
       draining = true;
-      await closeAll(timeoutMs);
+      const drained = closeAll(timeoutMs);
+      // A second signal: each engine's close(0) during its drain ends the running calls at once.
+      void deadline.then(() => closeAll(0));
+      await drained;
       return endedByProxy;
     },
     abort: () => void closeAll(0),
