@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import {
+  callBidi,
+  callEcho,
+  createEchoClient,
+  echoRequest,
+  resolveBin,
+  startEchoServer,
+  startNodeProcess,
+  type EchoServerHandle,
+  type EchoServiceClient,
+  type NodeProcess,
+} from '@grpc-proxy/testing';
+import { parsePrometheus, sumOf } from './test-support/prometheus';
+
+// The real bin (bin/grpc-proxy.js requires dist/cli.js: build the package first).
+const BIN = resolveBin('@grpc-proxy/proxy', 'grpc-proxy');
+const STARTUP_TIMEOUT_MS = 20_000;
+const SERVICE = 'grpc_proxy.testing.v1.EchoService';
+
+interface LogLine {
+  msg: string;
+  [field: string]: unknown;
+}
+
+describe.each(['http2', 'grpc-js'] as const)('grpc-proxy bin: mirror (%s engine)', (engine) => {
+  let dir: string;
+  let backends: EchoServerHandle[] = [];
+  let proxy: NodeProcess | undefined;
+  let client: EchoServiceClient | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'grpc-proxy-mirror-'));
+  });
+  afterEach(async () => {
+    client?.close();
+    await proxy?.stop('SIGKILL');
+    await Promise.all(backends.map((backend) => backend.close()));
+    rmSync(dir, { recursive: true, force: true });
+    client = proxy = undefined;
+    backends = [];
+  });
+
+  /** Waits for the `count`-th log line `matches` accepts (the proxy writes one line per event). */
+  function nthLog(count: number, matches: (line: LogLine) => boolean): Promise<LogLine> {
+    let seen = 0;
+    return proxy!.waitForLine((text) => {
+      const line = text.startsWith('{') ? (JSON.parse(text) as LogLine) : undefined;
+      if (line === undefined || !matches(line)) return undefined;
+      seen += 1;
+      return seen === count ? line : undefined;
+    }, STARTUP_TIMEOUT_MS);
+  }
+
+  it('answers from the primary, copies every call to the mirror with its header, counts the copies', async () => {
+    backends = await Promise.all(['primary', 'shadow'].map((name) => startEchoServer({ name })));
+    const [primary, shadow] = backends;
+    const config = path.join(dir, 'proxy.yaml');
+    writeFileSync(
+      config,
+      `engine: ${engine}
+listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+log: { level: debug }
+backends:
+  - { name: primary, targets: ["${primary.address}"] }
+  - { name: shadow, targets: ["${shadow.address}"] }
+routes:
+  - { service: ${SERVICE}, backend: primary, mirror: { backend: shadow, percent: 100 } }
+metadata: { mirrorHeader: x-shadow-copy }
+`,
+    );
+    proxy = startNodeProcess({ script: BIN, args: ['--config', config, '--log-format', 'json'] });
+    const listening = await nthLog(1, (line) => line.msg === 'grpc-proxy listening');
+    client = createEchoClient((listening.addresses as string[])[0]);
+
+    const payloads = ['one', 'two', 'three'].map((text) => Buffer.from(text));
+    for (const payload of payloads) {
+      const outcome = await callEcho(client, echoRequest({ payload }));
+      expect([outcome.status.code, outcome.responses[0].serverName]).toEqual([
+        status.OK,
+        'primary',
+      ]);
+    }
+    const bidi = await callBidi(client, [
+      echoRequest({ payload: Buffer.from('b1') }),
+      echoRequest(),
+    ]);
+    expect(bidi.status.code).toBe(status.OK);
+    expect(bidi.responses.map((response) => response.serverName)).toEqual(['primary', 'primary']);
+
+    // One debug line per copy, written after the copy was counted.
+    await nthLog(4, (line) => line.msg === 'mirrored copy completed');
+    expect(primary.calls.map((call) => call.metadata.get('x-shadow-copy'))).toEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
+    expect(shadow.calls.map((call) => [call.method, call.metadata.get('x-shadow-copy')])).toEqual([
+      [`/${SERVICE}/Echo`, ['1']],
+      [`/${SERVICE}/Echo`, ['1']],
+      [`/${SERVICE}/Echo`, ['1']],
+      [`/${SERVICE}/Bidi`, ['1']],
+    ]);
+    expect(shadow.calls.map((call) => call.requests.map((request) => request.payload))).toEqual(
+      primary.calls.map((call) => call.requests.map((request) => request.payload)),
+    );
+
+    const metrics = await fetch(`http://${listening.admin as string}/metrics`);
+    const samples = parsePrometheus(await metrics.text());
+    expect(
+      sumOf(samples, 'grpc_proxy_mirrored_calls_total', {
+        backend: 'shadow',
+        outcome: 'completed',
+      }),
+    ).toBe(4);
+    expect(sumOf(samples, 'grpc_proxy_mirrored_calls_total', {})).toBe(4);
+    expect(sumOf(samples, 'grpc_proxy_calls_total', { backend: 'primary' })).toBe(4);
+    expect(sumOf(samples, 'grpc_proxy_calls_total', {})).toBe(4);
+  });
+});
