@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError } from './config-error';
 import { parseConfig } from './load';
 
@@ -84,5 +86,14 @@ limits: { mirrorTimeoutMs: -1 }
     expect(issuesOf(`${BACKENDS}\nmirror: shadow\n`)).toEqual([
       'mirror: must be an object or an array, got string "shadow"',
     ]);
+  });
+
+  it('accepts the example of the README Mirror section', () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Mirror: shadow traffic'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const config = parseConfig(example, 'README.md', '/etc');
+    expect(config.routes[0].mirror).toEqual([{ backend: 'billing-next', percent: 10 }]);
+    expect(config.mirror).toEqual([{ backend: 'billing-next', percent: 1 }]);
   });
 });
