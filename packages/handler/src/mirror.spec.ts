@@ -23,16 +23,7 @@ describe('mirror (grpc-js engine)', () => {
         'OK',
         responses,
       ]);
-      await eventually(() => h.mirrorReports.length === 1, 'the copy reported');
-      expect(h.mirrorReports).toEqual([
-        {
-          method,
-          backend: `dns:${h.mirror.target}`,
-          outcome: 'completed',
-          code: status.OK,
-          details: 'OK',
-        },
-      ]);
+      expect(await h.reported()).toEqual([h.copy(method)]);
       expect(h.mirror.calls).toHaveLength(1);
       const [copy] = h.mirror.calls;
       const [primary] = h.backend.seen;
@@ -94,15 +85,9 @@ describe('mirror (grpc-js engine)', () => {
     const outcome = await callRawBidi(h.client, `${ECHO}/Bidi`, messages);
     expect([outcome.status.code, outcome.responses.length]).toEqual([status.OK, 40]);
     expect(Buffer.concat(outcome.responses).equals(Buffer.concat(messages))).toBe(true);
-    await eventually(() => h.mirrorReports.length === 1, 'the copy reported');
-    expect(h.mirrorReports).toEqual([
-      {
-        method: `${ECHO}/Bidi`,
-        backend: `dns:${h.mirror.target}`,
-        outcome: 'dropped',
-        code: status.CANCELLED,
-        details: `mirror dns:${h.mirror.target} fell behind: more than ${MIRROR_BUFFER_BYTES} bytes not taken`,
-      },
+    const behind = `mirror dns:${h.mirror.target} fell behind: more than ${MIRROR_BUFFER_BYTES} bytes not taken`;
+    expect(await h.reported()).toEqual([
+      h.copy(`${ECHO}/Bidi`, 'dropped', status.CANCELLED, behind),
     ]);
     await eventually(() => h.mirror.calls[0]?.cancelled === true, 'the copy cancelled');
     expect(h.mirror.calls[0].messages).toEqual([]);
@@ -204,15 +189,9 @@ describe('mirror outliving its call', () => {
     h.director = () => h.route({ mirror: { backend: h.mirrorClient } });
     const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));
     expect(outcome.status.code).toBe(status.OK);
-    await eventually(() => h.mirrorReports.length === 1, 'the copy reported');
-    expect(h.mirrorReports).toEqual([
-      {
-        method: `${ECHO}/Unary`,
-        backend: `dns:${h.mirror.target}`,
-        outcome: 'dropped',
-        code: status.CANCELLED,
-        details: 'mirror still running 50 ms after the call ended',
-      },
+    const late = 'mirror still running 50 ms after the call ended';
+    expect(await h.reported()).toEqual([
+      h.copy(`${ECHO}/Unary`, 'dropped', status.CANCELLED, late),
     ]);
     await eventually(() => h.mirror.calls[0].cancelled, 'the copy cancelled at the mirror');
     expect([h.mirror.calls[0].messages, h.mirror.calls[0].halfClosed]).toEqual([

@@ -3,7 +3,7 @@
  * recording call and mirror reports, a mirror backend and a backend client of it, and one call of
  * each kind sending `abc` as the kind allows.
  */
-import { Metadata, type Client } from '@grpc/grpc-js';
+import { Metadata, status, type Client } from '@grpc/grpc-js';
 import {
   callRawBidi,
   callRawClientStream,
@@ -15,6 +15,7 @@ import {
 import { createBackendClient } from '../backend-client';
 import type { CallReport, MirrorReport } from '../contracts';
 import type { ProxyHandlerOptions } from '../options';
+import { eventually } from './grpc-fixtures';
 import { useHarness, type Harness } from './harness';
 import { startMirrorBackend, type MirrorBackend } from './mirror-backend';
 import { ECHO } from './test-backend';
@@ -75,6 +76,15 @@ export interface MirrorScene extends Harness {
   mirror: MirrorBackend;
   /** `createBackendClient(mirror.target)`. */
   mirrorClient: Client;
+  /** Waits for the first copy's report, and gives the reports (exactly one expected). */
+  reported(): Promise<MirrorReport[]>;
+  /** The report of a copy of `method` to `mirror` (default: completed OK). */
+  copy(
+    method: string,
+    outcome?: MirrorReport['outcome'],
+    code?: status,
+    details?: string,
+  ): MirrorReport;
 }
 
 /** A harness whose proxy (`options` over the defaults) records call and mirror reports. */
@@ -86,7 +96,20 @@ export function useMirrorScene(options: ProxyHandlerOptions = {}): MirrorScene {
     onMirrorEnd: (report: MirrorReport) => mirrorReports.push(report),
   };
   const h = useHarness({ observer, ...options }) as MirrorScene;
-  Object.assign(h, { calls, mirrorReports });
+  Object.assign(h, {
+    calls,
+    mirrorReports,
+    reported: async () => {
+      await eventually(() => mirrorReports.length > 0, 'a copy reported');
+      return mirrorReports;
+    },
+    copy: (
+      method: string,
+      outcome: MirrorReport['outcome'] = 'completed',
+      code = status.OK,
+      details = 'OK',
+    ): MirrorReport => ({ method, backend: `dns:${h.mirror.target}`, outcome, code, details }),
+  });
   beforeEach(async () => {
     calls.length = 0;
     mirrorReports.length = 0;
