@@ -55,9 +55,13 @@ describe.each(['http2', 'grpc-js'] as const)('grpc-proxy bin: mirror (%s engine)
     }, STARTUP_TIMEOUT_MS);
   }
 
-  it('answers from the primary, copies every call to the mirror with its header, counts the copies', async () => {
+  async function startBackends(): Promise<EchoServerHandle[]> {
     backends = await Promise.all(['primary', 'shadow'].map((name) => startEchoServer({ name })));
-    const [primary, shadow] = backends;
+    return backends;
+  }
+
+  /** Writes the config (two backends, debug logs, `metadata.mirrorHeader`, then `extra`). */
+  function writeConfig(extra: string): string {
     const config = path.join(dir, 'proxy.yaml');
     writeFileSync(
       config,
@@ -66,16 +70,34 @@ listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 log: { level: debug }
 backends:
-  - { name: primary, targets: ["${primary.address}"] }
-  - { name: shadow, targets: ["${shadow.address}"] }
-routes:
-  - { service: ${SERVICE}, backend: primary, mirror: { backend: shadow, percent: 100 } }
+  - { name: primary, targets: ["${backends[0].address}"] }
+  - { name: shadow, targets: ["${backends[1].address}"] }
+defaultBackend: primary
 metadata: { mirrorHeader: x-shadow-copy }
+${extra}
 `,
     );
-    proxy = startNodeProcess({ script: BIN, args: ['--config', config, '--log-format', 'json'] });
+    return config;
+  }
+
+  /** Starts the bin on that config; resolves with its listening line and a client of it. */
+  async function startProxy(
+    extra: string,
+  ): Promise<{ listening: LogLine; client: EchoServiceClient }> {
+    proxy = startNodeProcess({
+      script: BIN,
+      args: ['--config', writeConfig(extra), '--log-format', 'json'],
+    });
     const listening = await nthLog(1, (line) => line.msg === 'grpc-proxy listening');
     client = createEchoClient((listening.addresses as string[])[0]);
+    return { listening, client };
+  }
+
+  it('answers from the primary, copies every call to the mirror with its header, counts the copies', async () => {
+    const [primary, shadow] = await startBackends();
+    const { listening, client } = await startProxy(
+      `routes:\n  - { service: ${SERVICE}, backend: primary, mirror: { backend: shadow, percent: 100 } }`,
+    );
 
     const payloads = ['one', 'two', 'three'].map((text) => Buffer.from(text));
     for (const payload of payloads) {
@@ -121,5 +143,23 @@ metadata: { mirrorHeader: x-shadow-copy }
     expect(sumOf(samples, 'grpc_proxy_mirrored_calls_total', {})).toBe(4);
     expect(sumOf(samples, 'grpc_proxy_calls_total', { backend: 'primary' })).toBe(4);
     expect(sumOf(samples, 'grpc_proxy_calls_total', {})).toBe(4);
+  });
+
+  it('picks up a mirror added by a reload for new calls, without a restart', async () => {
+    const [primary, shadow] = await startBackends();
+    const { client } = await startProxy('');
+    expect((await callEcho(client, echoRequest())).status.code).toBe(status.OK);
+    writeConfig('mirror: { backend: shadow }');
+    proxy!.child.kill('SIGHUP');
+    const reloaded = await nthLog(1, (line) => line.msg === 'config reloaded');
+    expect([reloaded.result, reloaded.changed, reloaded.restartRequired]).toEqual([
+      'success',
+      ['mirror'],
+      [],
+    ]);
+    expect((await callEcho(client, echoRequest())).status.code).toBe(status.OK);
+    await nthLog(1, (line) => line.msg === 'mirrored copy completed');
+    expect(primary.calls).toHaveLength(2);
+    expect(shadow.calls.map((call) => call.metadata.get('x-shadow-copy'))).toEqual([['1']]);
   });
 });
