@@ -7,23 +7,19 @@
 import { createHook } from 'node:async_hooks';
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { MIRROR_BUFFER_BYTES, type Route } from '@grpc-proxy/handler';
+import { MIRROR_BUFFER_BYTES } from '@grpc-proxy/handler';
 import {
   ECHO_SERVICE_NAME,
   callBidi,
   callClientStream,
   callEcho,
   callServerStream,
-  createEchoClient,
   echoRequest,
   openBidi,
-  type EchoServiceClient,
 } from '@grpc-proxy/testing';
-import { useEchoPair } from './test-support/echo-pair';
 import { once } from './test-support/held-backend';
-import { startMirrorProxy, type MirrorProxy } from './test-support/mirror-proxy';
+import { useMirrorBench } from './test-support/mirror-proxy';
 import { startRawBackend, type RawBackend } from './test-support/raw-h2';
-import type { Http2ProxyOptions } from './options';
 
 const method = (name: string): string => `/${ECHO_SERVICE_NAME}/${name}`;
 /** 32 KiB payloads: a message is this plus its protobuf tag and length, plus the 5-byte prefix. */
@@ -34,32 +30,15 @@ const WINDOW = 65_535;
 const MESSAGES = 40; // past the budget and the window
 
 describe('mirror limits', () => {
-  const pair = useEchoPair();
-  let proxy: MirrorProxy;
-  let echo: EchoServiceClient;
-  let raw: RawBackend | undefined;
-  let mirror: Route['mirror'];
-
-  async function start(options: Omit<Http2ProxyOptions, 'director' | 'observer'> = {}) {
-    proxy = await startMirrorProxy(
-      () => ({ backend: { name: 'a', target: pair.a.address }, mirror }),
-      options,
-    );
-    echo = createEchoClient(proxy.address);
-  }
-
-  afterEach(async () => {
-    echo.close();
-    await proxy.close();
-    await raw?.close();
-    raw = undefined;
-  });
+  const t = useMirrorBench();
+  const start = t.start;
 
   /** A mirror that takes each stream and never reads it (nor answers). */
   async function stuckMirror(): Promise<RawBackend> {
-    raw = await startRawBackend(() => undefined);
-    mirror = { backend: { name: 'stuck', target: raw.target } };
-    return raw;
+    const stuck = await startRawBackend(() => undefined);
+    t.raw = stuck;
+    t.mirror = { backend: { name: 'stuck', target: stuck.target } };
+    return stuck;
   }
 
   const dropped = (name: string, details: string) => ({
@@ -74,7 +53,7 @@ describe('mirror limits', () => {
   it('a mirror that never reads is dropped past the budget; the call gets every message', async () => {
     await start();
     const stuck = await stuckMirror();
-    const session = openBidi(echo);
+    const session = openBidi(t.echo);
     let droppedAfter = 0;
     for (let i = 1; i <= MESSAGES; i++) {
       session.call.write(echoRequest({ payload: Buffer.alloc(PAYLOAD, i) }));
@@ -82,13 +61,13 @@ describe('mirror limits', () => {
       expect(response.payload).toEqual(Buffer.alloc(PAYLOAD, i));
       // The copy is dropped synchronously with the write that went past the budget, before the
       // primary backend even got that message: this response says whether message i did it.
-      if (droppedAfter === 0 && proxy.mirrors.length === 1) droppedAfter = i;
+      if (droppedAfter === 0 && t.proxy.mirrors.length === 1) droppedAfter = i;
     }
     session.call.end();
     const outcome = await session.outcome;
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toHaveLength(MESSAGES);
-    expect(proxy.mirrors).toEqual([dropped('Bidi', behind)]);
+    expect(t.proxy.mirrors).toEqual([dropped('Bidi', behind)]);
     // Held by the proxy when dropped: past the budget, within the budget, the window its
     // transport took and the one message that went past.
     expect(droppedAfter * MESSAGE_BYTES).toBeGreaterThan(MIRROR_BUFFER_BYTES);
@@ -98,10 +77,10 @@ describe('mirror limits', () => {
     const copy = stuck.streams[0];
     if (!copy.closed) await once(copy, 'close');
     expect(copy.rstCode).toBe(constants.NGHTTP2_CANCEL);
-    const [primary] = pair.a.calls;
+    const [primary] = t.pair.a.calls;
     expect(primary.requests).toHaveLength(MESSAGES);
-    await proxy.callEnds(1);
-    expect(proxy.mirrors).toHaveLength(1);
+    await t.proxy.callEnds(1);
+    expect(t.proxy.mirrors).toHaveLength(1);
   });
 
   it('a client stream written at once goes through whole while its stuck copy is dropped', async () => {
@@ -110,11 +89,11 @@ describe('mirror limits', () => {
     const requests = Array.from({ length: 60 }, (_, i) =>
       echoRequest({ payload: Buffer.alloc(PAYLOAD, i) }),
     );
-    const outcome = await callClientStream(echo, requests);
+    const outcome = await callClientStream(t.echo, requests);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toHaveLength(1);
-    expect(pair.a.calls[0].requests).toHaveLength(60);
-    expect(await proxy.mirrorEnds(1)).toEqual([dropped('ClientStream', behind)]);
+    expect(t.pair.a.calls[0].requests).toHaveLength(60);
+    expect(await t.proxy.mirrorEnds(1)).toEqual([dropped('ClientStream', behind)]);
   });
 
   it.each([
@@ -125,12 +104,12 @@ describe('mirror limits', () => {
     async (mirrorTimeoutMs, details) => {
       await start({ mirrorTimeoutMs });
       // Reads everything, never answers.
-      raw = await startRawBackend((stream: ServerHttp2Stream) => stream.resume());
-      mirror = { backend: { name: 'stuck', target: raw.target } };
-      const outcome = await callEcho(echo, echoRequest({ payload: Buffer.from('x') }));
+      t.raw = await startRawBackend((stream: ServerHttp2Stream) => stream.resume());
+      t.mirror = { backend: { name: 'stuck', target: t.raw.target } };
+      const outcome = await callEcho(t.echo, echoRequest({ payload: Buffer.from('x') }));
       expect(outcome.status.code).toBe(status.OK);
-      expect(await proxy.mirrorEnds(1)).toEqual([dropped('Echo', details)]);
-      const copy = raw.streams[0];
+      expect(await t.proxy.mirrorEnds(1)).toEqual([dropped('Echo', details)]);
+      const copy = t.raw.streams[0];
       if (!copy.closed) await once(copy, 'close');
       expect(copy.rstCode).toBe(constants.NGHTTP2_CANCEL);
     },
@@ -138,9 +117,9 @@ describe('mirror limits', () => {
 
   it('mirrored calls of every kind leave no stream and no timer', async () => {
     await start(); // the default mirrorTimeoutMs (10 s): a timer not cleared would be seen
-    mirror = { backend: { name: 'b', target: pair.b.address } };
-    await callEcho(echo, echoRequest()); // connections up before counting
-    await proxy.mirrorEnds(1);
+    t.mirror = { backend: { name: 'b', target: t.pair.b.address } };
+    await callEcho(t.echo, echoRequest()); // connections up before counting
+    await t.proxy.mirrorEnds(1);
     const live = new Set<number>();
     const hook = createHook({
       init: (id, type) => {
@@ -151,19 +130,19 @@ describe('mirror limits', () => {
     try {
       const request = echoRequest({ payload: Buffer.from('m'), responseCount: 2 });
       const rounds = Array.from({ length: 10 }, () => [
-        callEcho(echo, request),
-        callServerStream(echo, request),
-        callClientStream(echo, [request, request]),
-        callBidi(echo, [request, request]),
+        callEcho(t.echo, request),
+        callServerStream(t.echo, request),
+        callClientStream(t.echo, [request, request]),
+        callBidi(t.echo, [request, request]),
       ]).flat();
       const outcomes = await Promise.all(rounds);
       expect(outcomes.map((o) => o.status.code)).toEqual(rounds.map(() => status.OK));
-      const reports = await proxy.mirrorEnds(41);
+      const reports = await t.proxy.mirrorEnds(41);
       expect(reports.filter((r) => r.outcome === 'completed' && r.code === status.OK)).toHaveLength(
         41,
       );
-      await proxy.callEnds(41);
-      expect(proxy.proxy.activeCalls).toBe(0);
+      await t.proxy.callEnds(41);
+      expect(t.proxy.proxy.activeCalls).toBe(0);
       // grpc-js (client and servers, same process) keeps a few timers of its own; a mirror
       // timer left per call would add forty.
       for (let polls = 0; polls < 500 && live.size >= 10; polls++) {
@@ -173,6 +152,6 @@ describe('mirror limits', () => {
     } finally {
       hook.disable();
     }
-    expect(pair.b.openStreams()).toEqual([]);
+    expect(t.pair.b.openStreams()).toEqual([]);
   });
 });

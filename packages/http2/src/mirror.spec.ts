@@ -6,22 +6,18 @@
  */
 import { createServer } from 'node:net';
 import { Metadata, status } from '@grpc/grpc-js';
-import type { Route } from '@grpc-proxy/handler';
 import {
   ECHO_SERVICE_NAME,
   callBidi,
   callClientStream,
   callEcho,
   callServerStream,
-  createEchoClient,
   echoRequest,
   openBidi,
   type CallOutcome,
-  type EchoServiceClient,
 } from '@grpc-proxy/testing';
-import { useEchoPair } from './test-support/echo-pair';
-import { startMirrorProxy, type MirrorProxy } from './test-support/mirror-proxy';
-import { startRawBackend, type RawBackend } from './test-support/raw-h2';
+import { useMirrorBench } from './test-support/mirror-proxy';
+import { startRawBackend } from './test-support/raw-h2';
 
 const HEADER = 'x-grpc-proxy-mirror';
 const method = (name: string): string => `/${ECHO_SERVICE_NAME}/${name}`;
@@ -38,44 +34,25 @@ async function closedPort(): Promise<number> {
 }
 
 describe('mirror', () => {
-  const pair = useEchoPair();
-  let proxy: MirrorProxy;
-  let echo: EchoServiceClient;
-  let raw: RawBackend | undefined;
-  let mirror: Route['mirror'];
-
-  beforeEach(async () => {
-    mirror = undefined;
-    proxy = await startMirrorProxy(() => ({
-      backend: { name: 'a', target: pair.a.address },
-      mirror,
-    }));
-    echo = createEchoClient(proxy.address);
-  });
-
-  afterEach(async () => {
-    echo.close();
-    await proxy.close();
-    await raw?.close();
-    raw = undefined;
-  });
+  const t = useMirrorBench();
+  beforeEach(() => t.start());
 
   const kinds: Array<
     [string, string[], (settings: { metadata: Metadata }) => Promise<CallOutcome>]
   > = [
-    ['Echo', ['one'], (s) => callEcho(echo, requests[0], s)],
+    ['Echo', ['one'], (s) => callEcho(t.echo, requests[0], s)],
     [
       'ServerStream',
       ['one'],
       (s) =>
-        callServerStream(echo, echoRequest({ payload: Buffer.from('one'), responseCount: 3 }), s),
+        callServerStream(t.echo, echoRequest({ payload: Buffer.from('one'), responseCount: 3 }), s),
     ],
-    ['ClientStream', payloads, (s) => callClientStream(echo, requests, s)],
-    ['Bidi', payloads, (s) => callBidi(echo, requests, s)],
+    ['ClientStream', payloads, (s) => callClientStream(t.echo, requests, s)],
+    ['Bidi', payloads, (s) => callBidi(t.echo, requests, s)],
   ];
 
   it.each(kinds)('%s: the mirror gets the header and every message', async (name, sent, run) => {
-    mirror = { backend: { name: 'b', target: pair.b.address } };
+    t.mirror = { backend: { name: 'b', target: t.pair.b.address } };
     const metadata = new Metadata();
     metadata.set('tenant', 't1');
     const outcome = await run({ metadata });
@@ -83,43 +60,43 @@ describe('mirror', () => {
     const responseCount = { Echo: 1, ServerStream: 3, ClientStream: 1, Bidi: 3 }[name];
     expect(outcome.responses).toHaveLength(responseCount!);
     expect(outcome.responses.every((r) => r.serverName === 'a')).toBe(true);
-    const reports = await proxy.mirrorEnds(1);
+    const reports = await t.proxy.mirrorEnds(1);
     expect(reports).toEqual([
       { method: method(name), backend: 'b', outcome: 'completed', code: status.OK, details: 'OK' },
     ]);
-    const copy = await pair.b.waitForCall((c) => c.method === method(name) && c.ended);
+    const copy = await t.pair.b.waitForCall((c) => c.method === method(name) && c.ended);
     expect(copy.requests.map((r) => r.payload.toString())).toEqual(sent);
     expect(copy.metadata.get(HEADER)).toEqual(['1']);
     expect(copy.metadata.get('tenant')).toEqual(['t1']);
     expect(copy.halfClosed).toBe(true);
-    const primary = pair.a.calls.filter((c) => c.method === method(name));
+    const primary = t.pair.a.calls.filter((c) => c.method === method(name));
     expect(primary).toHaveLength(1);
     expect(primary[0].requests.map((r) => r.payload.toString())).toEqual(sent);
     expect(primary[0].metadata.get(HEADER)).toEqual([]);
-    await proxy.callEnds(1);
-    expect(proxy.mirrors).toHaveLength(1);
-    expect(pair.b.calls).toHaveLength(1);
+    await t.proxy.callEnds(1);
+    expect(t.proxy.mirrors).toHaveLength(1);
+    expect(t.pair.b.calls).toHaveLength(1);
   });
 
   it('copies no call at percent 0, every call at percent 100', async () => {
-    mirror = [
-      { backend: { name: 'b', target: pair.b.address }, percent: 0 },
-      { backend: { name: 'b100', target: pair.b.address }, percent: 100 },
+    t.mirror = [
+      { backend: { name: 'b', target: t.pair.b.address }, percent: 0 },
+      { backend: { name: 'b100', target: t.pair.b.address }, percent: 100 },
     ];
     for (let i = 0; i < 5; i++) {
-      expect((await callEcho(echo, requests[0])).status.code).toBe(status.OK);
+      expect((await callEcho(t.echo, requests[0])).status.code).toBe(status.OK);
     }
-    const reports = await proxy.mirrorEnds(5);
+    const reports = await t.proxy.mirrorEnds(5);
     expect(reports.map((r) => `${r.backend} ${r.outcome}`)).toEqual(
       Array.from({ length: 5 }, () => 'b100 completed'),
     );
-    await proxy.callEnds(5);
-    expect(pair.b.calls).toHaveLength(5);
-    expect(proxy.mirrors).toHaveLength(5);
+    await t.proxy.callEnds(5);
+    expect(t.pair.b.calls).toHaveLength(5);
+    expect(t.proxy.mirrors).toHaveLength(5);
   });
 
   it("a mirror's error status is reported, never sent to the client", async () => {
-    raw = await startRawBackend((stream) => {
+    t.raw = await startRawBackend((stream) => {
       stream.respond(
         {
           ':status': 200,
@@ -130,11 +107,11 @@ describe('mirror', () => {
         { endStream: true },
       );
     });
-    mirror = { backend: { name: 'raw', target: raw.target } };
-    const outcome = await callEcho(echo, requests[0]);
+    t.mirror = { backend: { name: 'raw', target: t.raw.target } };
+    const outcome = await callEcho(t.echo, requests[0]);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses.map((r) => r.payload.toString())).toEqual(['one']);
-    expect(await proxy.mirrorEnds(1)).toEqual([
+    expect(await t.proxy.mirrorEnds(1)).toEqual([
       {
         method: method('Echo'),
         backend: 'raw',
@@ -147,11 +124,11 @@ describe('mirror', () => {
 
   it('a mirror that refuses connections fails its copy, the call goes on', async () => {
     const target = `127.0.0.1:${await closedPort()}`;
-    mirror = { backend: { name: 'gone', target } };
-    const outcome = await callBidi(echo, requests);
+    t.mirror = { backend: { name: 'gone', target } };
+    const outcome = await callBidi(t.echo, requests);
     expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses.map((r) => r.payload.toString())).toEqual(payloads);
-    const [report] = await proxy.mirrorEnds(1);
+    const [report] = await t.proxy.mirrorEnds(1);
     expect(report).toMatchObject({
       method: method('Bidi'),
       backend: 'gone',
@@ -159,19 +136,19 @@ describe('mirror', () => {
       code: status.UNAVAILABLE,
     });
     expect(report.details).toMatch(/^mirror gone (failed|unavailable): .*ECONNREFUSED/);
-    await proxy.callEnds(1);
-    expect(proxy.mirrors).toHaveLength(1);
+    await t.proxy.callEnds(1);
+    expect(t.proxy.mirrors).toHaveLength(1);
   });
 
   it("the client's cancel drops the copy", async () => {
-    mirror = { backend: { name: 'b', target: pair.b.address } };
-    const session = openBidi(echo);
+    t.mirror = { backend: { name: 'b', target: t.pair.b.address } };
+    const session = openBidi(t.echo);
     session.call.write(echoRequest({ payload: Buffer.from('one'), holdUntilCancelled: true }));
     expect((await session.nextResponse()).serverName).toBe('a');
-    await pair.b.waitForCall((c) => c.method === method('Bidi') && c.requests.length === 1);
+    await t.pair.b.waitForCall((c) => c.method === method('Bidi') && c.requests.length === 1);
     session.call.cancel();
     expect((await session.outcome).status.code).toBe(status.CANCELLED);
-    expect(await proxy.mirrorEnds(1)).toEqual([
+    expect(await t.proxy.mirrorEnds(1)).toEqual([
       {
         method: method('Bidi'),
         backend: 'b',
@@ -180,7 +157,7 @@ describe('mirror', () => {
         details: 'call cancelled',
       },
     ]);
-    const copy = await pair.b.waitForCancelled('Bidi');
+    const copy = await t.pair.b.waitForCancelled('Bidi');
     expect(copy.requests).toHaveLength(1);
   });
 });

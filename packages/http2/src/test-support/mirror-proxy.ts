@@ -3,9 +3,12 @@
  * for the n-th of each (an event, not a poll).
  */
 import { EventEmitter } from 'node:events';
-import type { CallReport, MirrorReport, StreamDirector } from '@grpc-proxy/handler';
+import type { CallReport, MirrorReport, Route, StreamDirector } from '@grpc-proxy/handler';
+import { createEchoClient, type EchoServiceClient } from '@grpc-proxy/testing';
 import type { Http2ProxyOptions } from '../options';
+import { useEchoPair, type EchoPair } from './echo-pair';
 import { startHttp2Proxy, type RunningProxy } from './proxy';
+import type { RawBackend } from './raw-h2';
 import { waitFor } from './wait';
 
 export interface MirrorProxy extends RunningProxy {
@@ -54,4 +57,43 @@ export async function startMirrorProxy(
     mirrorEnds: (count) => reached(mirrors, count, 'mirror'),
     callEnds: (count) => reached(calls, count, 'call'),
   };
+}
+
+/** What each mirror spec test gets: echo servers `a` (primary) and `b`, the proxy, a client. */
+export interface MirrorBench {
+  readonly pair: EchoPair;
+  readonly proxy: MirrorProxy;
+  readonly echo: EchoServiceClient;
+  /** The mirror of the route to `a` the director gives; default: none. */
+  mirror: Route['mirror'];
+  /** A raw backend the test started, closed after it. */
+  raw: RawBackend | undefined;
+  /** Starts the proxy (routing to `a` with {@link mirror}) and its client. */
+  start(options?: Omit<Http2ProxyOptions, 'director' | 'observer'>): Promise<void>;
+}
+
+/** Registers beforeEach/afterEach for a {@link MirrorBench}; call `start` in each test. */
+export function useMirrorBench(): MirrorBench {
+  const pair = useEchoPair();
+  const bench = { pair, mirror: undefined, raw: undefined } as {
+    -readonly [K in keyof MirrorBench]: MirrorBench[K];
+  };
+  bench.start = async (options = {}) => {
+    const director = (): Route => ({
+      backend: { name: 'a', target: pair.a.address },
+      mirror: bench.mirror,
+    });
+    bench.proxy = await startMirrorProxy(director, options);
+    bench.echo = createEchoClient(bench.proxy.address);
+  };
+  beforeEach(() => {
+    bench.mirror = undefined;
+  });
+  afterEach(async () => {
+    bench.echo?.close();
+    await bench.proxy?.close();
+    await bench.raw?.close();
+    bench.raw = undefined;
+  });
+  return bench;
 }
