@@ -1,19 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from './config-error';
 import { createTestPki } from '@grpc-proxy/testing';
 import { loadConfig, parseConfig } from './load';
-
-function issuesOf(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml', '/etc/grpc-proxy');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
-  }
-  throw new Error('expected a ConfigError');
-}
+import { issuesOf } from '../test-support/config-issues';
 
 describe('parseConfig', () => {
   it('applies every default to a minimal config', () => {

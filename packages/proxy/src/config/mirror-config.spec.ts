@@ -1,17 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError } from './config-error';
 import { parseConfig } from './load';
-
-function issuesOf(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml', '/etc/grpc-proxy');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
-  }
-  throw new Error('expected a ConfigError');
-}
+import { issuesOf } from '../test-support/config-issues';
 
 const BACKENDS = `
 backends:
