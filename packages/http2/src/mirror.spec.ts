@@ -12,11 +12,12 @@ import {
   callClientStream,
   callEcho,
   callServerStream,
+  createEchoClient,
   echoRequest,
   openBidi,
   type CallOutcome,
 } from '@grpc-proxy/testing';
-import { useMirrorBench } from './test-support/mirror-proxy';
+import { startMirrorProxy, useMirrorBench } from './test-support/mirror-proxy';
 import { startRawBackend } from './test-support/raw-h2';
 
 const HEADER = 'x-grpc-proxy-mirror';
@@ -159,5 +160,50 @@ describe('mirror', () => {
     ]);
     const copy = await t.pair.b.waitForCancelled('Bidi');
     expect(copy.requests).toHaveLength(1);
+  });
+
+  it('a mirror whose connection fails mid-copy fails the copy, the call goes on', async () => {
+    const dying = await startRawBackend((stream) => stream.session?.destroy());
+    t.raw = dying;
+    t.mirror = { backend: { name: 'dying', target: dying.target } };
+    const outcome = await callBidi(t.echo, requests);
+    expect(outcome.status.code).toBe(status.OK);
+    expect(outcome.responses).toHaveLength(3);
+    const [report] = await t.proxy.mirrorEnds(1);
+    expect(report).toMatchObject({ backend: 'dying', outcome: 'failed', code: status.UNAVAILABLE });
+    expect(report.details).toMatch(/^mirror dying failed: /);
+  });
+
+  it('a mirror without a backend is an invalid route: the call fails, no copy', async () => {
+    t.mirror = { percent: 50 } as never;
+    const outcome = await callEcho(t.echo, requests[0]);
+    expect(outcome.status.code).toBe(status.INTERNAL);
+    expect(outcome.status.details).toContain('grpc-proxy: director returned an invalid route: ');
+    expect(outcome.status.details).toContain('route.mirror needs a backend');
+    await t.proxy.callEnds(1);
+    expect(t.proxy.mirrors).toEqual([]);
+    expect(t.pair.a.calls).toEqual([]);
+  });
+
+  it('a peeked call is copied whole, its first message included', async () => {
+    const peeking = await startMirrorProxy(async (call) => {
+      await call.firstMessage();
+      return {
+        backend: { name: 'a', target: t.pair.a.address },
+        mirror: { backend: { name: 'b', target: t.pair.b.address } },
+      };
+    });
+    const client = createEchoClient(peeking.address);
+    try {
+      const outcome = await callBidi(client, requests);
+      expect(outcome.status.code).toBe(status.OK);
+      expect(outcome.responses.map((r) => r.payload.toString())).toEqual(payloads);
+      expect((await peeking.mirrorEnds(1)).map((r) => r.outcome)).toEqual(['completed']);
+      const copy = await t.pair.b.waitForCall((c) => c.ended);
+      expect(copy.requests.map((r) => r.payload.toString())).toEqual(payloads);
+    } finally {
+      client.close();
+      await peeking.close();
+    }
   });
 });
