@@ -207,4 +207,34 @@ describe('mirror', () => {
       await peeking.close();
     }
   });
+
+  it('copies made on a backend whose connection failed go on through the transparent retry', async () => {
+    const dead = `127.0.0.1:${await closedPort()}`;
+    let asked = 0;
+    const retrying = await startMirrorProxy(() =>
+      asked++ === 0
+        ? {
+            backend: { name: 'dead', target: dead },
+            mirror: { backend: { name: 'b', target: t.pair.b.address } },
+          }
+        : { backend: { name: 'a', target: t.pair.a.address } },
+    );
+    const client = createEchoClient(retrying.address);
+    try {
+      const outcome = await callClientStream(client, requests);
+      expect(outcome.status.code).toBe(status.OK);
+      expect(outcome.responses[0].serverName).toBe('a');
+      const [call] = await retrying.callEnds(1);
+      expect(call.retries).toBe(1);
+      expect((await retrying.mirrorEnds(1)).map((r) => `${r.backend} ${r.outcome}`)).toEqual([
+        'b completed',
+      ]);
+      const copy = await t.pair.b.waitForCall((c) => c.ended);
+      expect(copy.requests.map((r) => r.payload.toString())).toEqual(payloads);
+      expect(t.pair.b.calls).toHaveLength(1);
+    } finally {
+      client.close();
+      await retrying.close();
+    }
+  });
 });
