@@ -31,6 +31,8 @@ describe.each(['http2', 'grpc-js'] as const)('grpc-proxy bin: mirror (%s engine)
   let backends: EchoServerHandle[] = [];
   let proxy: NodeProcess | undefined;
   let client: EchoServiceClient | undefined;
+  /** The primary's and the mirror's addresses in the config. */
+  let targets: string[] = [];
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'grpc-proxy-mirror-'));
@@ -57,6 +59,7 @@ describe.each(['http2', 'grpc-js'] as const)('grpc-proxy bin: mirror (%s engine)
 
   async function startBackends(): Promise<EchoServerHandle[]> {
     backends = await Promise.all(['primary', 'shadow'].map((name) => startEchoServer({ name })));
+    targets = backends.map((backend) => backend.address);
     return backends;
   }
 
@@ -70,8 +73,8 @@ listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 log: { level: debug }
 backends:
-  - { name: primary, targets: ["${backends[0].address}"] }
-  - { name: shadow, targets: ["${backends[1].address}"] }
+  - { name: primary, targets: ["${targets[0]}"] }
+  - { name: shadow, targets: ["${targets[1]}"] }
 defaultBackend: primary
 metadata: { mirrorHeader: x-shadow-copy }
 ${extra}
@@ -161,5 +164,29 @@ ${extra}
     await nthLog(1, (line) => line.msg === 'mirrored copy completed');
     expect(primary.calls).toHaveLength(2);
     expect(shadow.calls.map((call) => call.metadata.get('x-shadow-copy'))).toEqual([['1']]);
+  });
+
+  it('keeps answering, and ready, while the mirror backend is down: its copies count as failed', async () => {
+    const [primary, shadow] = await startBackends();
+    await shadow.close();
+    backends = [primary];
+    const { listening, client } = await startProxy('mirror: { backend: shadow }');
+    for (let i = 0; i < 3; i += 1) {
+      const outcome = await callEcho(client, echoRequest());
+      expect([outcome.status.code, outcome.responses[0].serverName]).toEqual([
+        status.OK,
+        'primary',
+      ]);
+    }
+    await nthLog(3, (line) => line.msg === 'mirrored copy failed');
+    const admin = listening.admin as string;
+    const samples = parsePrometheus(await (await fetch(`http://${admin}/metrics`)).text());
+    expect(
+      sumOf(samples, 'grpc_proxy_mirrored_calls_total', { backend: 'shadow', outcome: 'failed' }),
+    ).toBe(3);
+    expect(sumOf(samples, 'grpc_proxy_mirrored_calls_total', {})).toBe(3);
+    expect(sumOf(samples, 'grpc_proxy_calls_total', { grpc_code: 'OK' })).toBe(3);
+    const ready = await fetch(`http://${admin}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
   });
 });

@@ -4,6 +4,8 @@ import type { BackendPool, PooledGroups } from './backend-pool';
 import { createConfigDirector, routableCall } from './config-director';
 import type { ResolvedProxyConfig } from './config/types';
 import { limitOptions } from './limits';
+import type { Logger } from 'pino';
+import { combineObservers, createCallLogger } from './logging';
 import type { ProxyMetrics } from './metrics';
 import { skippedAsFailed, withConfigMirrors } from './mirror-director';
 import { compileMirrors, compileRoutes } from './routing';
@@ -43,6 +45,7 @@ export async function buildGeneration(
   config: ResolvedProxyConfig,
   pool: BackendPool,
   metrics: ProxyMetrics,
+  logger: Logger,
 ): Promise<Generation> {
   const limits = limitOptions(config.limits);
   const pooled = pool.acquire(config.backends, {
@@ -70,7 +73,8 @@ export async function buildGeneration(
           mirrors,
           pooled.directors,
           routableCall,
-          skippedAsFailed(metrics.observer),
+          // Reported as the engines report the copies they made: counted and logged.
+          skippedAsFailed(combineObservers(metrics.observer, createCallLogger(logger))),
         );
   const timeouts = created.map((backend) => backend.healthCheck?.timeoutMs ?? 0);
   const newGroups = created.flatMap((backend) => pooled.groups.get(backend.name) ?? []);
@@ -78,10 +82,19 @@ export async function buildGeneration(
   return { config, pooled, director };
 }
 
-/** Why a generation cannot take traffic (a backend with no target that may take calls), or undefined. */
+/**
+ * Why a generation cannot take traffic (a backend with no target that may take calls), or
+ * undefined. A backend only mirrors copy to does not count: a mirror never fails the calls.
+ */
 export function generationNotReady(generation: Generation): string | undefined {
+  const { routes, defaultBackend, mirror } = generation.config;
+  const mirrorOnly = new Set(
+    [...mirror, ...routes.flatMap((route) => route.mirror ?? [])].map((each) => each.backend),
+  );
+  for (const route of routes) mirrorOnly.delete(route.backend);
+  if (defaultBackend !== undefined) mirrorOnly.delete(defaultBackend);
   const down = [...generation.pooled.groups]
-    .filter(([, group]) => !group.director.isAvailable())
+    .filter(([name, group]) => !mirrorOnly.has(name) && !group.director.isAvailable())
     .map(([name]) => name);
   return down.length > 0 ? `no serving target in backend ${down.join(', ')}` : undefined;
 }

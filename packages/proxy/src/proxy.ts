@@ -174,7 +174,7 @@ export async function startProxy(
       }
     },
   );
-  let generation: Generation = await buildGeneration(config, pool, metrics);
+  let generation: Generation = await buildGeneration(config, pool, metrics, logger);
   // The engines ask the current generation for every call: a reload swaps it under them.
   const director: StreamDirector = (call) => generation.director(call);
 

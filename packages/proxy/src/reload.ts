@@ -134,7 +134,7 @@ export async function applyConfig(
   const fingerprint = engine.fingerprint;
   let generation: Generation;
   try {
-    generation = await buildGeneration(effective, proxy.pool, proxy.metrics);
+    generation = await buildGeneration(effective, proxy.pool, proxy.metrics, proxy.logger);
   } catch (error) {
     await Promise.all(opened.opened.map((listener) => proxy.server.unlisten(listener.bound, 0)));
     throw error;
