@@ -12,7 +12,7 @@ import {
 import type { CallOutcome, EchoServerHandle, EchoServiceClient } from '@grpc-proxy/testing';
 import type { ComposedProxy } from '../examples/composed-proxy';
 import { startComposedProxy } from '../examples/composed-proxy';
-import { untilStatus } from './test-support/calls';
+import { servedBy, untilStatus } from './test-support/calls';
 
 const twoRequests = ['1', '2'].map((payload) => echoRequest({ payload: Buffer.from(payload) }));
 
@@ -34,15 +34,6 @@ function tenant(name?: string): Metadata {
   if (name !== undefined) metadata.set('x-tenant', name);
   metadata.set('x-user', 'ada');
   return metadata;
-}
-
-/** Runs a call and returns the name of the one server that answered all its responses. */
-async function servedBy(outcome: Promise<CallOutcome>): Promise<string> {
-  const { status: end, responses } = await outcome;
-  expect(end).toMatchObject({ code: status.OK });
-  const names = new Set(responses.map((response) => response.serverName));
-  expect(names.size).toBe(1);
-  return [...names][0];
 }
 
 describe('the composed example through a proxy built with the handler', () => {

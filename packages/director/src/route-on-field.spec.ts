@@ -15,6 +15,7 @@ import type {
   EchoServiceClient,
 } from '@grpc-proxy/testing';
 import { startFieldRoutedProxy, type FieldRoutedProxy } from '../examples/route-on-field';
+import { servedBy } from './test-support/calls';
 
 /** The four call kinds; the first request carries `responseCount`, a second one (if any) 50. */
 const callKinds: Record<
@@ -29,15 +30,6 @@ const callKinds: Record<
 
 function twoRequests(responseCount: number): EchoRequest[] {
   return [echoRequest({ responseCount }), echoRequest({ responseCount: 50 })];
-}
-
-/** Runs a call and returns the name of the one server that answered all its responses. */
-async function servedBy(outcome: Promise<CallOutcome>): Promise<string> {
-  const { status: end, responses } = await outcome;
-  expect(end).toMatchObject({ code: status.OK });
-  const names = new Set(responses.map((response) => response.serverName));
-  expect(names.size).toBe(1);
-  return [...names][0];
 }
 
 describe('the route-on-a-field example, on the grpc-js engine', () => {

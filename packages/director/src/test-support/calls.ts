@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
-import type { status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { CallOutcome } from '@grpc-proxy/testing';
 import type { Backend, ProxyCall, Route } from '@grpc-proxy/handler';
 import type { HealthCheckedSet, HealthStatus } from '../index';
 
@@ -65,4 +66,13 @@ export function waitUntil(
     }, timeoutMs);
     emitter.on(event, check);
   });
+}
+
+/** Runs a call and returns the name of the one server that answered all its responses. */
+export async function servedBy(outcome: Promise<CallOutcome>): Promise<string> {
+  const { status: end, responses } = await outcome;
+  expect(end).toMatchObject({ code: status.OK });
+  const names = new Set(responses.map((response) => response.serverName));
+  expect(names.size).toBe(1);
+  return [...names][0];
 }
