@@ -8,7 +8,9 @@
  * mirror's flow-control window refuses) is bounded by `MIRROR_BUFFER_BYTES`; past it, the copy is
  * reset (CANCEL) and reported `dropped`. A copy that cannot open or whose stream fails is
  * `failed` (no connect wait, no retry); one still running `mirrorTimeoutMs` after its call ended
- * is `dropped`. Each copy is reported once (`CallObserver.onMirrorEnd`).
+ * is `dropped`; so is one still running when the proxy closes (`dropMirrorsOf(pool)`, before the
+ * pool closes), so close leaves no copy stream nor timer behind. Each copy is reported once
+ * (`CallObserver.onMirrorEnd`).
  */
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { status } from '@grpc/grpc-js';
@@ -181,6 +183,23 @@ function dropLate(copies: Mirrors): void {
   copies.timedOut();
 }
 
+/** The calls' copies still running, per pool: what closing the proxy drops. */
+const runningOf = new WeakMap<SessionPool, Set<Mirrors>>();
+
+/** What a copy dropped by the proxy's close reports. */
+export const MIRROR_SHUTDOWN_DETAILS = 'mirror dropped: the proxy is shutting down';
+
+/**
+ * Drops every copy still running on `pool` (reported `dropped`, {@link MIRROR_SHUTDOWN_DETAILS}):
+ * the proxy's close calls it before closing the pool, so a copy inside its `mirrorTimeoutMs`
+ * window does not keep a pool session open (nor its timer running) after close.
+ */
+export function dropMirrorsOf(pool: SessionPool): void {
+  const running = runningOf.get(pool);
+  if (running === undefined) return;
+  for (const copies of [...running]) copies.shutDown();
+}
+
 /** The copies of one call; fed by its forwarding, told when the call ends. */
 export class Mirrors {
   private readonly copies: MirrorCopy[] = [];
@@ -198,6 +217,10 @@ export class Mirrors {
       this.copies.push(copy);
       copy.open(mirror.backend, primary, setup);
     }
+    if (!this.copies.some((copy) => copy.running)) return;
+    let running = runningOf.get(setup.pool);
+    if (running === undefined) runningOf.set(setup.pool, (running = new Set()));
+    running.add(this);
   }
 
   /** A client chunk: the same buffer to every copy. */
@@ -236,12 +259,17 @@ export class Mirrors {
     this.dropAll(`mirror still running ${ms} ms after the call ended`);
   }
 
-  /** A copy is over: once none runs, the timer (if any) goes. */
+  /** The proxy closes: every copy still running is dropped. */
+  shutDown(): void {
+    this.dropAll(MIRROR_SHUTDOWN_DETAILS);
+  }
+
+  /** A copy is over: once none runs, the timer (if any) goes, and so does the pool's entry. */
   copyOver(): void {
-    if (this.timer !== undefined && !this.copies.some((copy) => copy.running)) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.copies.some((copy) => copy.running)) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    runningOf.get(this.setup.pool)?.delete(this);
   }
 
   private dropAll(details: string): void {

@@ -17,6 +17,7 @@ import { status } from '@grpc/grpc-js';
 import { isGrpcContentType, statusTrailers } from './headers';
 import { parseGrpcTimeout } from './grpc-timeout';
 import { Http2IncomingCall } from './incoming-call';
+import { dropMirrorsOf } from './mirror';
 import { formatAddress, listenOptions } from './listen-address';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -240,6 +241,8 @@ async function drain(
   for (const session of guards.sessions()) session.close();
   await Promise.race([context.calls.whenEmpty(drainTimeoutMs), cutShort]);
   for (const call of context.calls.running()) call.shutDown();
+  // Copies inside their mirrorTimeoutMs window would hold pool sessions open past close.
+  dropMirrorsOf(context.pool);
   context.pool.close();
   for (const session of guards.sessions()) session.close();
   guards.close();
