@@ -47,6 +47,17 @@ export {
   PeekLog,
   peekDirector,
   ROUTE_TO_B,
+  DEFAULT_MIRROR_BUDGET_BYTES,
+  describeMirrorConformance,
+  MIRROR_CASE_TIMEOUT_MS,
+  MIRROR_TARGET_KEY,
+  mirrorCases,
+  MirrorLog,
+  mirrorDirector,
+  refusedAddress,
+  selectMirrorCases,
+  startSilentHttp2Server,
+  STRICT_MIRROR_RECEIVE_LIMIT,
 } from './conformance';
 export type {
   ConformanceCase,
@@ -65,6 +76,20 @@ export type {
   PeekRecord,
   PeekRoute,
   TargetBackend,
+  LoggedMirrorReport,
+  MirrorCall,
+  MirrorCase,
+  MirrorCaseContext,
+  MirrorConformanceOptions,
+  MirroredRoute,
+  MirrorEnvironment,
+  MirrorExpectations,
+  MirroringDirector,
+  MirrorProxySettings,
+  MirrorReportShape,
+  MirrorRouteShape,
+  MirrorTarget,
+  SilentHttp2Server,
 } from './conformance';
 export { describeBackpressure } from './backpressure';
 export { describeReadmeExamples } from './readme-examples';

@@ -20,3 +20,30 @@ export type {
   PeekRecord,
   PeekRoute,
 } from './peek-director';
+export {
+  DEFAULT_MIRROR_BUDGET_BYTES,
+  describeMirrorConformance,
+  MIRROR_CASE_TIMEOUT_MS,
+  mirrorCases,
+  selectMirrorCases,
+} from './describe-mirror-conformance';
+export type { MirrorConformanceOptions, MirrorProxySettings } from './describe-mirror-conformance';
+export type {
+  MirrorCase,
+  MirrorCaseContext,
+  MirrorEnvironment,
+  MirrorExpectations,
+} from './mirror-case';
+export { MIRROR_TARGET_KEY, MirrorLog, mirrorDirector } from './mirror-director';
+export type {
+  LoggedMirrorReport,
+  MirrorCall,
+  MirroredRoute,
+  MirroringDirector,
+  MirrorReportShape,
+  MirrorRouteShape,
+  MirrorTarget,
+} from './mirror-director';
+export { STRICT_MIRROR_RECEIVE_LIMIT } from './mirror-fault-cases';
+export { refusedAddress, startSilentHttp2Server } from './silent-http2-server';
+export type { SilentHttp2Server } from './silent-http2-server';

@@ -1,0 +1,14 @@
+/**
+ * The test kit's mirror cases (`describeMirrorConformance`) against the http2 engine: every call
+ * goes to an echo primary and is copied to the mirror the case names, with `{ target }` routes;
+ * the kit's `observer.onMirrorEnd` checks one report per copy.
+ */
+import { describeMirrorConformance } from '@grpc-proxy/testing';
+import { startHttp2Proxy } from './test-support/proxy';
+
+describeMirrorConformance('http2 engine mirror, { target } routes', {
+  startProxy: async (director, settings) => {
+    const running = await startHttp2Proxy(director, settings);
+    return { address: running.address, close: running.close };
+  },
+});

@@ -1,0 +1,138 @@
+/** Mirror cases: a mirror that fails, refuses, stalls or outlives the call never shows. */
+import { status as Status } from '@grpc/grpc-js';
+import { callClientStream, callEcho, echoRequest } from '../client-calls';
+import { expectEqual, expectStatus, fail } from './check';
+import { copiedCall, expectCopied } from './mirror-copy-cases';
+import { defineMirrorCase } from './mirror-case';
+import type { LoggedMirrorReport, MirrorReportShape } from './mirror-director';
+
+/** The receive limit of the `strict` mirror: smaller than any request the cases send. */
+export const STRICT_MIRROR_RECEIVE_LIMIT = 16;
+
+/** The client messages of the slow-reader case: 64 KiB each. */
+const CHUNK_BYTES = 64 * 1024;
+
+function expectReport(
+  report: LoggedMirrorReport,
+  expected: Pick<MirrorReportShape, 'outcome' | 'code'>,
+): void {
+  expectEqual(
+    `report (details ${JSON.stringify(report.details)})`,
+    { outcome: report.outcome, code: report.code },
+    expected,
+  );
+}
+
+export const mirrorErrorHidden = defineMirrorCase(
+  'mirror_error_hidden',
+  'A mirror answering RESOURCE_EXHAUSTED (its receive limit) does not show: the client gets OK ' +
+    'from the primary; the report is completed with the mirror’s code.',
+  async (context) => {
+    const call = context.tagFor('strict');
+    const request = echoRequest({ payload: Buffer.alloc(STRICT_MIRROR_RECEIVE_LIMIT * 4, 7) });
+    const outcome = await callEcho(context.client, request, call);
+    expectStatus('status the client got', outcome.status, Status.OK);
+    expectEqual('responses the client got', outcome.responses.length, 1);
+    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
+    expectReport(reports[0], { outcome: 'completed', code: Status.RESOURCE_EXHAUSTED });
+    expectEqual('reports for the call', reports.length, 1);
+  },
+);
+
+export const mirrorRefusedFailed = defineMirrorCase(
+  'mirror_refused_failed',
+  'A mirror whose address refuses connections does not show: the client gets OK; the report is ' +
+    'failed with UNAVAILABLE.',
+  async (context) => {
+    const call = context.tagFor('refused');
+    const outcome = await callEcho(
+      context.client,
+      echoRequest({ payload: Buffer.from('x') }),
+      call,
+    );
+    expectStatus('status the client got', outcome.status, Status.OK);
+    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
+    expectReport(reports[0], { outcome: 'failed', code: Status.UNAVAILABLE });
+    expectEqual('reports for the call', reports.length, 1);
+  },
+);
+
+export const mirrorSlowReaderDropped = defineMirrorCase(
+  'mirror_slow_reader_dropped',
+  'A mirror that never reads does not slow the call: a client stream of 1 MiB past the mirror ' +
+    'budget reaches the primary whole; the report is dropped with CANCELLED.',
+  async (context) => {
+    const call = context.tagFor('silent');
+    const streamsBefore = context.mirrors.silent.streams.length;
+    const count = Math.ceil((context.expectations.mirrorBufferBytes + 1024 * 1024) / CHUNK_BYTES);
+    const requests = Array.from({ length: count }, (_, i) =>
+      echoRequest({ payload: Buffer.alloc(CHUNK_BYTES, i % 251) }),
+    );
+    const outcome = await callClientStream(context.client, requests, call);
+    expectStatus('status the client got', outcome.status, Status.OK);
+    expectEqual('responses the client got', outcome.responses.length, 1);
+    expectEqual('requests the primary counted', outcome.responses[0].requestCount, count);
+    expectEqual(
+      'bytes the primary echoed',
+      outcome.responses[0].payload.length,
+      count * CHUNK_BYTES,
+    );
+    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
+    expectReport(reports[0], { outcome: 'dropped', code: Status.CANCELLED });
+    expectEqual('reports for the call', reports.length, 1);
+    expectEqual('streams the mirror saw', context.mirrors.silent.streams.length - streamsBefore, 1);
+  },
+);
+
+export const mirrorOutlivesCallDropped = defineMirrorCase(
+  'mirror_outlives_call_dropped',
+  'A mirror still holding its answer when the call ends is dropped (CANCELLED) mirrorTimeoutMs ' +
+    'later, never sooner; the client got OK at once.',
+  async (context) => {
+    const call = context.tagFor('silent');
+    const streamsBefore = context.mirrors.silent.streams.length;
+    const outcome = await callEcho(
+      context.client,
+      echoRequest({ payload: Buffer.from('x') }),
+      call,
+    );
+    const ended = performance.now();
+    expectStatus('status the client got', outcome.status, Status.OK);
+    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
+    expectReport(reports[0], { outcome: 'dropped', code: Status.CANCELLED });
+    expectEqual('reports for the call', reports.length, 1);
+    // The proxy's call ended a little before the client saw its status: allow timer slack.
+    const waited = reports[0].at - ended;
+    if (waited < context.expectations.mirrorTimeoutMs - 50) {
+      fail(
+        `the copy was dropped ${Math.round(waited)} ms after the call, ` +
+          `before mirrorTimeoutMs (${context.expectations.mirrorTimeoutMs} ms)`,
+      );
+    }
+    expectEqual('streams the mirror saw', context.mirrors.silent.streams.length - streamsBefore, 1);
+  },
+);
+
+export const mirrorPercentZero = defineMirrorCase(
+  'mirror_percent_zero',
+  'A mirror at percent 0 gets no copy and gives no report (a copied call after it gives the ' +
+    'only report, and is the echo mirror’s only call).',
+  async (context) => {
+    const before = context.mirrors.echo.calls.length;
+    const skipped = context.tagFor('none');
+    const outcome = await callEcho(
+      context.client,
+      echoRequest({ payload: Buffer.from('x') }),
+      skipped,
+    );
+    expectStatus('status the client got', outcome.status, Status.OK);
+    const call = copiedCall(context);
+    expectStatus(
+      'status of the copied call',
+      (await callEcho(context.client, echoRequest({ payload: Buffer.from('y') }), call)).status,
+      Status.OK,
+    );
+    await expectCopied(context, call);
+    expectEqual('calls the echo mirror received', context.mirrors.echo.calls.length - before, 1);
+  },
+);
