@@ -22,6 +22,7 @@ import {
 } from './mirror-fault-cases';
 import { refusedAddress, startSilentHttp2Server } from './silent-http2-server';
 import type { SilentHttp2Server } from './silent-http2-server';
+import { closeIfCloseable, declareNamedCases, selectNamedCases } from './named-cases';
 import type { ConformanceOptions } from './types';
 
 /** Every mirror case, in the order they run. */
@@ -86,21 +87,7 @@ export interface MirrorConformanceOptions<Backend = TargetBackend> extends Confo
 export function selectMirrorCases(
   options: Pick<MirrorConformanceOptions<unknown>, 'only' | 'skip'>,
 ): MirrorCase[] {
-  const only = new Set(options.only ?? mirrorCases.map((c) => c.name));
-  const skip = new Set(options.skip ?? []);
-  const unknown = [...only, ...skip].filter((name) => !mirrorCases.some((c) => c.name === name));
-  if (unknown.length > 0) {
-    const known = mirrorCases.map((c) => c.name).join(', ');
-    throw new Error(
-      `unknown mirror case ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${known}`,
-    );
-  }
-  return mirrorCases.filter((c) => only.has(c.name) && !skip.has(c.name));
-}
-
-function closeIfCloseable(backend: unknown): void {
-  const close = (backend as { close?: unknown } | null)?.close;
-  if (typeof close === 'function') close.call(backend);
+  return selectNamedCases('mirror', mirrorCases, options);
 }
 
 /**
@@ -128,8 +115,6 @@ export function describeMirrorConformance<Backend = TargetBackend>(
     'call it at the top level of a test file; elsewhere run mirrorCases yourself',
   );
   const cases = selectMirrorCases(options);
-  const skipIt = (caseName: string): void =>
-    (it as { skip?: (name: string, body: () => void) => void }).skip?.(caseName, () => undefined);
   const setupTimeoutMs = options.setupTimeoutMs ?? 30_000;
   const toBackend =
     options.backend ?? ((address: string) => ({ target: address }) as unknown as Backend);
@@ -185,21 +170,6 @@ export function describeMirrorConformance<Backend = TargetBackend>(
       echoes.forEach((server) => server.forceClose());
       await silent?.close();
     }, setupTimeoutMs);
-    for (const mirrorCase of mirrorCases) {
-      if (!cases.includes(mirrorCase)) {
-        skipIt(mirrorCase.name);
-        continue;
-      }
-      it(
-        mirrorCase.name,
-        async () => {
-          if (environment === undefined) {
-            throw new Error('the servers or the proxy did not start (see beforeAll)');
-          }
-          await mirrorCase.run(environment, options);
-        },
-        mirrorCase.timeoutMs,
-      );
-    }
+    declareNamedCases(it, mirrorCases, cases, () => environment, options);
   });
 }

@@ -1,9 +1,11 @@
 /** Mirror cases: a mirror that fails, refuses, stalls or outlives the call never shows. */
 import { status as Status } from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
 import { callClientStream, callEcho, echoRequest } from '../client-calls';
 import { expectEqual, expectStatus, fail } from './check';
 import { copiedCall, expectCopied } from './mirror-copy-cases';
 import { defineMirrorCase } from './mirror-case';
+import type { MirrorCaseContext } from './mirror-case';
 import type { LoggedMirrorReport, MirrorReportShape } from './mirror-director';
 
 /** The receive limit of the `strict` mirror: smaller than any request the cases send. */
@@ -12,15 +14,25 @@ export const STRICT_MIRROR_RECEIVE_LIMIT = 16;
 /** The client messages of the slow-reader case: 64 KiB each. */
 const CHUNK_BYTES = 64 * 1024;
 
-function expectReport(
-  report: LoggedMirrorReport,
+/**
+ * Checks the client got OK, then waits for the case's report and checks it is the only one, with
+ * `expected`'s outcome and code; returns it.
+ */
+async function expectOneReport(
+  context: MirrorCaseContext,
+  clientStatus: StatusObject,
   expected: Pick<MirrorReportShape, 'outcome' | 'code'>,
-): void {
+): Promise<LoggedMirrorReport> {
+  expectStatus('status the client got', clientStatus, Status.OK);
+  const reports = await context.reports(1, 'the mirror report of the call');
+  const [report] = reports;
   expectEqual(
     `report (details ${JSON.stringify(report.details)})`,
     { outcome: report.outcome, code: report.code },
     expected,
   );
+  expectEqual('reports for the call', reports.length, 1);
+  return report;
 }
 
 export const mirrorErrorHidden = defineMirrorCase(
@@ -31,11 +43,11 @@ export const mirrorErrorHidden = defineMirrorCase(
     const call = context.tagFor('strict');
     const request = echoRequest({ payload: Buffer.alloc(STRICT_MIRROR_RECEIVE_LIMIT * 4, 7) });
     const outcome = await callEcho(context.client, request, call);
-    expectStatus('status the client got', outcome.status, Status.OK);
     expectEqual('responses the client got', outcome.responses.length, 1);
-    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
-    expectReport(reports[0], { outcome: 'completed', code: Status.RESOURCE_EXHAUSTED });
-    expectEqual('reports for the call', reports.length, 1);
+    await expectOneReport(context, outcome.status, {
+      outcome: 'completed',
+      code: Status.RESOURCE_EXHAUSTED,
+    });
   },
 );
 
@@ -50,10 +62,7 @@ export const mirrorRefusedFailed = defineMirrorCase(
       echoRequest({ payload: Buffer.from('x') }),
       call,
     );
-    expectStatus('status the client got', outcome.status, Status.OK);
-    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
-    expectReport(reports[0], { outcome: 'failed', code: Status.UNAVAILABLE });
-    expectEqual('reports for the call', reports.length, 1);
+    await expectOneReport(context, outcome.status, { outcome: 'failed', code: Status.UNAVAILABLE });
   },
 );
 
@@ -69,7 +78,6 @@ export const mirrorSlowReaderDropped = defineMirrorCase(
       echoRequest({ payload: Buffer.alloc(CHUNK_BYTES, i % 251) }),
     );
     const outcome = await callClientStream(context.client, requests, call);
-    expectStatus('status the client got', outcome.status, Status.OK);
     expectEqual('responses the client got', outcome.responses.length, 1);
     expectEqual('requests the primary counted', outcome.responses[0].requestCount, count);
     expectEqual(
@@ -77,9 +85,7 @@ export const mirrorSlowReaderDropped = defineMirrorCase(
       outcome.responses[0].payload.length,
       count * CHUNK_BYTES,
     );
-    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
-    expectReport(reports[0], { outcome: 'dropped', code: Status.CANCELLED });
-    expectEqual('reports for the call', reports.length, 1);
+    await expectOneReport(context, outcome.status, { outcome: 'dropped', code: Status.CANCELLED });
     expectEqual('streams the mirror saw', context.mirrors.silent.streams.length - streamsBefore, 1);
   },
 );
@@ -97,12 +103,12 @@ export const mirrorOutlivesCallDropped = defineMirrorCase(
       call,
     );
     const ended = performance.now();
-    expectStatus('status the client got', outcome.status, Status.OK);
-    const reports = await context.reports(1, `the mirror report of call ${call.id}`);
-    expectReport(reports[0], { outcome: 'dropped', code: Status.CANCELLED });
-    expectEqual('reports for the call', reports.length, 1);
+    const report = await expectOneReport(context, outcome.status, {
+      outcome: 'dropped',
+      code: Status.CANCELLED,
+    });
     // The proxy's call ended a little before the client saw its status: allow timer slack.
-    const waited = reports[0].at - ended;
+    const waited = report.at - ended;
     if (waited < context.expectations.mirrorTimeoutMs - 50) {
       fail(
         `the copy was dropped ${Math.round(waited)} ms after the call, ` +
