@@ -69,7 +69,8 @@ export const mirrorRefusedFailed = defineMirrorCase(
 export const mirrorSlowReaderDropped = defineMirrorCase(
   'mirror_slow_reader_dropped',
   'A mirror that never reads does not slow the call: a client stream of 1 MiB past the mirror ' +
-    'budget reaches the primary whole; the report is dropped with CANCELLED.',
+    'budget reaches the primary whole; the report is dropped with CANCELLED, by the budget (sooner ' +
+    'than mirrorTimeoutMs after the call).',
   async (context) => {
     const call = context.tagFor('silent');
     const streamsBefore = context.mirrors.silent.streams.length;
@@ -78,6 +79,7 @@ export const mirrorSlowReaderDropped = defineMirrorCase(
       echoRequest({ payload: Buffer.alloc(CHUNK_BYTES, i % 251) }),
     );
     const outcome = await callClientStream(context.client, requests, call);
+    const ended = performance.now();
     expectEqual('responses the client got', outcome.responses.length, 1);
     expectEqual('requests the primary counted', outcome.responses[0].requestCount, count);
     expectEqual(
@@ -85,7 +87,17 @@ export const mirrorSlowReaderDropped = defineMirrorCase(
       outcome.responses[0].payload.length,
       count * CHUNK_BYTES,
     );
-    await expectOneReport(context, outcome.status, { outcome: 'dropped', code: Status.CANCELLED });
+    const report = await expectOneReport(context, outcome.status, {
+      outcome: 'dropped',
+      code: Status.CANCELLED,
+    });
+    // A proxy without the budget would drop the copy too, but only mirrorTimeoutMs after the call.
+    if (report.at - ended >= context.expectations.mirrorTimeoutMs) {
+      fail(
+        `the copy was dropped ${Math.round(report.at - ended)} ms after the call: by ` +
+          `mirrorTimeoutMs (${context.expectations.mirrorTimeoutMs} ms), not by the byte budget`,
+      );
+    }
     expectEqual('streams the mirror saw', context.mirrors.silent.streams.length - streamsBefore, 1);
   },
 );
