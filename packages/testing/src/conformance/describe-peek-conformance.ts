@@ -2,6 +2,7 @@ import { startEchoServer } from '../echo-server';
 import type { EchoServerHandle } from '../echo-server';
 import { testGlobals } from '../jest-globals';
 import type { StartedProxy } from './describe-proxy-conformance';
+import { closeIfCloseable, declareNamedCases, selectNamedCases } from './named-cases';
 import { PEEK_RECEIVE_LIMIT } from './peek-case';
 import type { PeekCase, PeekEnvironment } from './peek-case';
 import { PeekLog, peekDirector } from './peek-director';
@@ -82,21 +83,7 @@ export interface PeekConformanceOptions<Backend = TargetBackend> extends Conform
 export function selectPeekCases(
   options: Pick<PeekConformanceOptions<unknown>, 'only' | 'skip'>,
 ): PeekCase[] {
-  const only = new Set(options.only ?? peekCases.map((c) => c.name));
-  const skip = new Set(options.skip ?? []);
-  const unknown = [...only, ...skip].filter((name) => !peekCases.some((c) => c.name === name));
-  if (unknown.length > 0) {
-    const known = peekCases.map((c) => c.name).join(', ');
-    throw new Error(
-      `unknown peek case ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${known}`,
-    );
-  }
-  return peekCases.filter((c) => only.has(c.name) && !skip.has(c.name));
-}
-
-function closeIfCloseable(backend: unknown): void {
-  const close = (backend as { close?: unknown } | null)?.close;
-  if (typeof close === 'function') close.call(backend);
+  return selectNamedCases('peek', peekCases, options);
 }
 
 /**
@@ -123,8 +110,6 @@ export function describePeekConformance<Backend = TargetBackend>(
     'call it at the top level of a test file; elsewhere run peekCases yourself',
   );
   const cases = selectPeekCases(options);
-  const skipIt = (caseName: string): void =>
-    (it as { skip?: (name: string, body: () => void) => void }).skip?.(caseName, () => undefined);
   const setupTimeoutMs = options.setupTimeoutMs ?? 30_000;
   const toBackend =
     options.backend ?? ((address: string) => ({ target: address }) as unknown as Backend);
@@ -149,21 +134,6 @@ export function describePeekConformance<Backend = TargetBackend>(
       routeBackends.forEach(closeIfCloseable);
       started.forEach((backend) => backend.forceClose());
     }, setupTimeoutMs);
-    for (const peekCase of peekCases) {
-      if (!cases.includes(peekCase)) {
-        skipIt(peekCase.name);
-        continue;
-      }
-      it(
-        peekCase.name,
-        async () => {
-          if (environment === undefined) {
-            throw new Error('the backends or the proxy did not start (see beforeAll)');
-          }
-          await peekCase.run(environment, options);
-        },
-        peekCase.timeoutMs,
-      );
-    }
+    declareNamedCases(it, peekCases, cases, () => environment, options);
   });
 }
