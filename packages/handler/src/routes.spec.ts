@@ -116,7 +116,7 @@ describe('routes', () => {
     expect(h.reports[0].backend).toBe('wrapped-channel');
   });
 
-  it('applies a route deadline shorter than the client one, and says the proxy ended the call', async () => {
+  it('applies a route deadline shorter than the client one', async () => {
     h.director = () => h.route({ callOptions: { deadline: Date.now() + 100 } });
     const { call, outcome } = openRawBidi(h.client, `${ECHO}/Hang`, {
       options: { deadline: Date.now() + 20_000 },
@@ -124,8 +124,11 @@ describe('routes', () => {
     call.write(Buffer.from('x'));
     const result = await outcome;
     expect(result.status.code).toBe(status.DEADLINE_EXCEEDED);
+    // Two timers race for the same instant: the proxy's backend call (its status then names the
+    // proxy and the backend) and the backend's own, started from the propagated grpc-timeout (its
+    // status then passes unchanged). A loaded machine lets either fire first.
     expect(result.status.details).toMatch(
-      /^grpc-proxy: backend dns:127\.0\.0\.1:\d+ failed: Deadline exceeded/,
+      /^(grpc-proxy: backend dns:127\.0\.0\.1:\d+ failed: )?Deadline exceeded/,
     );
     await eventually(
       () => h.backend.seen[0]?.cancelled === true,
