@@ -35,9 +35,13 @@ describe('no leaks', () => {
     const indexes = Array.from({ length: CALLS }, (_, i) => i);
     const codes = await Promise.all(indexes.map((index) => runMixedCall(h.echo, index)));
     expect(codes).toEqual(indexes.map((index) => MIXED_CALL_CODES[mixedCallKind(index)]));
-    // Every call the proxy saw start (under load, a deadline call may expire in the client
-    // before it is sent, or reach the proxy already expired and end before its director).
-    expect(h.started.count).toBeGreaterThan(CALLS * 0.9);
+    // Every call the proxy saw start: under load, a deadline call (100 ms) may expire in the
+    // client before it is sent, and a cancelled one be cancelled before, so only the other kinds
+    // must have reached it.
+    const mustStart = indexes.filter(
+      (index) => !['deadline', 'cancel'].includes(mixedCallKind(index)),
+    ).length;
+    expect(h.started.count).toBeGreaterThanOrEqual(mustStart);
     const reports = await h.reported(h.started.count);
     expect(reports).toHaveLength(h.started.count);
     expect(h.releases).toHaveLength(routes);
