@@ -29,11 +29,13 @@ export interface RawPeekCall {
  * half-closes, and never cancels, even past its deadline: ending it is the proxy's job.
  */
 export function openRawPeekCall(address: string, callId: string, timeoutMs?: number): RawPeekCall {
-  const session: ClientHttp2Session = address.startsWith('unix:')
-    ? connect('http://localhost', {
-        createConnection: () => connectSocket(address.slice('unix:'.length)),
-      })
-    : connect(`http://${address}`);
+  // Our own socket, so that drop() can destroy it (Node 22 refuses it through session.socket).
+  const socket = address.startsWith('unix:')
+    ? connectSocket(address.slice('unix:'.length))
+    : connectSocket(Number(address.slice(address.lastIndexOf(':') + 1)), hostOf(address));
+  const session: ClientHttp2Session = connect('http://localhost', {
+    createConnection: () => socket,
+  });
   // The connection's end is the point of the call: its errors are expected.
   session.on('error', () => undefined);
   const stream = session.request(
@@ -60,7 +62,11 @@ export function openRawPeekCall(address: string, callId: string, timeoutMs?: num
   });
   return {
     status,
-    drop: () => session.socket.destroy(),
+    drop: () => socket.destroy(),
     close: () => session.destroy(),
   };
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
 }
