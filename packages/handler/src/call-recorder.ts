@@ -1,5 +1,5 @@
 import type { StatusObject } from '@grpc/grpc-js';
-import type { CallObserver, CallReport, CallStartInfo } from './contracts';
+import type { CallObserver, CallReport, CallStartInfo, FanOutOutcome } from './contracts';
 import { safely } from './warnings';
 
 /**
@@ -24,6 +24,8 @@ export class CallRecorder {
   private bytesToClient = 0;
   /** Transparent retries; set by the engine before the call ends. */
   retries = 0;
+  /** A fan-out call's outcome per backend; set by the engine before the call ends. */
+  fanOut: readonly FanOutOutcome[] | undefined = undefined;
 
   constructor(
     private readonly observer: CallObserver,
@@ -79,6 +81,7 @@ export class CallRecorder {
       bytesFromClient: this.bytesFromClient,
       bytesToClient: this.bytesToClient,
       retries: this.retries,
+      fanOut: this.fanOut,
     };
     try {
       observer.onCallEnd(report);

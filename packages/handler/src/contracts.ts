@@ -136,9 +136,109 @@ export interface BackendAddress {
 /**
  * Where a route may send a call: a backend object, or a grpc-js `Client` or `Channel` as in Go
  * (any implementation of grpc-js's `Channel` interface, such as `client.getChannel()`), or, for
- * the `node:http2` engine, a {@link BackendAddress}.
+ * the `node:http2` engine, a {@link BackendAddress}; or several of those at once, a
+ * {@link FanOutBackend}.
  */
-export type RouteBackend = Backend | Client | ChannelInterface | BackendAddress;
+export type RouteBackend = Backend | Client | ChannelInterface | BackendAddress | FanOutBackend;
+
+/** One of the backends of a fan-out: any {@link RouteBackend} but another fan-out. */
+export type FanOutMember = Backend | Client | ChannelInterface | BackendAddress;
+
+/**
+ * Fan-out: one call sent to every backend of a set at once (made by `fanOut` of
+ * `@grpc-proxy/director`, or by hand). Every client message goes to every backend, and the
+ * client's half-close too; the next client message is read only once every backend took the
+ * previous one, so backpressure follows the slowest backend. Cancelling the call (client cancel,
+ * deadline, the proxy failing it) cancels every backend call. Each backend call gets the
+ * route's metadata and the call's deadline. A fan-out call is never retried transparently (a
+ * backend that did not process it is a failure like any other, by {@link FanOut.onError}).
+ *
+ * Responses, by {@link FanOut.responses}:
+ * - `'stream'` (server-streaming and bidi methods): every backend message goes to the client as
+ *   it arrives, interleaved; the next message of a backend is read only while the client takes
+ *   them (backpressure follows the client).
+ * - `'merge'` (unary and client-streaming methods, whose client expects exactly one message):
+ *   the messages of all backends are held until every backend ended, then sent as one message:
+ *   {@link FanOut.merge} of them, by default their concatenation in the order of
+ *   {@link FanOut.backends} — for protobuf a merge (repeated fields append, scalars: the last
+ *   backend's non-default value wins). A merged message over the send size limit ends the call
+ *   `RESOURCE_EXHAUSTED`.
+ *
+ * Headers and status: the first response headers to arrive are the client's (the others are
+ * dropped). The call ends `OK` when every backend ended `OK`, with the trailers of all
+ * backends (in backend order, values appended); otherwise by {@link FanOut.onError}.
+ */
+export interface FanOutBackend {
+  /** Name in logs, metrics and {@link CallReport.backend}, e.g. `fan-out(a,b)`. */
+  readonly name: string;
+  /** The backends and the rules of the fan-out. */
+  readonly fanOut: FanOut;
+}
+
+/** The backends of a {@link FanOutBackend} and how their answers become the client's. */
+export interface FanOut {
+  /** Where the call goes: at least one backend (the same forms as `Route.backend`, no fan-out). */
+  readonly backends: readonly FanOutMember[];
+  /**
+   * `'stream'`: backend messages go to the client as they arrive (server-streaming and bidi
+   * methods); `'merge'`: they are combined into one message once all backends ended (unary and
+   * client-streaming methods). Required: on the wire a unary call looks like a server-streaming
+   * one, so only the director knows.
+   */
+  readonly responses: 'stream' | 'merge';
+  /**
+   * What a backend that ends with a status other than `OK` does to the call:
+   * - `'first-error'` (default): the first failure ends the call with that backend's status
+   *   (code, message and trailers, unchanged), and the other backend calls are cancelled;
+   * - `'skip'`: failed backends are left out; the call ends `OK` with what the others sent;
+   * - a function: called once per failed backend; the message it returns is sent in that
+   *   backend's place (in `'merge'` mode: merged at its position), `null` leaves it out. If it
+   *   throws, the call ends as a director error would (a `ProxyStatusError`'s code and message,
+   *   else `INTERNAL`).
+   *
+   * Whatever the policy, when no backend ended `OK` and no failure became a message, the call
+   * ends with the first failure's status.
+   */
+  readonly onError?: 'first-error' | 'skip' | FanOutErrorHandler;
+  /**
+   * `'merge'` mode: combines the responses into the one message the client gets. Given, in the
+   * order of {@link FanOut.backends}, each backend's messages (or the message `onError` gave in a
+   * failed backend's place); backends that sent none are left out. Default: concatenation.
+   */
+  readonly merge?: (responses: readonly Buffer[]) => Buffer;
+}
+
+/** A failed backend of a fan-out, as {@link FanOut.onError} sees it. */
+export interface FanOutFailure {
+  /** The backend's name. */
+  readonly backend: string;
+  /** Its position in {@link FanOut.backends}. */
+  readonly index: number;
+  /** Its status code (never `OK`). */
+  readonly code: status;
+  /** Its status message (the proxy's own, naming the backend, when it could not be reached). */
+  readonly details: string;
+  /** Its trailers. */
+  readonly metadata: Metadata;
+}
+
+/** Turns a failed fan-out backend into a message for the client, or `null` to leave it out. */
+export type FanOutErrorHandler = (failure: FanOutFailure) => Buffer | null;
+
+/** How one backend of a fan-out call ended (see {@link CallReport.fanOut}). */
+export interface FanOutOutcome {
+  /** The backend's name. */
+  readonly backend: string;
+  /** Its status code: the backend's, or the proxy's when the backend could not be reached or
+   * its call was cancelled (`CANCELLED` when the call ended before it). */
+  readonly code: status;
+  /** Its status message. */
+  readonly details: string;
+  /** True when the status was produced by the proxy (unreachable, cancelled, ...). */
+  readonly proxyError: boolean;
+  /** Messages this backend sent. */
+  readonly messages: number;
+}
 
 /** Where one call goes, as chosen by a director. */
 export interface Route {
@@ -253,6 +353,11 @@ export interface CallReport extends CallStartInfo {
    * last one tried. Default: 0.
    */
   readonly retries: number;
+  /**
+   * A fan-out call (`Route.backend` a {@link FanOutBackend}): how each of its backends ended, in
+   * the order of `fanOut.backends`. Default: `undefined` (not a fan-out call).
+   */
+  readonly fanOut?: readonly FanOutOutcome[];
 }
 
 /**

@@ -34,6 +34,8 @@ export { describeError, directorRejection } from './status-error';
 export { CallRecorder } from './call-recorder';
 export { ProxyCallBase } from './proxy-call-base';
 export { sampleMirrors } from './mirror-routes';
+export { checkFanOut } from './fan-out';
+export { FanOutResults, type FanOutLegEnd, type FanOutSink } from './fan-out-results';
 export { clientLeftStatus } from './final-status';
 export { safely, warnUnexpected } from './warnings';
 export {

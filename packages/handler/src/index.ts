@@ -5,6 +5,12 @@ export type {
   CallObserver,
   CallReport,
   CallStartInfo,
+  FanOut,
+  FanOutBackend,
+  FanOutErrorHandler,
+  FanOutFailure,
+  FanOutMember,
+  FanOutOutcome,
   MirrorReport,
   MirrorRoute,
   ProxyCall,
@@ -13,6 +19,7 @@ export type {
   StreamDirector,
 } from './contracts';
 export { ProxyStatusError, isStatusError } from './status-error';
+export { isFanOutBackend } from './fan-out';
 export {
   DEFAULT_MIRROR_HEADER,
   DEFAULT_MIRROR_TIMEOUT_MS,
