@@ -34,6 +34,8 @@ server.on('stream', (stream) => {
   stream.on('data', (chunk) => chunks.push(chunk));
   stream.on('error', () => {});
   stream.on('end', () => {
+    // A stream its client (or a proxy) reset after the request ended: respond() would throw.
+    if (stream.destroyed || stream.closed) return;
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     const ok = isOneMessage(body);
     stream.respond(
