@@ -6,7 +6,11 @@
  * - calls a connection cancels before their answer are counted per second: past
  *   `maxClientResetsPerSecond` (beyond those it let finish) the connection gets
  *   GOAWAY(ENHANCE_YOUR_CALM) and is closed, and its calls arriving meanwhile are refused;
- * - a connection holding more than `maxClientBufferBytes` written and not sent starts no call;
+ * - a connection whose stalled calls (replies waiting, none sent for a sweep: a quarter of the
+ *   stall timeout, 25 ms to 1 s) hold more than `maxClientBufferBytes` starts no call: its new
+ *   streams are refused (RST_STREAM REFUSED_STREAM, which clients retry). Calls whose client
+ *   reads, however slowly, are not counted: grpc-js holds up to 16 messages per call under normal
+ *   backpressure, and ten 64 KiB streams would pass 4 MiB with a client that reads all the time;
  * - a call whose replies wait `clientStallTimeoutMs` on a client that takes none is ended and its
  *   stream reset (RST_STREAM CANCEL), its backend call cancelled.
  * grpc-js gives handlers no connection: it is the call's http2 session where grpc-js's internals
@@ -30,7 +34,10 @@ export type GuardedStart = (
 const DEADLINE_SHARE = 0.9;
 /** The window of the reset count, and how long a quiet connection is remembered. */
 const WINDOW_MS = 1000;
-/** The sweep runs at a quarter of the stall timeout, between these bounds. */
+/**
+ * The sweep runs at a quarter of the stall timeout, between these bounds (the longest when there
+ * is none): a call none of whose replies was sent for a whole sweep is stalled.
+ */
 const MIN_SWEEP_MS = 25;
 const MAX_SWEEP_MS = 1000;
 
@@ -140,7 +147,15 @@ export class ClientGuards {
   }
 
   private begin(guarded: GuardedCall, now: number): void {
-    const refusal = this.refusal(guarded.connection as ClientConnection, now);
+    const connection = guarded.connection as ClientConnection;
+    if (guarded.http2Stream !== undefined && this.overBudget(connection) !== undefined) {
+      // Refused before any director or backend heard of it: the client may retry it at once
+      // (grpc-js does, transparently), as on the http2 engine.
+      guarded.refuse();
+      guarded.http2Stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    const refusal = this.refusal(connection, now);
     if (refusal === undefined) guarded.track();
     else guarded.refuse();
     this.startCall(guarded.stream, guarded, refusal);
@@ -156,14 +171,30 @@ export class ClientGuards {
     }
   }
 
-  /** Why a new call of `connection` is refused at once, if it is. */
+  /**
+   * The bytes `connection`'s stalled calls hold when they reach `maxClientBufferBytes`. Summed
+   * only when all its unsent bytes reach it (rare), over at most `maxConcurrentStreams` calls.
+   */
+  private overBudget(connection: ClientConnection): number | undefined {
+    const budget = this.options.maxClientBufferBytes;
+    if (connection.calls.size === 0 || connection.unsentBytes < budget) return undefined;
+    let stalled = 0;
+    for (const call of connection.calls) if (call.stalled) stalled += call.unsentBytes;
+    return stalled >= budget ? stalled : undefined;
+  }
+
+  /**
+   * Why a new call of `connection` is refused at once with a status, if it is (without its http2
+   * stream, which {@link begin} would refuse with REFUSED_STREAM).
+   */
   private refusal(connection: ClientConnection, now: number): string | undefined {
     const { maxClientResetsPerSecond, maxClientBufferBytes } = this.options;
     if (now < connection.calmUntil) {
       return `more than ${maxClientResetsPerSecond} calls cancelled before their answer within 1 s on this connection (maxClientResetsPerSecond)`;
     }
-    if (connection.calls.size > 0 && connection.unsentBytes >= maxClientBufferBytes) {
-      return `this connection holds ${connection.unsentBytes} bytes its client has not read, more than maxClientBufferBytes (${maxClientBufferBytes})`;
+    const stalled = this.overBudget(connection);
+    if (stalled !== undefined) {
+      return `this connection's calls whose client took nothing for ${this.sweepMs} ms hold ${stalled} bytes, more than maxClientBufferBytes (${maxClientBufferBytes})`;
     }
     return undefined;
   }
@@ -210,7 +241,8 @@ export class ClientGuards {
       if (connection.calls.size === 0) {
         const quiet = now - connection.touched >= WINDOW_MS && now >= connection.calmUntil;
         if (quiet) this.connections.delete(key);
-      } else if (stallMs > 0) {
+      } else {
+        // Marks the stalled calls (the budget counts them), and resets those past the timeout.
         for (const call of connection.calls) call.checkStall(now, stallMs);
       }
     }

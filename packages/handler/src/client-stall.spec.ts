@@ -84,32 +84,38 @@ describe('zero-window readers on the grpc-js engine', () => {
   });
 
   describe('the unsent-bytes budget', () => {
-    const h = useHarness({ maxClientBufferBytes: 1000, clientStallTimeoutMs: 0 });
+    // The sweep runs every 500 ms: the held call counts once it sent nothing for a whole sweep,
+    // and is reset 2 s later.
+    const h = useHarness({ maxClientBufferBytes: 1000, clientStallTimeoutMs: 2000 });
     let session: ClientHttp2Session;
     afterEach(() => session.destroy());
 
-    it('refuses new calls of a connection holding more than maxClientBufferBytes unsent', async () => {
+    it('refuses (REFUSED_STREAM) new calls of a connection whose stalled calls hold more than maxClientBufferBytes', async () => {
       session = zeroWindowSession(h.proxy.target);
       const held = openCall(session, `${ECHO}/EchoForever`, Buffer.alloc(2000, 1), false);
-      // The backend's echo reaches the proxy a few turns later: until then calls still start
-      // (each answered trailers-only, so it adds no byte).
+      // The echo waits unsent from a few turns on, and counts once a whole sweep sent none of
+      // it: until then calls still start (each answered trailers-only, so it adds no byte).
       let refused: Closed | undefined;
-      for (let attempt = 0; attempt < 200 && refused === undefined; attempt++) {
+      let answered = 0;
+      for (let attempt = 0; attempt < 2000 && refused === undefined; attempt++) {
         const probe = await openCall(session, `${ECHO}/TrailersOnly`, Buffer.alloc(0), true).closed;
-        if (probe.grpcStatus !== String(status.NOT_FOUND)) refused = probe;
+        if (probe.grpcStatus === String(status.NOT_FOUND)) answered++;
+        else refused = probe;
       }
+      // Refused before the handler's call began: no status, no director, no report.
       expect(refused).toEqual({
-        rstCode: constants.NGHTTP2_NO_ERROR,
-        grpcStatus: String(status.RESOURCE_EXHAUSTED),
-        grpcMessage:
-          'grpc-proxy: this connection holds 2000 bytes its client has not read, more than maxClientBufferBytes (1000)',
+        rstCode: constants.NGHTTP2_REFUSED_STREAM,
+        grpcStatus: undefined,
+        grpcMessage: undefined,
       });
-      const report = h.reports.find((r) => r.code === status.RESOURCE_EXHAUSTED);
-      expect(report).toMatchObject({ method: `${ECHO}/TrailersOnly`, proxyError: true });
+      expect(h.reports.map((report) => report.code)).toEqual(
+        Array.from({ length: answered }, () => status.NOT_FOUND),
+      );
       // Only the held call and the probes that started reached the backend.
       expect(h.backend.seen.filter((call) => call.method === `${ECHO}/EchoForever`)).toHaveLength(
         1,
       );
+      expect(h.backend.seen).toHaveLength(1 + answered);
       expect(h.backend.seen[0].cancelled).toBe(false);
       held.stream.close(constants.NGHTTP2_CANCEL);
       await eventually(() => h.backend.seen[0].cancelled, 'backend call cancelled');

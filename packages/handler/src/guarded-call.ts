@@ -1,7 +1,7 @@
 /**
  * One call as its client connection's guard sees it (see ./client-guard.ts): the bytes written
  * towards the client and not yet sent, whether the client had an answer before it left, and
- * whether its replies still move.
+ * whether its replies still move (a stalled call's bytes count against the connection's budget).
  */
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { ServerStream } from './forwarding';
@@ -41,6 +41,12 @@ export class GuardedCall {
   progressed = false;
   /** When the guard first saw bytes waiting without progress (epoch ms; 0: not). */
   stalledSince = 0;
+  /**
+   * Bytes waited a whole sweep with none sent, and none since: its unsent bytes count against
+   * the connection's budget. A call whose client reads, however slowly, holds grpc-js's normal
+   * backpressure (up to 16 messages) and sends one of them now and then: it is not counted.
+   */
+  stalled = false;
   /** Reset for stalling already (the stream closes shortly). */
   private stallHandled = false;
   /** Set by the proxied call once it exists. */
@@ -109,6 +115,7 @@ export class GuardedCall {
   private readonly onSent = (): void => {
     const length = this.unsent.shift() ?? 0;
     this.progressed = true;
+    this.stalled = false;
     if (this.closed) return;
     this.unsentBytes -= length;
     this.connection.unsentBytes -= length;
@@ -128,17 +135,20 @@ export class GuardedCall {
   };
 
   /**
-   * Called by the guard's sweep: replies waiting and none sent for `timeoutMs` (a zero-window
-   * reader) end the proxied call (its backend call cancelled), then the client's stream is reset,
-   * which frees what it held; the status could not reach a client that reads nothing anyway.
+   * Called by the guard's every sweep: replies waiting and none sent since the last sweep mark
+   * the call {@link stalled}; none sent for `timeoutMs` (a zero-window reader; `0`: never) end
+   * the proxied call (its backend call cancelled), then the client's stream is reset, which frees
+   * what it held; the status could not reach a client that reads nothing anyway.
    */
   checkStall(now: number, timeoutMs: number): void {
     if (this.unsentBytes === 0 || this.progressed || this.stalledSince === 0) {
       this.progressed = false;
+      this.stalled = false;
       this.stalledSince = this.unsentBytes === 0 ? 0 : now;
       return;
     }
-    if (now - this.stalledSince < timeoutMs || this.stallHandled) return;
+    this.stalled = true;
+    if (timeoutMs === 0 || now - this.stalledSince < timeoutMs || this.stallHandled) return;
     this.stallHandled = true;
     this.owner?.onStalled(timeoutMs);
     this.http2Stream?.close(constants.NGHTTP2_CANCEL);
