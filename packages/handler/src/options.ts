@@ -26,8 +26,8 @@ const MAX_SETTING = 2 ** 32 - 1;
 export const DEFAULT_MAX_CLIENT_RESETS_PER_SECOND = 200;
 
 /**
- * 4 MiB: bytes written for one client connection and not yet sent (its flow-control windows hold
- * them back), past which it may start no new call, by default (the http2 engine's default).
+ * 4 MiB: bytes held for one client connection that does not read (its flow-control windows hold
+ * them back), past which it may start no new call, by default (both engines).
  */
 export const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4_194_304;
 
@@ -109,10 +109,15 @@ export interface ProxyHandlerOptions {
    */
   maxClientResetsPerSecond?: number;
   /**
-   * Bytes written towards one client connection and not yet sent (replies its flow-control
-   * windows hold back). While it holds more, its new calls fail at once with `RESOURCE_EXHAUSTED`
-   * and reach no director nor backend. Each call stops reading its backend call while the client
-   * does not take its replies (backpressure), whatever this budget. Default: 4 MiB.
+   * Bytes one client connection's stalled calls hold: replies written towards the client and not
+   * yet sent, in calls none of whose replies was sent for a sweep (a quarter of
+   * `clientStallTimeoutMs`, from 25 ms to 1 s; 1 s without it). While they hold more, its new
+   * calls are refused before any director or backend hears of them: RST_STREAM REFUSED_STREAM,
+   * which clients may retry (grpc-js does, once, transparently), or `RESOURCE_EXHAUSTED` where
+   * grpc-js's internals do not give the stream. A client that reads, however slowly, is never
+   * refused: grpc-js holds up to 16 messages per call under normal backpressure, counted only once
+   * their call stalls. Each call stops reading its backend call while its client does not take its replies
+   * (backpressure), whatever this budget. Default: 4 MiB.
    */
   maxClientBufferBytes?: number;
   /**
