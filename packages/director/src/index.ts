@@ -6,6 +6,8 @@ export { byMetadata } from './by-metadata';
 export type { ServiceRoutes } from './by-service';
 export { byService } from './by-service';
 export { failover } from './failover';
+export type { FanOutOptions, FanOutPicker, OwnedFanOutBackend } from './fan-out';
+export { fanOut, fanOutBackend } from './fan-out';
 export type { HealthCheckedEvents, HealthCheckedOptions } from './health-checked';
 export { HEALTH_CHECK_DEFAULTS, HealthCheckedSet, healthChecked } from './health-checked';
 export type { HealthStatus } from './health-watcher';
