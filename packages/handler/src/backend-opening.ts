@@ -10,6 +10,7 @@ import type { Backend, Route } from './contracts';
 import { deadlineExceededStatus } from './final-status';
 import type { ResolvedHandlerOptions } from './options';
 import { BackendUnavailableError, resolveBackend, type BackendChannel } from './route-backend';
+import { describeError } from './status-error';
 
 /** What the call hears of its attempt's opening; at most one call, never after `cancel()`. */
 export interface OpeningListener {
@@ -115,5 +116,26 @@ export class BackendOpening implements ConnectionWaitListener {
       const details = `${notConnected}: Deadline exceeded`;
       this.listener.fail(status.DEADLINE_EXCEEDED, `backend ${backendName} failed: ${details}`);
     }
+  }
+}
+
+/**
+ * Opening the backend call on `backendName` threw `error`: grpc-js rejecting the route's call
+ * options (a `TypeError`: a deadline that is no date, ...) is an invalid route; anything else
+ * (e.g. "Channel has been shut down": a closed `Client` or `Channel`) makes it unavailable.
+ */
+export function failedOpening(
+  listener: Pick<OpeningListener, 'fail' | 'onInvalidRoute'>,
+  backendName: string,
+  error: unknown,
+): void {
+  if (error instanceof TypeError) {
+    listener.onInvalidRoute(error);
+  } else {
+    listener.fail(
+      status.UNAVAILABLE,
+      `backend ${backendName} unavailable: ${describeError(error)}`,
+      error,
+    );
   }
 }

@@ -26,7 +26,7 @@ import type { CallMirror } from './call-mirror';
 import type { CallRecorder } from './call-recorder';
 import type { GuardedCall } from './guarded-call';
 import { HeldRequest } from './held-request';
-import { isLocalStatus, isUnprocessed } from './local-status';
+import { backendFailure } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
 import { clientMessageTooLarge } from './peek';
 import type { ResolvedHandlerOptions } from './options';
@@ -173,15 +173,15 @@ export class Forwarding {
     const metadata = backendStatus.metadata ?? new Metadata();
     // A status grpc-js made up (connection refused or dropped, stream reset, no trailers, ...) is
     // the proxy's own failure, and says so; the backend's own statuses pass unchanged.
-    if (isLocalStatus(backendStatus, this.backendSentHeaders)) {
-      const unprocessed = isUnprocessed(backendStatus, this.backendSentHeaders);
-      const code = unprocessed ? status.UNAVAILABLE : backendStatus.code;
-      const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
-      const waited =
-        this.notConnectedWithinMs === undefined
-          ? ''
-          : `not connected within ${this.notConnectedWithinMs} ms: `;
-      const details = `${this.options.proxyName}: backend ${this.backendName} ${reason}: ${waited}${backendStatus.details}`;
+    const failure = backendFailure(
+      backendStatus,
+      this.backendSentHeaders,
+      this.options.proxyName,
+      this.backendName,
+      this.notConnectedWithinMs,
+    );
+    if (failure !== undefined) {
+      const { code, details, unprocessed } = failure;
       if (!unprocessed) {
         this.owner.finish({ code, details, metadata }, true);
         return;

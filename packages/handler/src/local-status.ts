@@ -102,3 +102,34 @@ export function isUnprocessed(backendStatus: StatusObject, afterHeaders: boolean
     UNPROCESSED_DETAILS.test(backendStatus.details)
   );
 }
+
+/** A backend call's status as the proxy's own failure (see {@link backendFailure}). */
+export interface BackendFailure {
+  readonly code: status;
+  /** Names the proxy and the backend. */
+  readonly details: string;
+  /** The backend never processed the call (see {@link isUnprocessed}): `UNAVAILABLE`. */
+  readonly unprocessed: boolean;
+}
+
+/**
+ * `backendStatus` as the proxy's own failure when grpc-js made it up ({@link isLocalStatus}):
+ * `<proxyName>: backend <name> unavailable|failed: [not connected within N ms: ]<details>`,
+ * `UNAVAILABLE` when the backend never processed the call. `undefined` for the backend's own.
+ */
+export function backendFailure(
+  backendStatus: StatusObject,
+  afterHeaders: boolean,
+  proxyName: string,
+  backendName: string,
+  notConnectedWithinMs: number | undefined,
+): BackendFailure | undefined {
+  if (!isLocalStatus(backendStatus, afterHeaders)) return undefined;
+  const unprocessed = isUnprocessed(backendStatus, afterHeaders);
+  const code = unprocessed ? status.UNAVAILABLE : backendStatus.code;
+  const reason = code === status.UNAVAILABLE ? 'unavailable' : 'failed';
+  const waited =
+    notConnectedWithinMs === undefined ? '' : `not connected within ${notConnectedWithinMs} ms: `;
+  const details = `${proxyName}: backend ${backendName} ${reason}: ${waited}${backendStatus.details}`;
+  return { code, details, unprocessed };
+}

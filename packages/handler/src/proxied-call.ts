@@ -7,10 +7,12 @@
  * All callbacks are created once per call; nothing is allocated per message.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { BackendOpening, type OpeningListener } from './backend-opening';
+import { BackendOpening, failedOpening, type OpeningListener } from './backend-opening';
 import { CallMirror } from './call-mirror';
 import { CallRecorder } from './call-recorder';
 import type { Route, StreamDirector } from './contracts';
+import { isFanOutBackend } from './fan-out';
+import { FanOutCall, type FanOutRoute } from './fan-out-call';
 import { DirectorQuestion, type DirectorAnswers } from './director-question';
 import { Forwarding, type ForwardingOwner, type ServerStream } from './forwarding';
 import { clientLeftStatus, endingError, sentStatus } from './final-status';
@@ -51,6 +53,8 @@ export class ProxiedCall
   private readonly question: DirectorQuestion;
   /** Made with the first backend call and kept across attempts: it holds the request. */
   private forwarding: Forwarding | undefined = undefined;
+  /** A fan-out route's legs (./fan-out-call.ts), once the director gave one. */
+  private fanOut: FanOutCall | undefined = undefined;
   /** The retry budget, made when an attempt first fails unprocessed. */
   private retries: TransparentRetries | undefined = undefined;
   /** While the director is asked again: the status of the attempt the retry replaces. */
@@ -108,6 +112,15 @@ export class ProxiedCall
       if (this.recorder) this.recorder.retries = retries.count;
     }
     this.route = route;
+    if (isFanOutBackend(route.backend)) {
+      this.backendName = String(route.backend.name);
+      this.phase = FORWARDING;
+      const held = this.forwarding?.request;
+      const { stream, options, recorder, guarded, incoming } = this;
+      this.fanOut = new FanOutCall(stream, this, options, recorder, guarded, incoming, held);
+      this.fanOut.start(route as FanOutRoute);
+      return;
+    }
     const opening = new BackendOpening(route, +this.incoming.deadline, this.options, this);
     this.phase = { name: 'connecting', route, opening };
     opening.start();
@@ -164,7 +177,7 @@ export class ProxiedCall
       mirror = CallMirror.of(route, metadata, this.incoming, this.options);
       call = createBackendCall(backend.channel, route, this.incoming.method, this.stream);
     } catch (error) {
-      this.failOpening(backend.name, error);
+      failedOpening(this, backend.name, error);
       return;
     }
     const forwarding = (this.forwarding ??= new Forwarding(
@@ -179,25 +192,11 @@ export class ProxiedCall
     try {
       call.start(metadata, forwarding);
     } catch (error) {
-      this.failOpening(backend.name, error);
+      failedOpening(this, backend.name, error);
       return;
     }
     this.incoming.beforeForwarding(forwarding.request);
     forwarding.begin();
-  }
-
-  private failOpening(backendName: string, error: unknown): void {
-    if (error instanceof TypeError) {
-      // grpc-js rejects the route's call options (a deadline that is no date, ...).
-      this.onInvalidRoute(error);
-    } else {
-      // e.g. "Channel has been shut down": a closed Client or Channel.
-      this.fail(
-        status.UNAVAILABLE,
-        `backend ${backendName} unavailable: ${describeError(error)}`,
-        error,
-      );
-    }
   }
 
   /**
@@ -288,6 +287,7 @@ export class ProxiedCall
       phase.opening.cancel();
     }
     this.forwarding?.stop(cancelBackendWith);
+    this.fanOut?.stop(cancelBackendWith);
     return true;
   }
 

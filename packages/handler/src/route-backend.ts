@@ -58,11 +58,7 @@ function isBackend(backend: RouteBackend): backend is Backend {
  * when a `Backend`'s `client()` throws.
  */
 export function resolveBackend(backend: RouteBackend): BackendChannel {
-  if (backend === null || typeof backend !== 'object') {
-    throw new TypeError(
-      `route.backend must be a grpc-js Client, Channel or Backend, got ${String(backend)}`,
-    );
-  }
+  checkObject(backend);
   if (isChannel(backend)) return { name: backend.getTarget(), channel: backend };
   if (isClient(backend)) {
     const channel = backend.getChannel();
@@ -81,9 +77,33 @@ export function resolveBackend(backend: RouteBackend): BackendChannel {
     }
     return { name, channel: client.getChannel() };
   }
+  return notABackend();
+}
+
+function checkObject(backend: RouteBackend): void {
+  if (backend === null || typeof backend !== 'object') {
+    throw new TypeError(
+      `route.backend must be a grpc-js Client, Channel or Backend, got ${String(backend)}`,
+    );
+  }
+}
+
+function notABackend(): never {
   throw new TypeError(
     'route.backend must be a grpc-js Client, Channel or Backend (an object with client())',
   );
+}
+
+/**
+ * The name {@link resolveBackend} gives `backend`, without making a client (a `Backend`'s
+ * `client()` is not called). Throws the same `TypeError` for anything that is not a backend.
+ */
+export function routeBackendName(backend: RouteBackend): string {
+  checkObject(backend);
+  if (isChannel(backend)) return backend.getTarget();
+  if (isClient(backend)) return backend.getChannel().getTarget();
+  if (isBackend(backend)) return String(backend.name);
+  return notABackend();
 }
 
 /**
