@@ -6,6 +6,7 @@ import {
   type StreamDirector,
 } from '@grpc-proxy/handler';
 import { directorRejection, isThenable } from '@grpc-proxy/handler/engine';
+import type { ResolvedFanOut } from './config/types';
 import type { RoutableCall, RouteTable } from './routing';
 
 /** The part of a backend group the config director uses. */
@@ -58,14 +59,22 @@ function routeViaGroup(group: RoutableGroup, call: ProxyCall): Route | Promise<R
  * @param table - compiled from the config's routes and default backend
  * @param groups - each backend's director, by config name (validation guarantees every name in
  *   the table has one)
+ * @param fanOuts - the director of each route's fan-out (see `fanOutGroup`), by the table's
+ *   fan-out objects. Default: none.
  */
 export function createConfigDirector(
   table: RouteTable,
   groups: ReadonlyMap<string, RoutableGroup>,
+  fanOuts: ReadonlyMap<ResolvedFanOut, RoutableGroup> = new Map(),
 ): StreamDirector {
   return (call) => {
-    const name = table(routableCall(call));
-    const group = name === undefined ? undefined : groups.get(name);
+    const destination = table(routableCall(call));
+    const group =
+      destination === undefined
+        ? undefined
+        : typeof destination === 'string'
+          ? groups.get(destination)
+          : fanOuts.get(destination);
     if (group === undefined) {
       throw new ProxyStatusError(status.UNIMPLEMENTED, `${PREFIX}no route for ${call.method}`);
     }

@@ -7,6 +7,7 @@ import { limitOptions } from './limits';
 import type { Logger } from 'pino';
 import { combineObservers, createCallLogger } from './logging';
 import type { ProxyMetrics } from './metrics';
+import { fanOutGroup } from './fan-out-director';
 import { skippedAsFailed, withConfigMirrors } from './mirror-director';
 import { compileMirrors, compileRoutes } from './routing';
 
@@ -60,9 +61,15 @@ export async function buildGeneration(
       if (backend.healthCheck) metrics.setBackendHealth(backend.name, target, false);
     }
   }
+  const fanOuts = new Map(
+    config.routes.flatMap(({ fanOut }) =>
+      fanOut === undefined ? [] : [[fanOut, fanOutGroup(fanOut, pooled.directors)] as const],
+    ),
+  );
   const routed = createConfigDirector(
     compileRoutes(config.routes, config.defaultBackend),
     pooled.directors,
+    fanOuts,
   );
   const mirrors = compileMirrors(config.routes, config.mirror);
   const director =
@@ -84,14 +91,18 @@ export async function buildGeneration(
 
 /**
  * Why a generation cannot take traffic (a backend with no target that may take calls), or
- * undefined. A backend only mirrors copy to does not count: a mirror never fails the calls.
+ * undefined. A backend only mirrors copy to does not count: a mirror never fails the calls; a
+ * backend of a fan-out does.
  */
 export function generationNotReady(generation: Generation): string | undefined {
   const { routes, defaultBackend, mirror } = generation.config;
   const mirrorOnly = new Set(
     [...mirror, ...routes.flatMap((route) => route.mirror ?? [])].map((each) => each.backend),
   );
-  for (const route of routes) mirrorOnly.delete(route.backend);
+  for (const route of routes) {
+    const serving = route.fanOut?.backends ?? (route.backend === undefined ? [] : [route.backend]);
+    for (const name of serving) mirrorOnly.delete(name);
+  }
   if (defaultBackend !== undefined) mirrorOnly.delete(defaultBackend);
   const down = [...generation.pooled.groups]
     .filter(([name, group]) => !mirrorOnly.has(name) && !group.director.isAvailable())

@@ -1,4 +1,5 @@
-import type { CallObserver, CallReport, MirrorReport } from '@grpc-proxy/handler';
+import { status } from '@grpc/grpc-js';
+import type { CallObserver, CallReport, FanOutOutcome, MirrorReport } from '@grpc-proxy/handler';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { memberName, type TargetAvailabilityChange } from './backends';
@@ -31,9 +32,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino({ level, base }, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
+/** One backend of a fan-out call in a log line: name, status code, messages (and why, if not OK). */
+function legSummary(leg: FanOutOutcome): string {
+  const summary = `${leg.backend} ${codeName(leg.code)} ${leg.messages}`;
+  return leg.code === status.OK ? summary : `${summary}: ${leg.details}`;
+}
+
 /**
  * A call observer that logs each ended call: `debug` for calls the backend answered (an access
- * log, off at the default level), `warn` for statuses the proxy produced itself.
+ * log, off at the default level), `warn` for statuses the proxy produced itself. A fan-out
+ * call's line has `fanOut`: each backend's `<name> <code> <messages>[: <details>]`.
  */
 export function createCallLogger(logger: Logger): CallObserver {
   return {
@@ -47,6 +55,8 @@ export function createCallLogger(logger: Logger): CallObserver {
         bytesFromClient: report.bytesFromClient,
         bytesToClient: report.bytesToClient,
         retries: report.retries,
+        // A fan-out call: how each backend ended ("a/127.0.0.1:50051 OK 3", in backend order).
+        ...(report.fanOut && { fanOut: report.fanOut.map(legSummary) }),
       };
       if (report.proxyError)
         logger.warn({ ...fields, details: report.details }, 'call failed in the proxy');

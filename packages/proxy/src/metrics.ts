@@ -120,7 +120,7 @@ const TARGET_LABELS = ['backend', 'target'] as const;
 /**
  * Creates the proxy's metrics (the README's "Metrics" section lists them): calls ended, their
  * durations, calls in flight, messages and bytes forwarded, calls the proxy failed itself,
- * transparent retries, and the health (active checks) and passive health (connections, with
+ * transparent retries, the backend calls of fan-out calls, and the health (active checks) and passive health (connections, with
  * ejections) of each backend target. `backend` is the config's backend name and `target` one of
  * its targets on every series; methods are labelled `grpc_service` / `grpc_method` and status
  * codes `grpc_code` (`OK`, `UNAVAILABLE`...), as the grpc-prometheus middlewares do.
@@ -209,6 +209,13 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       ['backend', 'outcome'] as const,
     ),
   );
+  const fanOutLegs = new Counter(
+    metric(
+      'fanout_backend_calls_total',
+      "Backend calls of fan-out calls ended, one per backend of each: by fan-out (`fan_out`, the call's `backend` label), backend, target and status code (CANCELLED: the call ended first).",
+      ['fan_out', 'backend', 'target', 'grpc_code'] as const,
+    ),
+  );
   const methodLabels = methodLabeler(options.maxMethodLabels ?? 1000);
   const targets = new Map<string, TargetLabels>();
   const targetLabels = (name: string | undefined): TargetLabels =>
@@ -231,6 +238,10 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       bytes.inc({ ...where, direction: 'to_client' }, report.bytesToClient);
       if (report.proxyError) failedInProxy.inc(ended);
       if (report.retries > 0) retries.inc(method, report.retries);
+      for (const leg of report.fanOut ?? []) {
+        const labels = { ...targetLabels(leg.backend), grpc_code: codeName(leg.code) };
+        fanOutLegs.inc({ fan_out: where.backend, ...labels });
+      }
     },
     onMirrorEnd(report: MirrorReport) {
       mirrored.inc({ backend: targetLabels(report.backend).backend, outcome: report.outcome });

@@ -1,4 +1,4 @@
-import type { ResolvedMirror, ResolvedRoute } from './config/types';
+import type { ResolvedFanOut, ResolvedMirror, ResolvedRoute } from './config/types';
 
 /** Reads the text values of one metadata key (grpc-js `Metadata.get` fits, after a string filter). */
 export type MetadataValues = (key: string) => readonly string[];
@@ -11,8 +11,14 @@ export interface RoutableCall {
   readonly metadataValues: MetadataValues;
 }
 
-/** Picks a backend name for a call, or `undefined` when nothing matches and there is no default. */
-export type RouteTable = (call: RoutableCall) => string | undefined;
+/** Where a route sends its calls: a backend name, or a fan-out over several. */
+export type RouteDestination = string | ResolvedFanOut;
+
+/**
+ * Picks a backend name (or a route's fan-out) for a call, or `undefined` when nothing matches
+ * and there is no default.
+ */
+export type RouteTable = (call: RoutableCall) => RouteDestination | undefined;
 
 function serviceOf(method: string): string {
   const slash = method.indexOf('/', 1);
@@ -34,14 +40,18 @@ function matches(route: ResolvedRoute, call: RoutableCall): boolean {
 /**
  * Compiles the config's routes into a lookup: rules are tried in order and the first whose
  * every condition holds wins (service, method, and each metadata key's first value being one of
- * the listed values); no match gives `defaultBackend`. Pure: no I/O, no grpc-js.
+ * the listed values), giving its `backend` or its `fanOut` (the same object each time); no match
+ * gives `defaultBackend`. Pure: no I/O, no grpc-js.
  */
 export function compileRoutes(
   routes: readonly ResolvedRoute[],
   defaultBackend?: string,
 ): RouteTable {
   const rules = routes.map((route) => ({ ...route }));
-  return (call) => rules.find((rule) => matches(rule, call))?.backend ?? defaultBackend;
+  return (call) => {
+    const rule = rules.find((each) => matches(each, call));
+    return rule === undefined ? defaultBackend : (rule.backend ?? rule.fanOut);
+  };
 }
 
 /** Picks the mirrors of a call (possibly none), by the same rules as its {@link RouteTable}. */

@@ -70,16 +70,24 @@ const GIVEN = new Set([
   'backends[].healthCheck',
   'routes[].service',
   'routes[].backend',
+  'routes[].fanOut.backends',
+  'routes[].fanOut.responses',
 ]);
 
-/** Resolves a config that sets only what is required (and turns health checks on for one backend). */
+/**
+ * Resolves a config that sets only what is required (and turns health checks on for one backend,
+ * and has one route fan out, for the defaults of `fanOut`).
+ */
 function resolvedMinimal(): unknown {
   const minimal = {
     backends: [
       { name: 'a', targets: ['a:1'] },
       { name: 'b', targets: ['b:1'], healthCheck: true },
     ],
-    routes: [{ service: 's.S', backend: 'b' }],
+    routes: [
+      { service: 's.S', backend: 'b' },
+      { service: 's.F', fanOut: { backends: ['a', 'b'], responses: 'stream' } },
+    ],
   };
   return resolveConfig(validateConfig(minimal, 'minimal'), '/');
 }

@@ -36,6 +36,7 @@ const CONFIG_DEFAULTS = {
     mirrorHeader: DEFAULT_MIRROR_HEADER,
   },
   mirrorPercent: 100,
+  fanOutOnError: 'first-error',
   limits: {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_LENGTH,
     maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -89,9 +90,16 @@ function resolveMirror(mirror: Config.MirrorConfig | undefined): Config.Resolved
 }
 
 function resolveRoute(route: Config.RouteConfig): Config.ResolvedRoute {
-  const { metadata, mirror, ...conditions } = route;
+  const { metadata, mirror, fanOut, ...conditions } = route;
   const resolved: Config.ResolvedRoute = { ...conditions };
   if (mirror !== undefined) resolved.mirror = resolveMirror(mirror);
+  if (fanOut !== undefined) {
+    resolved.fanOut = {
+      ...fanOut,
+      backends: [...fanOut.backends],
+      onError: fanOut.onError ?? CONFIG_DEFAULTS.fanOutOnError,
+    };
+  }
   if (!metadata) return resolved;
   const lists = Object.entries(metadata).map(([key, value]) => [
     key,

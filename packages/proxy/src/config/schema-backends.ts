@@ -1,3 +1,4 @@
+import { fanOutSchema } from './schema-fan-out';
 import { mirrorSchema } from './schema-mirror';
 import { BALANCING_POLICIES } from './types';
 
@@ -83,11 +84,10 @@ export const backendSchema = {
   },
 } as const;
 
-/** One `routes[]` entry. */
+/** One `routes[]` entry (exactly one of `backend` and `fanOut`: checked in validate.ts). */
 export const routeSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['backend'],
   properties: {
     service: {
       type: 'string',
@@ -121,6 +121,7 @@ export const routeSchema = {
       description:
         'where matching calls go (a rule needs at least one of `service`, `method`, `metadata`)',
     },
+    fanOut: fanOutSchema,
     mirror: mirrorSchema(
       'shadow traffic: matching calls are also copied to this backend (or each of a list), replies discarded',
     ),

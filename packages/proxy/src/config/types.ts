@@ -22,6 +22,11 @@ export const BALANCING_POLICIES = ['round_robin', 'first_healthy'] as const;
 /** How a backend spreads calls over its targets. */
 export type BalancingPolicy = (typeof BALANCING_POLICIES)[number];
 
+/** `routes[].fanOut.responses`: how the backends' messages reach the client. */
+export const FAN_OUT_RESPONSES = ['stream', 'merge'] as const;
+/** `routes[].fanOut.onError`: what a failed backend of a fan-out does to the call. */
+export const FAN_OUT_ERROR_POLICIES = ['first-error', 'skip'] as const;
+
 /** A grpc-proxy config file (YAML or JSON) as written: only `backends` is required. */
 export type ProxyConfig = FromSchema<typeof proxyConfigSchema>;
 /** `tls`: server-side TLS of the listeners. */
@@ -34,6 +39,8 @@ export type BackendTlsConfig = NonNullable<BackendConfig['tls']>;
 export type HealthCheckConfig = Exclude<NonNullable<BackendConfig['healthCheck']>, boolean>;
 /** `routes[]`: one routing rule. */
 export type RouteConfig = NonNullable<ProxyConfig['routes']>[number];
+/** `routes[].fanOut`: one call to several backends. */
+export type FanOutConfig = NonNullable<RouteConfig['fanOut']>;
 /** `metadata`: how request metadata is forwarded. */
 export type MetadataConfig = NonNullable<ProxyConfig['metadata']>;
 /** `limits`: resource limits. */
@@ -67,10 +74,19 @@ export interface ResolvedMirror {
   percent: number;
 }
 
-/** A route whose metadata values are lists, and whose mirrors (if any) are a list. */
-export type ResolvedRoute = Omit<RouteConfig, 'metadata' | 'mirror'> & {
+/** `routes[].fanOut` with `onError` applied (default `first-error`). */
+export type ResolvedFanOut = Omit<FanOutConfig, 'onError'> & {
+  onError: (typeof FAN_OUT_ERROR_POLICIES)[number];
+};
+
+/**
+ * A route whose metadata values are lists, whose mirrors (if any) are a list, and whose fan-out
+ * (if any) has its defaults. Exactly one of `backend` and `fanOut` is set.
+ */
+export type ResolvedRoute = Omit<RouteConfig, 'metadata' | 'mirror' | 'fanOut'> & {
   metadata?: Record<string, string[]>;
   mirror?: ResolvedMirror[];
+  fanOut?: ResolvedFanOut;
 };
 
 /** A config with every default applied and every file path absolute; what `startProxy` takes. */

@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { proxyConfigSchema } from './schema';
 import { ipServerNameIssues } from './tls-server-name';
-import type { MirrorConfig, ProxyConfig } from './types';
+import type { MirrorConfig, ProxyConfig, RouteConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 // `errorMessage` is our own annotation: a friendlier message for `pattern` failures.
@@ -96,6 +96,29 @@ function checkMirrors(
   else mirror.forEach((each, index) => checkName(`${path}[${index}].backend`, each.backend));
 }
 
+/**
+ * A route goes to `backend` or fans out (`fanOut`), never both nor neither; the backends it names
+ * must exist.
+ */
+function routeTargetIssues(
+  route: RouteConfig,
+  path: string,
+  checkName: (path: string, name: string) => void,
+): ConfigIssue[] {
+  const { backend, fanOut } = route;
+  if (backend !== undefined && fanOut !== undefined) {
+    return [
+      { path, message: 'has both backend and fanOut: a route goes to one backend or fans out' },
+    ];
+  }
+  if (backend === undefined && fanOut === undefined) {
+    return [{ path, message: 'needs backend (one backend) or fanOut (several backends at once)' }];
+  }
+  if (backend !== undefined) checkName(`${path}.backend`, backend);
+  fanOut?.backends.forEach((name, index) => checkName(`${path}.fanOut.backends[${index}]`, name));
+  return [];
+}
+
 function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const firstIndexByName = new Map<string, number>();
@@ -134,7 +157,14 @@ function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
         message: 'needs at least one condition: service, method or metadata',
       });
     }
-    checkName(`routes[${index}].backend`, route.backend);
+    issues.push(...routeTargetIssues(route, `routes[${index}]`, checkName));
+    const fanOutName = route.fanOut?.name;
+    if (fanOutName !== undefined && firstIndexByName.has(fanOutName)) {
+      issues.push({
+        path: `routes[${index}].fanOut.name`,
+        message: `"${fanOutName}" is a backend's name; a fan-out needs its own (logs and metrics tell them apart by name)`,
+      });
+    }
     checkMirrors(`routes[${index}].mirror`, route.mirror, checkName);
   });
   checkMirrors('mirror', config.mirror, checkName);
