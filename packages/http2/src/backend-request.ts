@@ -15,6 +15,11 @@ export class BackendRequest implements StreamSession {
   private headers: OutgoingHttpHeaders | undefined = undefined;
   /** The session of the last stream opened. */
   pooled: PooledSession | undefined = undefined;
+  /**
+   * `grpc-accept-encoding` sent instead of the client's (a fan-out asks its legs for
+   * `identity`). Default: `undefined`, the client's passes through.
+   */
+  acceptEncoding: string | undefined = undefined;
 
   constructor(
     private readonly pool: SessionPool,
@@ -33,6 +38,8 @@ export class BackendRequest implements StreamSession {
     // Built once: the metadata policy is applied to the request once (x-forwarded-for...).
     this.headers ??= backendRequestHeaders(this.route, this.incoming, this.policy, authority);
     this.headers[':authority'] = authority;
+    if (this.acceptEncoding !== undefined)
+      this.headers['grpc-accept-encoding'] = this.acceptEncoding;
     // Recomputed, so that the time the proxy spent (director, connecting) is not given twice.
     if (this.deadlineMs !== Infinity) {
       this.headers['grpc-timeout'] = formatGrpcTimeout(this.deadlineMs - Date.now());

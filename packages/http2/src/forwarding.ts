@@ -55,7 +55,8 @@ export interface LegLimits extends BackendResetLimits {
   readonly maxSendMessageLength: number;
 }
 
-class ToBackendCounter implements MessageCounter {
+/** Counts the client's messages for the observer (a fan-out's too, ./fan-out-call.ts). */
+export class ToBackendCounter implements MessageCounter {
   constructor(private readonly recorder: CallRecorder) {}
   count(bytes: number): void {
     this.recorder.fromClient(bytes);

@@ -25,7 +25,7 @@ import {
   handOverClient,
   listenToClient,
   type ClientEvents,
-  type StreamEvents,
+  type ClientPump,
 } from './stream-events';
 
 /** The call a peek reads for. */
@@ -168,7 +168,7 @@ export class FirstMessagePeek implements ClientEvents, MessageCounter {
    * first, every chunk the peek read, in order. A peek not settled by now (the director chose
    * without waiting for it) is rejected.
    */
-  handOver(forwarding: StreamEvents): void {
+  handOver(forwarding: ClientPump): void {
     const stream = this.stream;
     if (stream === undefined) return;
     this.over = true;

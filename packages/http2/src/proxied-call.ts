@@ -1,13 +1,13 @@
 /**
  * One call through the http2 engine, in phases: the director chooses a route (`choosing`), the
  * backend stream opens (at once, or after a reconnection wait, ./backend-opening.ts), bytes flow
- * both ways (`forwarding`, ./forwarding.ts; mirrored copies, ./mirror.ts), and the call ends once
- * (`ended`: status sent unless the client is gone, backend stream reset if open, reported). An
- * attempt no backend processed goes back to `choosing` (transparent retry, ./call-retries.ts).
+ * both ways (`forwarding`, ./forwarding.ts; copies, ./mirror.ts; fan-out, ./fan-out-call.ts),
+ * and the call ends once (`ended`: status sent unless the client is gone, backend streams reset
+ * if open, reported). An attempt no backend processed goes back to `choosing` (retry).
  */
 import type { ClientHttp2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status, type Metadata } from '@grpc/grpc-js';
-import type { Route, RouteBackend } from '@grpc-proxy/handler';
+import { isFanOutBackend, type FanOutBackend, type Route } from '@grpc-proxy/handler';
 import { CallRecorder, clientLeftStatus, sampleMirrors } from '@grpc-proxy/handler/engine';
 import { BackendOpening, type BackendOpeningListener } from './backend-opening';
 import { BackendRequest } from './backend-request';
@@ -24,6 +24,7 @@ import {
 import type { CallContext } from './call-context';
 import { CallSetMember } from './call-set';
 import { Forwarding, type ForwardingOwner } from './forwarding';
+import { FanOutCall } from './fan-out-call';
 import { deadlineTimer } from './grpc-timeout';
 import { trailerCode, trailerMessage } from './headers';
 import type { FirstMessageReader, Http2IncomingCall } from './incoming-call';
@@ -45,6 +46,7 @@ export class Http2ProxiedCall
   private backendName: string | undefined = undefined;
   private opening: BackendOpening | undefined = undefined;
   private forwarding: Forwarding | undefined = undefined;
+  private fanOut: FanOutCall | undefined = undefined;
   private peek: FirstMessagePeek | undefined = undefined;
   private mirrors = NO_MIRRORS; // copied to from the first route forwarded on, through retries
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -71,12 +73,8 @@ export class Http2ProxiedCall
     onClientStreamClose(stream, this);
     // The client guard's listener usually keeps a reset from throwing already: no second one.
     if (stream.listenerCount('error') === 0) stream.on('error', ignoreError);
-    const remaining = this.incoming.deadlineMs - Date.now();
-    if (remaining <= 0) {
-      this.end(status.DEADLINE_EXCEEDED, 'Deadline exceeded', undefined, false, undefined);
-      return;
-    }
-    this.askDirector();
+    if (this.incoming.deadlineMs > Date.now()) this.askDirector();
+    else this.deadlineReached();
   }
 
   /** Asks the director for a route (again for a retry: same `ProxyCall`). */
@@ -102,7 +100,7 @@ export class Http2ProxiedCall
   routeChosen(route: Route): void {
     if (this.phase === 'ended') {
       // The client left (or the director timed out) before the route arrived.
-      if (route) this.release(route);
+      if (route) releaseRoute(route, this.outcome);
       return;
     }
     if (route === null || typeof route !== 'object') {
@@ -110,7 +108,8 @@ export class Http2ProxiedCall
       return;
     }
     this.route = route;
-    const refused = this.retries.admit(route.backend);
+    const fanOut = isFanOutBackend(route.backend); // never retried transparently
+    const refused = fanOut ? undefined : this.retries.admit(route.backend);
     if (refused !== undefined) {
       // A backend tried enough: another may come from the director (rotation); over budget, the
       // call ends with the last attempt's status, this route released with it.
@@ -124,16 +123,29 @@ export class Http2ProxiedCall
     try {
       checkRouteOptions(route);
       this.mirrors = sampleMirrors(route);
-      target = resolveTarget(route.backend as RouteBackend);
+      if (fanOut) return this.fanOutTo(route, route.backend as FanOutBackend);
+      target = resolveTarget(route.backend);
       unavailable = unavailableBackend(route.backend, target.name);
     } catch (error) {
-      this.failInvalidRoute(error);
+      const { proxyName } = this.context.options;
+      const details = invalidRouteDetails(error, proxyName, this.incoming.method);
+      this.fail(status.INTERNAL, details, error);
       return;
     }
     this.backendName = target.name;
     // Out of rotation (passive health) or closed: no connect wait, another backend may take it.
     if (unavailable !== undefined) this.unprocessed(unavailable.details, unavailable.error);
     else this.openBackend(route, target);
+  }
+
+  /** A fan-out (./fan-out-call.ts): every member at once. Throws for an invalid one. */
+  private fanOutTo(route: Route, backend: FanOutBackend): void {
+    this.backendName = String(backend.name);
+    const { incoming, recorder, mirrors } = this;
+    const start = { route, backend, incoming, recorder, deadlineMs: this.deadlineMs(), mirrors };
+    this.fanOut = new FanOutCall(this, this.stream, this.context, start);
+    this.phase = 'forwarding';
+    this.fanOut.begin(this.peek);
   }
 
   /**
@@ -187,15 +199,7 @@ export class Http2ProxiedCall
   }
 
   private deadlineMs(): number {
-    const routeDeadline = this.route?.callOptions?.deadline;
-    return routeDeadline === undefined
-      ? this.incoming.deadlineMs
-      : Math.min(this.incoming.deadlineMs, +routeDeadline);
-  }
-
-  private failInvalidRoute(error: unknown): void {
-    const { proxyName } = this.context.options;
-    this.fail(status.INTERNAL, invalidRouteDetails(error, proxyName, this.incoming.method), error);
+    return Math.min(this.incoming.deadlineMs, +(this.route?.callOptions?.deadline ?? Infinity));
   }
 
   private openBackend(route: Route, target: Http2Target): void {
@@ -211,10 +215,7 @@ export class Http2ProxiedCall
     const name = request.target.name;
     this.phase = 'forwarding';
     this.opening = undefined; // done: not kept for the call's whole life (idle stream memory)
-    if (this.forwarding !== undefined) {
-      this.forwarding.resumeOn(backend, request, name);
-      return;
-    }
+    if (this.forwarding !== undefined) return this.forwarding.resumeOn(backend, request, name);
     const { stream, recorder, mirrors } = this;
     const { options } = this.context;
     this.forwarding = new Forwarding(stream, backend, request, this, options, recorder, name);
@@ -244,7 +245,7 @@ export class Http2ProxiedCall
   }
 
   /** Sends the status (as trailers after forwarded headers, else trailers-only) and reports. */
-  private end(
+  end(
     code: status,
     details: string,
     metadata: Metadata | undefined,
@@ -264,6 +265,7 @@ export class Http2ProxiedCall
     this.clearTimer();
     this.opening?.cancel();
     this.forwarding?.stop(cancelBackend);
+    this.fanOut?.stop(cancelBackend);
     // A director still at work has nothing left to decide.
     if (this.route === undefined) this.incoming.clientGone();
     return true;
@@ -284,17 +286,14 @@ export class Http2ProxiedCall
     this.timer = undefined;
   }
 
-  private release(route: Route): void {
-    releaseRoute(route, this.outcome); // the outcome itself: no closure per call
-  }
-
   private report(proxyError: boolean, error: unknown): void {
     this.peek?.callEnded(this.outcome); // a director awaiting the first message gets the status
     this.context.calls.delete(this);
-    if (this.route !== undefined) this.release(this.route);
+    if (this.route !== undefined) releaseRoute(this.route, this.outcome); // no closure per call
     const recorder = this.recorder;
     if (recorder === undefined) return;
     recorder.retries = this.retries.count;
+    recorder.fanOut = this.fanOut?.outcomes();
     recorder.ended(this.outcome, proxyError, this.backendName, error);
   }
 }

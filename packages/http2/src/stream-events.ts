@@ -15,9 +15,13 @@ export interface ClientEvents {
   clientEnd(): void;
 }
 
-/** What a pump does on the events of its two streams. */
-export interface StreamEvents extends ClientEvents {
+/** What reads the client stream and writes to it: a pump, or a fan-out (./fan-out-call.ts). */
+export interface ClientPump extends ClientEvents {
   clientDrain(): void;
+}
+
+/** What a pump does on the events of its two streams. */
+export interface StreamEvents extends ClientPump {
   backendResponse(headers: IncomingHttpHeaders, flags: number): void;
   backendTrailers(trailers: IncomingHttpHeaders): void;
   backendData(chunk: Buffer): void;
@@ -30,6 +34,8 @@ export interface StreamEvents extends ClientEvents {
 const PUMP = Symbol('pump');
 
 type Pumped<S> = S & { [PUMP]?: StreamEvents };
+/** The client stream's pump may be a fan-out, which hears the client side alone. */
+type ClientPumped = ServerHttp2Stream & { [PUMP]?: ClientPump };
 /** A client stream's listener may be a peek (data and end only) until the pump takes over. */
 type Heard = ServerHttp2Stream & { [PUMP]?: ClientEvents };
 
@@ -39,7 +45,7 @@ function onClientData(this: Heard, chunk: Buffer): void {
 function onClientEnd(this: Heard): void {
   this[PUMP]?.clientEnd();
 }
-function onClientDrain(this: Pumped<ServerHttp2Stream>): void {
+function onClientDrain(this: ClientPumped): void {
   // Listened to by a pump only (its writes to the client), never while a peek listens.
   this[PUMP]?.clientDrain();
 }
@@ -81,8 +87,8 @@ export function listenToClient(client: ServerHttp2Stream, pump: ClientEvents): v
  * ({@link listenToClient}): the listeners stay (removing a 'data' listener would change the
  * stream's flowing state on the next tick).
  */
-export function handOverClient(client: ServerHttp2Stream, pump: StreamEvents): void {
-  (client as Pumped<ServerHttp2Stream>)[PUMP] = pump;
+export function handOverClient(client: ServerHttp2Stream, pump: ClientPump): void {
+  (client as ClientPumped)[PUMP] = pump;
 }
 
 /**
