@@ -71,7 +71,7 @@ describe('the fan-out example, on the grpc-js engine', () => {
 
   it('merges the unary answers of all shards: the repeated field holds every item', async () => {
     const outcome = await callEcho(client, echoRequest());
-    expect(outcome.status).toMatchObject({ code: status.OK, details: '' });
+    expect(outcome.status.code).toBe(status.OK);
     expect(outcome.responses).toHaveLength(1);
     const [merged] = outcome.responses;
     expect(merged.requestMetadata.map((entry) => entry.value)).toEqual([
@@ -87,7 +87,7 @@ describe('the fan-out example, on the grpc-js engine', () => {
 
   it('streams every shard message to the client', async () => {
     const outcome = await callServerStream(client, echoRequest());
-    expect(outcome.status).toMatchObject({ code: status.OK, details: '' });
+    expect(outcome.status.code).toBe(status.OK);
     const items = outcome.responses.map((r) => `${r.serverName}:${r.requestMetadata[0].value}`);
     expect(items.sort()).toEqual([
       'a:apple',

@@ -47,3 +47,41 @@ export type {
 export { STRICT_MIRROR_RECEIVE_LIMIT } from './mirror-fault-cases';
 export { refusedAddress, startSilentHttp2Server } from './silent-http2-server';
 export type { SilentHttp2Server } from './silent-http2-server';
+export {
+  describeFanOutConformance,
+  FAN_OUT_CANCELLED_DETAILS,
+  fanOutCases,
+  selectFanOutCases,
+} from './describe-fan-out-conformance';
+export type { FanOutConformanceOptions, FanOutProxySettings } from './describe-fan-out-conformance';
+export type {
+  ExpectedOutcome,
+  FanOutCase,
+  FanOutCaseContext,
+  FanOutEchoes,
+  FanOutEnvironment,
+  FanOutExpectations,
+} from './fan-out-case';
+export {
+  FAILING_STATUS,
+  FAN_OUT_NAME,
+  FAN_OUT_PLAN_KEY,
+  FanOutReportLog,
+  failureMessage,
+  fanOutDirector,
+  mergeNames,
+  planEntry,
+} from './fan-out-director';
+export type {
+  FanningDirector,
+  FanOutCall,
+  FanOutCallReportShape,
+  FanOutFailureShape,
+  FanOutMemberName,
+  FanOutOutcomeShape,
+  FanOutPlan,
+  FanOutRoute,
+  FanOutShape,
+} from './fan-out-director';
+export { startFailingServer } from './fan-out-failing-server';
+export type { FailingServer } from './fan-out-failing-server';
