@@ -90,3 +90,28 @@ export function useFanOutScene(options: ProxyHandlerOptions = {}): FanOutScene {
 
   return scene;
 }
+
+/**
+ * Resolves with `count()` once it has not changed for `quietMs` (a writer held back), or as soon
+ * as it exceeds `limit`; polls every 5 ms, at most 2 000 times.
+ */
+export async function whenStalled(
+  count: () => number,
+  limit: number,
+  quietMs = 300,
+): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  for (let i = 0; i < 2000; i++) {
+    const now = count();
+    if (now > limit) return now;
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return now;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('the writer never stalled');
+}
