@@ -6,11 +6,13 @@
  */
 import { Metadata, status, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { raw, startServer, type RunningServer } from './grpc-fixtures';
+import { recordCall, type MirroredCall } from './mirror-backend';
 import { ECHO } from './test-backend';
 
 /**
- * `answer`: headers `x-leg: <id>`, then `ServerStream` writes `<id>-<i>` for i < `count` on the
- * request; the other methods answer `<id>:<message>` to each message; OK with trailers
+ * `answer`: headers `x-leg: <id>`, then `ServerStream` writes `<id>-<i>` (and `pad` zero bytes)
+ * for i < `count` on each request message, as fast as its client takes them; the other methods
+ * answer `<id>:<message>` to each message; OK with trailers
  * `x-leg: <id>` after the half-close. `fail`: reads everything, then {@link legFailure} after the
  * half-close (trailers-only); `fail-at-once`: the same failure at once, reading nothing; `hang`:
  * reads everything, never ends; `never-read`: reads nothing (flow control holds the proxy's
@@ -18,21 +20,18 @@ import { ECHO } from './test-backend';
  */
 export type LegMode = 'answer' | 'fail' | 'fail-at-once' | 'hang' | 'never-read';
 
-export interface LegCall {
-  readonly method: string;
-  readonly metadata: Metadata;
-  /** The call's deadline (epoch ms; `Infinity` for none). */
-  readonly deadline: number;
-  readonly messages: Buffer[];
-  halfClosed: boolean;
-  cancelled: boolean;
-}
+/** What reached a leg backend: as for a mirror. */
+export type LegCall = MirroredCall;
 
 export interface LegBackend extends RunningServer {
   readonly id: string;
   mode: LegMode;
-  /** Messages `ServerStream` writes. Default: 3. */
+  /** Messages `ServerStream` writes per request message. Default: 3. */
   count: number;
+  /** Zero bytes after each `ServerStream` message's text. Default: 0. */
+  pad: number;
+  /** `ServerStream` messages written so far (writes accepted, all calls). */
+  written: number;
   readonly calls: LegCall[];
 }
 
@@ -54,16 +53,7 @@ export function legFailure(id: string): { code: status; details: string; metadat
 
 function handler(backend: LegBackend) {
   return (call: ServerDuplexStream<Buffer, Buffer>): void => {
-    const deadline = call.getDeadline();
-    const seen: LegCall = {
-      method: call.getPath(),
-      metadata: call.metadata.clone(),
-      deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
-      messages: [],
-      halfClosed: false,
-      cancelled: false,
-    };
-    backend.calls.push(seen);
+    const seen = recordCall(call, backend.calls);
     let ended = false;
     call.on('cancelled', () => {
       if (!ended) seen.cancelled = true;
@@ -76,6 +66,24 @@ function handler(backend: LegBackend) {
     if (mode === 'fail-at-once') return fail();
     if (mode === 'never-read') return;
     if (mode === 'answer') call.sendMetadata(metadataOf(['x-leg', id]));
+    // ServerStream writes as its client takes them (write() false: wait for 'drain').
+    let pending = 0;
+    let next = 0;
+    const finish = (): void => {
+      if (mode !== 'answer' || pending > 0 || !seen.halfClosed || ended) return;
+      ended = true;
+      call.end(metadataOf(['x-leg', id]));
+    };
+    const writeMore = (): void => {
+      while (pending > 0) {
+        pending--;
+        backend.written++;
+        const message = Buffer.concat([Buffer.from(`${id}-${next++}`), Buffer.alloc(backend.pad)]);
+        if (!call.write(message)) return;
+      }
+      finish();
+    };
+    call.on('drain', writeMore);
     call.on('data', (message: Buffer) => {
       seen.messages.push(message);
       if (mode !== 'answer') return;
@@ -83,21 +91,20 @@ function handler(backend: LegBackend) {
         call.write(Buffer.concat([Buffer.from(`${id}:`), message]));
         return;
       }
-      for (let i = 0; i < backend.count; i++) call.write(Buffer.from(`${id}-${i}`));
+      pending += backend.count;
+      writeMore();
     });
     call.on('end', () => {
       seen.halfClosed = true;
       if (mode === 'fail') fail();
-      if (mode !== 'answer') return;
-      ended = true;
-      call.end(metadataOf(['x-leg', id]));
+      finish();
     });
   };
 }
 
 /** Starts leg backend `id` on 127.0.0.1:0, answering as `mode` (changeable between calls). */
 export async function startLegBackend(id: string, mode: LegMode = 'answer'): Promise<LegBackend> {
-  const state = { id, mode, count: 3, calls: [] as LegCall[] } as LegBackend;
+  const state = { id, mode, count: 3, pad: 0, written: 0, calls: [] as LegCall[] } as LegBackend;
   const setup = (server: Server): void => {
     for (const method of ['Unary', 'ClientStream', 'ServerStream', 'Bidi']) {
       server.register(`${ECHO}/${method}`, handler(state), raw, raw, 'bidi');

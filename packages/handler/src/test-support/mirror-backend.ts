@@ -30,18 +30,27 @@ export interface MirrorBackend extends RunningServer {
 
 export const MIRROR_FAILURE = 'the mirror says no';
 
+/** A new record of `call` (no message yet), added to `calls`. */
+export function recordCall(
+  call: ServerDuplexStream<Buffer, Buffer>,
+  calls: MirroredCall[],
+): MirroredCall {
+  const deadline = call.getDeadline();
+  const seen: MirroredCall = {
+    method: call.getPath(),
+    metadata: call.metadata.clone(),
+    deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
+    messages: [],
+    halfClosed: false,
+    cancelled: false,
+  };
+  calls.push(seen);
+  return seen;
+}
+
 function handler(backend: { mode: MirrorMode; calls: MirroredCall[] }) {
   return (call: ServerDuplexStream<Buffer, Buffer>): void => {
-    const deadline = call.getDeadline();
-    const seen: MirroredCall = {
-      method: call.getPath(),
-      metadata: call.metadata.clone(),
-      deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
-      messages: [],
-      halfClosed: false,
-      cancelled: false,
-    };
-    backend.calls.push(seen);
+    const seen = recordCall(call, backend.calls);
     call.on('cancelled', () => (seen.cancelled = true));
     const mode = backend.mode;
     if (mode === 'never-read') return;
