@@ -1,3 +1,4 @@
+import { status as Status } from '@grpc/grpc-js';
 import type { EchoCallRecord } from '../call-log';
 import type { EchoServerHandle } from '../echo-server';
 import { expectEqual, fail, show } from './check';
@@ -52,10 +53,11 @@ export interface FanOutCaseContext extends CaseContext {
     predicate?: (record: EchoCallRecord) => boolean,
   ): Promise<EchoCallRecord>;
   /**
-   * The case's `count` call reports, checked to be the only ones and to name the fan-out as
-   * their backend; `undefined` when the proxy gives no reports (see {@link FanOutExpectations}).
+   * Waits for the case's call reports, one per entry of `expected` in the order the calls ended,
+   * and checks they are the only ones, name the fan-out as their backend, and match `expected`.
+   * Does nothing when the proxy gives no reports (see {@link FanOutExpectations}).
    */
-  reports(count: number): Promise<FanOutCallReportShape[] | undefined>;
+  expectReports(expected: readonly ExpectedReport[]): Promise<void>;
 }
 
 /** One named check of a proxy that fans calls out. */
@@ -105,14 +107,12 @@ export function defineFanOutCase(
                   description: `echo ${server} to record ${description} (call id ${call.id})`,
                 },
               ),
-            reports: async (count) => {
-              if (!expectations.reports) return undefined;
+            expectReports: async (expected) => {
+              if (!expectations.reports) return;
+              const count = expected.length;
               const reports = await log.after(firstReport, count, context.stepTimeoutMs);
               expectEqual('call reports of the case', reports.length, count);
-              for (const report of reports) {
-                expectEqual('CallReport.backend', report.backend, FAN_OUT_NAME);
-              }
-              return reports;
+              reports.forEach((report, index) => expectReport(report, expected[index]));
             },
           });
         } catch (error) {
@@ -121,6 +121,36 @@ export function defineFanOutCase(
         }
       }),
   };
+}
+
+/** What {@link FanOutCaseContext.expectReports} checks of one call report; all but `outcomes` only when given. */
+export interface ExpectedReport {
+  readonly method?: string;
+  readonly code?: number;
+  readonly details?: string;
+  /** `[messagesFromClient, messagesToClient]`. */
+  readonly counts?: readonly [number, number];
+  /** `CallReport.fanOut`, one per backend in order. */
+  readonly outcomes: readonly ExpectedOutcome[];
+}
+
+/** `count` outcomes `OK` with `messages` messages each. */
+export function okOutcomes(count: number, messages: number): ExpectedOutcome[] {
+  return Array.from({ length: count }, () => ({ code: Status.OK, proxyError: false, messages }));
+}
+
+function expectReport(report: FanOutCallReportShape, expected: ExpectedReport): void {
+  expectEqual('CallReport.backend', report.backend, FAN_OUT_NAME);
+  const { outcomes, counts, ...status } = expected;
+  const got: Record<string, unknown> = Object.fromEntries(
+    Object.keys(status).map((key) => [key, report[key as keyof FanOutCallReportShape]]),
+  );
+  expectEqual<Record<string, unknown>>('call report', got, { ...status });
+  if (counts !== undefined) {
+    const said = [report.messagesFromClient, report.messagesToClient];
+    expectEqual('call report [messagesFromClient, messagesToClient]', said, [...counts]);
+  }
+  expectOutcomes(report, outcomes);
 }
 
 /** What {@link expectOutcomes} checks of one backend's outcome (`messages` only when given). */

@@ -3,7 +3,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { callEcho, callServerStream, echoRequest } from '../client-calls';
 import { expectEqual, expectStatus, fail } from './check';
-import { defineFanOutCase, expectOutcomes } from './fan-out-case';
+import { defineFanOutCase, okOutcomes } from './fan-out-case';
 import type { ExpectedOutcome, FanOutCaseContext } from './fan-out-case';
 import { FAILING_STATUS } from './fan-out-director';
 import { indexes, indexesByServer, namesOf } from './fan-out-stream-cases';
@@ -16,7 +16,7 @@ const FAILED: ExpectedOutcome = {
   messages: 0,
 };
 
-const OK_TWO: ExpectedOutcome = { code: Status.OK, proxyError: false, messages: 2 };
+const [OK_TWO] = okOutcomes(1, 2);
 
 /** What the `onError: 'message'` function says of the failing backend. */
 const FAILURE_SAID = `${FAILING_STATUS.code} ${FAILING_STATUS.details} ${FAILING_STATUS.trailerValue}`;
@@ -58,15 +58,9 @@ export const fanOutFirstError = defineFanOutCase(
     for (const server of ['a', 'b'] as const) {
       await context.recordOn(server, call, 'the cancellation', (record) => record.cancelled);
     }
-    const [report] = (await context.reports(1)) ?? [];
-    if (report === undefined) return;
-    expectEqual(
-      'report status',
-      [report.code, report.details],
-      [FAILING_STATUS.code, FAILING_STATUS.details],
-    );
     const cancelled = { ...cancelledBy(context), messages: 0 };
-    expectOutcomes(report, [cancelled, cancelled, FAILED]);
+    const { code, details } = FAILING_STATUS;
+    await context.expectReports([{ code, details, outcomes: [cancelled, cancelled, FAILED] }]);
   },
 );
 
@@ -84,10 +78,7 @@ export const fanOutSkip = defineFanOutCase(
       indexesByServer(outcome.responses),
       indexes(namesOf(context, ['a', 'b']), 2),
     );
-    const [report] = (await context.reports(1)) ?? [];
-    if (report === undefined) return;
-    expectEqual('report counts', [report.messagesFromClient, report.messagesToClient], [1, 4]);
-    expectOutcomes(report, [OK_TWO, FAILED, OK_TWO]);
+    await context.expectReports([{ counts: [1, 4], outcomes: [OK_TWO, FAILED, OK_TWO] }]);
   },
 );
 
@@ -133,16 +124,11 @@ export const fanOutErrorToMessage = defineFanOutCase(
       one.responses[0].serverName,
       namesOf(context, ['c'])[0],
     );
-    const reports = await context.reports(2);
-    if (reports === undefined) return;
-    expectEqual(
-      'report counts',
-      [reports[0].messagesToClient, reports[1].messagesToClient],
-      [5, 1],
-    );
-    expectOutcomes(reports[0], [OK_TWO, FAILED, OK_TWO]);
-    const okOne = { ...OK_TWO, messages: 1 };
-    expectOutcomes(reports[1], [okOne, FAILED, okOne]);
+    const [okOne] = okOutcomes(1, 1);
+    await context.expectReports([
+      { counts: [1, 5], outcomes: [OK_TWO, FAILED, OK_TWO] },
+      { counts: [1, 1], outcomes: [okOne, FAILED, okOne] },
+    ]);
   },
 );
 
@@ -163,10 +149,11 @@ export const fanOutAllFailed = defineFanOutCase(
     const one = await callEcho(context.client, echoRequest(), dropped);
     expectFailingStatus('status with an onError returning null', one.status);
     expectEqual('messages the client got', [both.responses.length, one.responses.length], [0, 0]);
-    const reports = await context.reports(2);
-    if (reports === undefined) return;
-    expectOutcomes(reports[0], [FAILED, FAILED]);
-    expectOutcomes(reports[1], [FAILED]);
+    const { code, details } = FAILING_STATUS;
+    await context.expectReports([
+      { code, details, outcomes: [FAILED, FAILED] },
+      { code, details, outcomes: [FAILED] },
+    ]);
   },
 );
 
@@ -187,10 +174,10 @@ export const fanOutUnreachableBackend = defineFanOutCase(
     const first = context.planned({ backends: ['a', 'refused'], responses: 'stream' });
     const ended = await callServerStream(context.client, HELD, first);
     expectStatus('status with first-error', ended.status, Status.UNAVAILABLE);
-    const reports = await context.reports(2);
-    if (reports === undefined) return;
     const refused = { code: Status.UNAVAILABLE, proxyError: true, messages: 0 };
-    expectOutcomes(reports[0], [OK_TWO, refused, OK_TWO]);
-    expectOutcomes(reports[1], [{ ...cancelledBy(context), messages: 0 }, refused]);
+    await context.expectReports([
+      { code: Status.OK, outcomes: [OK_TWO, refused, OK_TWO] },
+      { code: Status.UNAVAILABLE, outcomes: [{ ...cancelledBy(context), messages: 0 }, refused] },
+    ]);
   },
 );

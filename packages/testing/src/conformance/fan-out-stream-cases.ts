@@ -5,7 +5,8 @@ import { callServerStream, echoRequest, openBidi } from '../client-calls';
 import { HeadersMode } from '../gen/grpc_proxy/testing/v1/echo';
 import type { EchoResponse } from '../gen/grpc_proxy/testing/v1/echo';
 import { expectEqual, expectStatus, within } from './check';
-import { defineFanOutCase, expectOutcomes } from './fan-out-case';
+import { defineFanOutCase, okOutcomes } from './fan-out-case';
+import { FAILING_STATUS } from './fan-out-director';
 import type { FanOutCaseContext } from './fan-out-case';
 
 /** The echo service's full method name of `method`. */
@@ -53,12 +54,8 @@ export const fanOutServerStream = defineFanOutCase(
       indexesByServer(outcome.responses),
       indexes(namesOf(context, ['a', 'b', 'c']), 4),
     );
-    const [report] = (await context.reports(1)) ?? [];
-    if (report === undefined) return;
-    expectEqual('report', report.method, echoMethod('ServerStream'));
-    expectEqual('report counts', [report.messagesFromClient, report.messagesToClient], [1, 12]);
-    const ok = { code: Status.OK, proxyError: false, messages: 4 };
-    expectOutcomes(report, [ok, ok, ok]);
+    const method = echoMethod('ServerStream');
+    await context.expectReports([{ method, counts: [1, 12], outcomes: okOutcomes(3, 4) }]);
   },
 );
 
@@ -97,11 +94,7 @@ export const fanOutBidi = defineFanOutCase(
       );
       expectEqual(`echo ${server} saw the half-close`, record.halfClosed, true);
     }
-    const [report] = (await context.reports(1)) ?? [];
-    if (report === undefined) return;
-    expectEqual('report counts', [report.messagesFromClient, report.messagesToClient], [2, 6]);
-    const ok = { code: Status.OK, proxyError: false, messages: 2 };
-    expectOutcomes(report, [ok, ok, ok]);
+    await context.expectReports([{ counts: [2, 6], outcomes: okOutcomes(3, 2) }]);
   },
 );
 
@@ -144,7 +137,11 @@ export const fanOutHeadersAndTrailers = defineFanOutCase(
       skipped.status.metadata.get('x-fan-out-failed'),
       [],
     );
-    await context.reports(2);
+    const failed = { code: FAILING_STATUS.code, proxyError: false };
+    await context.expectReports([
+      { code: Status.OK, outcomes: okOutcomes(3, 1) },
+      { code: Status.OK, outcomes: [okOutcomes(1, 1)[0], failed, okOutcomes(1, 1)[0]] },
+    ]);
   },
 );
 
@@ -168,15 +165,14 @@ export const fanOutClientCancel = defineFanOutCase(
     for (const server of ['a', 'b', 'c'] as const) {
       await context.recordOn(server, call, 'the cancellation', (record) => record.cancelled);
     }
-    const [report] = (await context.reports(1)) ?? [];
-    if (report === undefined) return;
-    expectEqual('report code', report.code, Status.CANCELLED);
     const cancelled = {
       code: Status.CANCELLED,
       proxyError: true,
       messages: 1,
       details: context.expectations.cancelledDetails,
     };
-    expectOutcomes(report, [cancelled, cancelled, cancelled]);
+    await context.expectReports([
+      { code: Status.CANCELLED, outcomes: [cancelled, cancelled, cancelled] },
+    ]);
   },
 );
