@@ -104,6 +104,7 @@ export type {
   MirrorTarget,
   SilentHttp2Server,
   ExpectedOutcome,
+  ExpectedReport,
   FailingServer,
   FanningDirector,
   FanOutCall,

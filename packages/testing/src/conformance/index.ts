@@ -56,6 +56,7 @@ export {
 export type { FanOutConformanceOptions, FanOutProxySettings } from './describe-fan-out-conformance';
 export type {
   ExpectedOutcome,
+  ExpectedReport,
   FanOutCase,
   FanOutCaseContext,
   FanOutEchoes,
