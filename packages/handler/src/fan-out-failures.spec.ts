@@ -210,6 +210,21 @@ describe('fan-out failures (grpc-js engine)', () => {
     expect(h.legs.map((leg) => leg.calls.length)).toEqual([0, 0, 0]);
   });
 
+  it('ends a fan-out whose call options grpc-js rejects INTERNAL as an invalid route, once', async () => {
+    const callOptions = { deadline: 'soon' as unknown as number };
+    h.director = () => h.route({ responses: 'stream' }, { callOptions });
+    const outcome = await stream(h.client);
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.INTERNAL,
+      'grpc-proxy: director returned an invalid route: Channel#createCall: deadline must be a number or Date',
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(h.releases.map((final) => final.code)).toEqual([status.INTERNAL]);
+    expect((await h.reported()).fanOut?.map((leg) => leg.code)).toEqual(
+      Array(3).fill(status.CANCELLED),
+    );
+  });
+
   it('ends the call with exactly the status an onError throws, as for a director', async () => {
     h.legs[2].mode = 'fail';
     const onError = (): never => {
