@@ -1,7 +1,12 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import type { Backend, FanOutBackend, FanOutMember } from '@grpc-proxy/handler';
+import { callServerStream, echoRequest } from '@grpc-proxy/testing';
+import type { EchoServerHandle } from '@grpc-proxy/testing';
+import type { OwnedBackend } from './index';
 import { byService, fanOut, fanOutBackend, roundRobin } from './index';
 import { proxyCall, statusError } from './test-support/calls';
+import { startEchoBackends } from './test-support/echo-backends';
+import { startDirectedProxy, type DirectedProxy } from './test-support/proxy';
 
 const call = proxyCall('/acme.v1.Search/Find');
 
@@ -140,5 +145,52 @@ describe('fanOutBackend', () => {
     expect(Object.keys(all)).toEqual(['name', 'fanOut']); // close() stays out of the route's data
     director.close();
     expect([a.closes, b.closes, c.closes]).toEqual([1, 1, 1]);
+  });
+});
+
+describe('fanOut through the grpc-js engine', () => {
+  let servers: EchoServerHandle[];
+  let backends: OwnedBackend[];
+  let proxy: DirectedProxy;
+
+  beforeEach(async () => {
+    ({ servers, backends } = await startEchoBackends(['a', 'b', 'c']));
+    // The client names the backends of its call in x-shards, e.g. "a,c".
+    const director = fanOut(
+      (picked) => {
+        const wanted = String(picked.metadata.get('x-shards')[0] ?? '').split(',');
+        return backends.filter((backend) => wanted.includes(backend.name));
+      },
+      { responses: 'stream' },
+    );
+    proxy = await startDirectedProxy(director);
+  });
+
+  afterEach(async () => {
+    await proxy.close();
+    backends.forEach((backend) => backend.close());
+    servers.forEach((server) => server.forceClose());
+  });
+
+  it.each([
+    ['a,c', ['a', 'a', 'c', 'c']],
+    ['b', ['b', 'b']],
+  ])('sends a call to the backends the picker chose for it (%s)', async (shards, names) => {
+    const metadata = new Metadata();
+    metadata.set('x-shards', shards);
+    const outcome = await callServerStream(proxy.client, echoRequest({ responseCount: 2 }), {
+      metadata,
+    });
+    expect(outcome.status.code).toBe(status.OK);
+    expect(outcome.responses.map((response) => response.serverName).sort()).toEqual(names);
+  });
+
+  it('ends a call for which the picker chose nothing UNAVAILABLE', async () => {
+    const outcome = await callServerStream(proxy.client, echoRequest({ responseCount: 2 }));
+    expect(outcome.status).toMatchObject({
+      code: status.UNAVAILABLE,
+      details: 'no backend to fan /grpc_proxy.testing.v1.EchoService/ServerStream out to',
+    });
+    expect(servers.map((server) => server.calls.length)).toEqual([0, 0, 0]);
   });
 });
