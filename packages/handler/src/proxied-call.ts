@@ -3,6 +3,7 @@
  * on it opens its backend call (`connecting`, see ./backend-opening.ts), messages flow both ways
  * (`forwarding`, see ./forwarding.ts), and the call ends once (`ended`). An attempt the backend
  * did not process goes back to `choosing`: a transparent retry (see ./transparent-retry.ts).
+ * A fan-out route's call is forwarded by ./fan-out-call.ts.
  *
  * All callbacks are created once per call; nothing is allocated per message.
  */
