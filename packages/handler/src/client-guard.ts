@@ -17,7 +17,7 @@
  * give it (./http2-stream-of.ts), else its peer address (`ip:port`). One sweep timer per handler,
  * running while it knows a connection, serves the stall timeout and forgets quiet connections.
  */
-import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, type Http2Session } from 'node:http2';
 import type { ServerStream } from './forwarding';
 import { GuardedCall, type ConnectionTally } from './guarded-call';
 import { http2StreamOf } from './http2-stream-of';
@@ -66,8 +66,8 @@ function fallbackKey(stream: ServerStream): ServerStream | string {
 /** The client connections of one handler. */
 export class ClientGuards {
   private readonly connections = new Map<object | string, ClientConnection>();
-  /** Stream, its http2 stream, connection, ...: flat, so that a batch costs one array. */
-  private queue: (ServerStream | ServerHttp2Stream | ClientConnection | undefined)[] = [];
+  /** The calls arrived since the last turn. */
+  private queue: GuardedCall[] = [];
   private scheduled = false;
   private sweepTimer: NodeJS.Timeout | undefined = undefined;
   private readonly sweepMs: number;
@@ -84,7 +84,21 @@ export class ClientGuards {
   /** A call arrived: it starts on the next turn, unless its client left by then. */
   arrive(stream: ServerStream): void {
     const http2Stream = http2StreamOf(stream);
-    this.queue.push(stream, http2Stream, this.connectionOf(stream, http2Stream?.session));
+    const connection = this.connectionOf(stream, http2Stream?.session);
+    const now = connection.touched;
+    const deadline = +stream.getDeadline();
+    const countResetUntil =
+      deadline === Infinity ? Infinity : now + (deadline - now) * DEADLINE_SHARE;
+    const guarded = new GuardedCall(
+      stream,
+      http2Stream,
+      connection,
+      countResetUntil,
+      this.callClosed,
+    );
+    // A reset before its turn counts at once, in the read that brought it (rapid reset).
+    guarded.watch();
+    this.queue.push(guarded);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.run);
@@ -113,32 +127,15 @@ export class ClientGuards {
     this.queue = [];
     this.scheduled = false;
     const now = Date.now();
-    for (let i = 0; i < batch.length; i += 3) {
-      const stream = batch[i] as ServerStream;
-      const http2Stream = batch[i + 1] as ServerHttp2Stream | undefined;
-      this.startOne(stream, http2Stream, batch[i + 2] as ClientConnection, now);
-    }
+    for (const guarded of batch) this.startOne(guarded, now);
   };
 
-  private startOne(
-    stream: ServerStream,
-    http2Stream: ServerHttp2Stream | undefined,
-    connection: ClientConnection,
-    now: number,
-  ): void {
-    const deadline = +stream.getDeadline();
-    const countResetUntil =
-      deadline === Infinity ? Infinity : now + (deadline - now) * DEADLINE_SHARE;
-    const guarded = new GuardedCall(
-      stream,
-      http2Stream,
-      connection,
-      countResetUntil,
-      this.callClosed,
-    );
+  private startOne(guarded: GuardedCall, now: number): void {
+    const connection = guarded.connection as ClientConnection;
     if (guarded.gone) {
-      // Reset before its turn: no director, no backend, but a reset all the same.
-      this.callClosed(connection, now < countResetUntil);
+      // Reset before its turn: no director, no backend, but a reset all the same (counted once:
+      // when its stream closed, or now where grpc-js's internals give no stream).
+      guarded.leftBeforeTurn();
     } else if (connection.calls.size >= this.options.maxConcurrentStreams) {
       guarded.queue();
     } else {

@@ -129,3 +129,41 @@ describe('rapid reset on the grpc-js engine', () => {
     );
   });
 });
+
+describe('rapid reset on the grpc-js engine, resets counted as they arrive', () => {
+  const h = useHarness({ maxClientResetsPerSecond: 300 });
+  let client: RawH2Client | undefined;
+  afterEach(() => client?.destroy());
+
+  /** HEADERS and RST_STREAM of `count` streams from `firstId` (135 bytes a pair). */
+  function resetPairs(firstId: number, count: number): Buffer[] {
+    return Array.from({ length: count }, (_, i) => [
+      callHeaders(firstId + 2 * i, HANG),
+      cancelStream(firstId + 2 * i),
+    ]).flat();
+  }
+
+  /*
+   * Node reads a connection 64 KiB at a time, and while its receive buffer is full, reads on
+   * (here ~950 pairs) before any immediate runs; nghttp2 closes a connection at its 1 001st
+   * RST_STREAM with GOAWAY(INTERNAL_ERROR), and a GOAWAY the guard asks for goes out only once
+   * Node processed the whole 64 KiB read. Counted a turn later, 250 + 1 250 resets would pass
+   * 1 000 before the guard's count passed 300; counted as each stream closes, the guard's GOAWAY
+   * comes at the 301st, at most one read (485 pairs) before nghttp2 counts 1 000.
+   */
+  it('cuts with ENHANCE_YOUR_CALM, ahead of Node’s own reset limit, resets that a read brings by the thousand', async () => {
+    client = await RawH2Client.open(h.proxy.target);
+    // 250 resets, then a call that stays: once it reached the backend, the resets were seen.
+    client.send(...resetPairs(1, 250), callHeaders(501, HANG));
+    await eventually(() => h.backend.seen.length === 1, 'the call left open reached the backend');
+    // 1 250 more in one write (~170 KB): Node reads them in a few 64 KiB reads, in one go.
+    client.send(...resetPairs(503, 1250));
+    expect(await client.waitClosed(2000)).toBe(true);
+    expect(client.goawayCode).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect(h.backend.seen.map((call) => call.method)).toEqual([HANG]);
+    await eventually(
+      () => h.backend.seen[0].cancelled,
+      'the open call cancelled with its connection',
+    );
+  });
+});

@@ -16,6 +16,15 @@ export interface ConnectionTally {
   readonly waiting: Set<GuardedCall>;
 }
 
+/** On an http2 stream whose call has not begun: its guarded call (see {@link GuardedCall.watch}). */
+const GUARDED = Symbol('guarded call');
+type WatchedStream = ServerHttp2Stream & { [GUARDED]?: GuardedCall };
+
+/** Shared by every watched stream: no closure per call. */
+function onWatchedStreamClose(this: WatchedStream): void {
+  this[GUARDED]?.leftBeforeTurn();
+}
+
 /** Told when a call's client stream closed; `early` when the client left before any answer. */
 export type CallClosed = (connection: ConnectionTally, early: boolean) => void;
 
@@ -65,6 +74,26 @@ export class GuardedCall {
     private readonly countResetUntil: number,
     private readonly onClose: CallClosed,
   ) {}
+
+  /**
+   * Counts its client leaving before its call begins as it happens (its http2 stream's 'close',
+   * within the read that brought the RST_STREAM), not on its turn: a read of a rapid-reset
+   * attack may hold more resets than Node's own limit (nghttp2's: 1 000 at once), which would
+   * close the connection first with GOAWAY(INTERNAL_ERROR) instead of ENHANCE_YOUR_CALM.
+   */
+  watch(): void {
+    const http2Stream = this.http2Stream as WatchedStream | undefined;
+    if (http2Stream === undefined) return;
+    http2Stream[GUARDED] = this;
+    http2Stream.on('close', onWatchedStreamClose);
+  }
+
+  /** Its client left before its call began: a reset unless its deadline was near; counted once. */
+  leftBeforeTurn(): void {
+    if (this.closed || this.listening || this.refused) return;
+    this.closed = true;
+    this.onClose(this.connection, Date.now() < this.countResetUntil);
+  }
 
   /** Waits for a call of its connection to end; its client may leave meanwhile. */
   queue(): void {
