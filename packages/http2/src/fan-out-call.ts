@@ -140,6 +140,9 @@ export class FanOutCall implements LegOwner, ClientPump, FanOutSink<IncomingHttp
     this.stopped = true;
     this.mirrors?.callEnded(cancel);
     for (const leg of this.legs) leg.stop();
+    // A client stream left paused would never end (nor let the proxy close): what is left of
+    // it flows, and is dropped.
+    if (this.clientPaused) this.client.resume();
   }
 
   legSettled(): void {
