@@ -1,9 +1,10 @@
 /**
  * Per-client-connection defences of the http2 engine (see ./client-limits.ts): the streams a
  * connection resets before their answer are counted (rapid reset: GOAWAY(ENHANCE_YOUR_CALM) and
- * close), a connection holding too many unread bytes may open no new stream, a stream whose
- * replies wait on a client that reads nothing is reset, and a connection without streams is
- * closed once idle. One sweep timer per proxy serves the last two; nothing runs per DATA chunk.
+ * close), a connection whose stalled streams hold too many unread bytes may open no new stream,
+ * a stream whose replies wait on a client that reads nothing is reset, and a connection without
+ * streams is closed once idle. One sweep timer per proxy serves the last three (it marks the
+ * stalled streams); nothing runs per DATA chunk.
  */
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { CallQueue, type CallStarter } from './call-queue';
@@ -16,6 +17,8 @@ const GUARD = Symbol('client guard');
 const STALLED_AT = Symbol('stalled at');
 /** Its bytes waiting then: fewer later is progress (a slow reader is not a stalled one). */
 const WAITING = Symbol('bytes waiting');
+/** No progress for a whole sweep: its bytes count against the connection's budget. */
+const STALLED = Symbol('stalled');
 /** Resets after this time (epoch ms) are the client's deadline firing, not abuse. */
 const COUNT_RESET_UNTIL = Symbol('count a reset until');
 /** Who else hears that the stream closed (its proxied call), after the guard. */
@@ -31,14 +34,20 @@ type GuardedStream = ServerHttp2Stream & {
   [GUARD]?: ClientGuard;
   [STALLED_AT]?: number;
   [WAITING]?: number;
+  [STALLED]?: boolean;
   [COUNT_RESET_UNTIL]?: number;
   [CLOSE_LISTENER]?: StreamCloseListener;
 };
 
 /** A reset at 90 % of a call's timeout or later is taken as the client's deadline. */
 const DEADLINE_SHARE = 0.9;
-/** The sweep runs at a quarter of the shortest timeout it serves, never more often than this. */
+/**
+ * The sweep runs at a quarter of the shortest timeout it serves, between these bounds (the
+ * longest without any): a stream whose buffer stayed full with nothing sent for a whole sweep is
+ * stalled.
+ */
 const MIN_SWEEP_MS = 25;
+const MAX_SWEEP_MS = 1000;
 
 /** The state of one client connection. */
 class ClientGuard {
@@ -63,17 +72,26 @@ class ClientGuard {
     this.calls = new CallQueue(limits.maxConcurrentStreams, startCall, this);
   }
 
-  /** A connection holding more unread bytes than its budget starts no call. */
+  /** A connection whose stalled streams hold more unread bytes than its budget starts no call. */
   mayStart(): boolean {
-    return this.streams.size <= 1 || this.waitingBytes() < this.limits.maxClientBufferBytes;
+    return this.streams.size <= 1 || !this.overBudget();
   }
 
   /**
-   * Bytes the connection's streams hold for the client, summed over every stream each time: a
-   * sum remembered for even a millisecond let a burst of new streams in past the budget (tried).
+   * Whether the connection's stalled streams hold its budget or more, summed over every stream
+   * each time (a sum remembered for even a millisecond let a burst of new streams in past the
+   * budget, tried): all its streams first, the stalled ones only when that reaches it. A stream
+   * whose client reads, however slowly, holds Node's normal backpressure (its 16 KiB high-water
+   * mark plus a chunk) and is not counted: 100 such streams of a slow reader passed 4 MiB.
    */
-  waitingBytes(): number {
-    return this.streams.writableLength();
+  overBudget(): boolean {
+    const budget = this.limits.maxClientBufferBytes;
+    if (this.streams.writableLength() < budget) return false;
+    let stalled = 0;
+    for (const stream of this.streams) {
+      if ((stream as GuardedStream)[STALLED] === true) stalled += stream.writableLength;
+    }
+    return stalled >= budget;
   }
 
   /**
@@ -146,6 +164,7 @@ function onSessionClose(this: GuardedSession): void {
 
 function onStreamDrain(this: GuardedStream): void {
   this[STALLED_AT] = 0;
+  this[STALLED] = false;
 }
 
 /** The status went out: the call is over, though the client may not have half-closed yet. */
@@ -165,10 +184,10 @@ export class ClientGuards {
   ) {
     const { clientIdleTimeoutMs, clientStallTimeoutMs } = limits;
     const shortest = Math.min(clientIdleTimeoutMs || Infinity, clientStallTimeoutMs || Infinity);
-    if (shortest !== Infinity) {
-      this.sweepTimer = setInterval(this.sweep, Math.max(MIN_SWEEP_MS, shortest / 4));
-      this.sweepTimer.unref();
-    }
+    // Always: the budget counts the streams the sweep found stalled.
+    const sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, shortest / 4));
+    this.sweepTimer = setInterval(this.sweep, sweepMs);
+    this.sweepTimer.unref();
   }
 
   /** The client connections open now. */
@@ -196,10 +215,7 @@ export class ClientGuards {
     // Until its call starts (next turn, or later when queued), the stream may error: refused
     // here, or closed with a connection the guard destroys.
     stream.on('error', ignoreError);
-    if (
-      guard.calm ||
-      (guard.streams.size > 0 && guard.waitingBytes() >= this.limits.maxClientBufferBytes)
-    ) {
+    if (guard.calm || (guard.streams.size > 0 && guard.overBudget())) {
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return false;
     }
@@ -238,7 +254,7 @@ export class ClientGuards {
         const idle = clientIdleTimeoutMs > 0 && now - guard.idleSince >= clientIdleTimeoutMs;
         // close(): GOAWAY, then the connection ends (it has no stream to finish).
         if (idle && !guard.session.closed) guard.session.close();
-      } else if (clientStallTimeoutMs > 0) {
+      } else {
         for (const stream of guard.streams)
           stall(stream as GuardedStream, now, clientStallTimeoutMs);
       }
@@ -248,12 +264,14 @@ export class ClientGuards {
 
 /**
  * A stream whose buffer towards the client is full (its backend stream is paused) and that sent
- * nothing for `timeoutMs` is reset: the proxied call ends as if the client had cancelled it, and
- * cancels its backend stream.
+ * nothing since the last sweep is stalled (the budget counts it); nothing for `timeoutMs` (`0`:
+ * never), it is reset: the proxied call ends as if the client had cancelled it, and cancels its
+ * backend stream. While its backend stream is paused its buffer only shrinks, until 'drain'.
  */
 function stall(stream: GuardedStream, now: number, timeoutMs: number): void {
   if (!stream.writableNeedDrain) {
     stream[STALLED_AT] = 0;
+    stream[STALLED] = false;
     return;
   }
   const waiting = stream.writableLength;
@@ -261,7 +279,9 @@ function stall(stream: GuardedStream, now: number, timeoutMs: number): void {
   if (since === 0 || waiting < (stream[WAITING] ?? Infinity)) {
     stream[STALLED_AT] = now;
     stream[WAITING] = waiting;
-  } else if (now - since >= timeoutMs) {
-    stream.close(constants.NGHTTP2_CANCEL);
+    stream[STALLED] = false;
+    return;
   }
+  stream[STALLED] = true;
+  if (timeoutMs > 0 && now - since >= timeoutMs) stream.close(constants.NGHTTP2_CANCEL);
 }

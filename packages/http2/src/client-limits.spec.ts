@@ -1,5 +1,11 @@
 /** The per-client-connection limits: what one abusive connection may cost the proxy and backends. */
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { resolveClientLimits, type Http2ClientLimits } from './client-limits';
 import { createHttp2Proxy, type Http2Proxy } from './server';
 import { answerHeld, once, startHeldBackend, type HeldBackend } from './test-support/held-backend';
@@ -165,24 +171,40 @@ describe('client limits', () => {
     expect([constants.NGHTTP2_NO_ERROR, constants.NGHTTP2_CANCEL]).toContain(atBackend.rstCode);
   });
 
-  it('refuses new streams of a connection holding more unread bytes than its budget', async () => {
-    await start({ maxClientBufferBytes: 64 * 1024, clientStallTimeoutMs: 0 });
+  it('refuses new streams of a connection whose stalled streams hold more unread bytes than its budget', async () => {
+    // The sweep runs every 50 ms (a quarter of the idle timeout): the held stream counts once its
+    // full buffer sent nothing for a whole sweep (a stalled buffer is 16 KiB or more).
+    await start({
+      maxClientBufferBytes: 16 * 1024,
+      clientStallTimeoutMs: 0,
+      clientIdleTimeoutMs: 200,
+    });
     const reader = session({ initialWindowSize: 0 });
-    // Each stream the proxy takes gets a reply the reader never reads, until one is refused.
+    open(reader);
+    answerHeld(await backend.stream(1), Buffer.alloc(256 * 1024));
+    // Probes answered trailers-only (no DATA frame, which a zero window would hold) start until
+    // the held stream counts.
+    const trailersOnly = (atBackend: ServerHttp2Stream) =>
+      atBackend.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' },
+        { endStream: true },
+      );
     let refused: ClientHttp2Stream | undefined;
-    for (let attempt = 1; attempt <= 5 && refused === undefined; attempt++) {
-      const stream = open(reader);
+    let answered = 0;
+    for (let attempt = 2; attempt <= 1000 && refused === undefined; attempt++) {
+      const probe = open(reader);
       const outcome = await Promise.race([
-        closed(stream).then(() => stream),
-        backend
-          .stream(attempt)
-          .then((atBackend) => answerHeld(atBackend, Buffer.alloc(256 * 1024))),
+        closed(probe).then(() => probe),
+        backend.stream(attempt).then(trailersOnly),
       ]);
       if (outcome !== undefined) refused = outcome;
+      else {
+        answered++;
+        await closed(probe);
+      }
     }
     expect(refused?.rstCode).toBe(constants.NGHTTP2_REFUSED_STREAM);
-    // 64 KiB wait in one stream's buffer: the second or third stream is refused.
-    expect(backend.streams.length).toBeLessThanOrEqual(2);
+    expect(backend.streams.length).toBe(1 + answered);
   });
 
   it('sends a backend connection no more cancellations than its budget: the next calls go on a new one', async () => {

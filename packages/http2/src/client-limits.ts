@@ -54,10 +54,13 @@ export interface Http2ClientLimits {
   maxClientResetsPerSecond?: number;
   /**
    * Bytes waiting for one client connection to read (replies its flow-control windows hold
-   * back). Past it the connection starts no new call: its new and waiting streams are refused
-   * (REFUSED_STREAM), so a connection that does not read starts no backend work. Each stream
-   * stops reading its backend stream once its own buffer is full (backpressure) whatever this
-   * budget. Default: 4 MiB.
+   * back) in its stalled streams: those whose full buffer sent nothing for a sweep (a quarter of
+   * the shorter of `clientStallTimeoutMs` and `clientIdleTimeoutMs`, from 25 ms to 1 s). Past it
+   * the connection starts no new call: its new and waiting streams are refused (REFUSED_STREAM),
+   * so a connection that does not read starts no backend work. A client that reads, however
+   * slowly, is never refused (its streams' normal backpressure, 100 of them past 4 MiB, is not
+   * counted). Each stream stops reading its backend stream once its own buffer is full
+   * (backpressure) whatever this budget. Default: 4 MiB.
    */
   maxClientBufferBytes?: number;
   /**
