@@ -196,10 +196,12 @@ export class FanOutCall implements LegOwner, ClientPump, FanOutSink<IncomingHttp
   }
 
   legHeaders(_leg: FanOutLeg, headers: IncomingHttpHeaders): void {
-    if (this.stopped || this.client.headersSent) return; // the first to arrive are the client's
+    const client = this.client;
+    // The first to arrive are the client's (unless it is gone already).
+    if (this.stopped || client.headersSent || client.closed || client.destroyed) return;
     const forwarded = dropHopByHop(headers);
     delete forwarded['grpc-encoding']; // every message the client gets is uncompressed
-    this.client.respond(forwarded, { waitForTrailers: true });
+    client.respond(forwarded, { waitForTrailers: true });
   }
 
   legMessage(leg: FanOutLeg, payload: Buffer): void {
@@ -217,7 +219,7 @@ export class FanOutCall implements LegOwner, ClientPump, FanOutSink<IncomingHttp
   toClient(message: Buffer): void {
     const client = this.client;
     if (client.closed || client.destroyed) return;
-    if (!client.headersSent) client.respond(GRPC_RESPONSE, { waitForTrailers: true });
+    if (!client.headersSent) client.respond({ ...GRPC_RESPONSE }, { waitForTrailers: true });
     this.start.recorder?.toClient(message.length);
     client.write(encodeMessagePrefix(message.length));
     if (client.write(message) || !this.streaming || this.legsPaused) return;
