@@ -32,24 +32,15 @@ import { dropHopByHop } from './headers';
 import type { Http2IncomingCall } from './incoming-call';
 import { Mirrors } from './mirror';
 import type { FirstMessagePeek } from './peek';
+import type { Http2ProxiedCall } from './proxied-call';
 import { scanFailure } from './scan-failure';
 import { listenToClient, listenToClientDrain, type ClientPump } from './stream-events';
 
-/** How a fan-out ends the proxied call it belongs to (./proxied-call.ts). */
-export interface FanOutOwner {
-  /** A failure of the proxy itself (the message gets the proxy's prefix). */
-  fail(code: status, details: string, error?: unknown): void;
-  /** Exactly this status (`details` as given). */
-  end(
-    code: status,
-    details: string,
-    metadata: Metadata | undefined,
-    proxyError: boolean,
-    error: unknown,
-  ): void;
-  /** A backend's status block: trailers after the headers sent, or a trailers-only response. */
-  finishWithBackend(trailers: IncomingHttpHeaders, trailersOnly: boolean): void;
-}
+/**
+ * How a fan-out ends the proxied call it belongs to: `fail` (the proxy's own failure), `end`
+ * (exactly this status), `finishWithBackend` (a backend's status block).
+ */
+export type FanOutOwner = Pick<Http2ProxiedCall, 'fail' | 'end' | 'finishWithBackend'>;
 
 /** What a fan-out call starts from. */
 export interface FanOutStart {

@@ -4,7 +4,6 @@
  * every backend failed, an unreachable and an out-of-rotation backend, the client's cancel and
  * the deadline cancelling every backend; each backend's outcome in `CallReport.fanOut`.
  */
-import { createServer } from 'node:net';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { FanOutFailure } from '@grpc-proxy/handler';
@@ -14,20 +13,12 @@ import {
   callEcho,
   callServerStream,
   echoRequest,
+  refusedAddress,
   openBidi,
 } from '@grpc-proxy/testing';
-import { useFanOutBench } from './test-support/fan-out-bench';
+import { FAN_OUT_ENDED, cancelledLeg, useFanOutBench } from './test-support/fan-out-bench';
 import { startHeldBackend } from './test-support/held-backend';
 import { startRawBackend } from './test-support/raw-h2';
-
-const ENDED = 'grpc-proxy: fan-out call ended before this backend';
-const cancelled = (backend: string, messages: number) => ({
-  backend,
-  code: status.CANCELLED,
-  details: ENDED,
-  proxyError: true,
-  messages,
-});
 
 /** Answers `stream` trailers-only with `code`, `message` and an `x-why` trailer. */
 function answerStatus(stream: ServerHttp2Stream, code: status, message: string): void {
@@ -41,15 +32,6 @@ function answerStatus(stream: ServerHttp2Stream, code: status, message: string):
     },
     { endStream: true },
   );
-}
-
-/** A port nothing listens on (bound, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const echoOf = (serverName: string): Buffer =>
@@ -85,8 +67,8 @@ describe('fan-out failures', () => {
     expect(report).toMatchObject({ backend: 'fan', code: status.NOT_FOUND, proxyError: false });
     const bad = { code: status.NOT_FOUND, details: 'shard gone', proxyError: false, messages: 0 };
     expect(report.fanOut).toEqual([
-      cancelled('a', 1),
-      cancelled('b', 1),
+      cancelledLeg('a', 1),
+      cancelledLeg('b', 1),
       { backend: 'bad', ...bad },
     ]);
   });
@@ -204,7 +186,7 @@ describe('fan-out failures', () => {
   });
 
   it('a backend that refuses connections fails its leg UNAVAILABLE, naming it', async () => {
-    t.members.push({ name: 'gone', target: `127.0.0.1:${await closedPort()}` });
+    t.members.push({ name: 'gone', target: await refusedAddress() });
     t.rules = { responses: 'merge', onError: 'skip' };
     await t.start();
     const outcome = await callEcho(t.echo, echoRequest({ payload: Buffer.from('p') }));
@@ -236,7 +218,7 @@ describe('fan-out failures', () => {
     const [report] = await t.proxy.callEnds(1);
     expect(report).toMatchObject({ code: status.UNAVAILABLE, proxyError: true });
     expect(report.fanOut).toEqual([
-      cancelled('a', 0),
+      cancelledLeg('a', 0),
       {
         backend: 'down',
         code: status.UNAVAILABLE,
@@ -261,7 +243,11 @@ describe('fan-out failures', () => {
     }
     const [report] = await t.proxy.callEnds(1);
     expect(report.code).toBe(status.CANCELLED);
-    expect(report.fanOut).toEqual([cancelled('a', 1), cancelled('b', 1), cancelled('c', 1)]);
+    expect(report.fanOut).toEqual([
+      cancelledLeg('a', 1),
+      cancelledLeg('b', 1),
+      cancelledLeg('c', 1),
+    ]);
   });
 
   it('the deadline ends the call DEADLINE_EXCEEDED and every backend call', async () => {
@@ -278,9 +264,9 @@ describe('fan-out failures', () => {
     const [report] = await t.proxy.callEnds(1);
     expect(report.code).toBe(status.DEADLINE_EXCEEDED);
     expect(report.fanOut?.map((o) => [o.code, o.details, o.messages])).toEqual([
-      [status.CANCELLED, ENDED, 1],
-      [status.CANCELLED, ENDED, 1],
-      [status.CANCELLED, ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
     ]);
   });
 });

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { FanOutOutcome } from '@grpc-proxy/handler';
 import {
@@ -9,6 +8,7 @@ import {
   createEchoClient,
   describeReadmeExamples,
   echoRequest,
+  refusedAddress,
   startEchoServer,
   type EchoServerHandle,
   type EchoServiceClient,
@@ -17,15 +17,6 @@ import { startFanOutExample } from '../examples/fan-out.example';
 
 // The README's Fan-out example is this file, run here.
 describeReadmeExamples(join(__dirname, '..'), ['examples/fan-out.example.ts']);
-
-/** A port nothing listens on (bound, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('README example: fan-out to every shard', () => {
   let shards: EchoServerHandle[];
@@ -36,7 +27,7 @@ describe('README example: fan-out to every shard', () => {
   beforeEach(async () => {
     shards = [await startEchoServer({ name: 's0' }), await startEchoServer({ name: 's1' })];
     calls = [];
-    const down = `127.0.0.1:${await closedPort()}`;
+    const down = await refusedAddress();
     const streaming = new Set([`/${ECHO_SERVICE_NAME}/ServerStream`]);
     const targets = [shards[0].address, shards[1].address, down];
     proxy = await startFanOutExample(targets, streaming, (outcomes) => calls.push(outcomes));

@@ -13,10 +13,8 @@ import {
   echoRequest,
   openBidi,
 } from '@grpc-proxy/testing';
-import { fanOutRoute, useFanOutBench } from './test-support/fan-out-bench';
+import { FAN_OUT_ENDED, fanOutRoute, useFanOutBench } from './test-support/fan-out-bench';
 import { answerGrpc, startRawBackend } from './test-support/raw-h2';
-
-const ENDED = 'grpc-proxy: fan-out call ended before this backend';
 
 describe('fan-out limits and lifecycle', () => {
   const t = useFanOutBench();
@@ -38,9 +36,9 @@ describe('fan-out limits and lifecycle', () => {
     }
     const [report] = await t.proxy.callEnds(1);
     expect(report.fanOut?.map((o) => [o.code, o.details, o.messages])).toEqual([
-      [status.CANCELLED, ENDED, 1],
-      [status.CANCELLED, ENDED, 1],
-      [status.CANCELLED, ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
+      [status.CANCELLED, FAN_OUT_ENDED, 1],
     ]);
   });
 

@@ -3,7 +3,14 @@
  * observer's reports, ./mirror-proxy.ts) whose director fans every call out by the test's
  * settings, a client, and cleanup after each test.
  */
-import type { FanOut, FanOutMember, Route, StreamDirector } from '@grpc-proxy/handler';
+import { status } from '@grpc/grpc-js';
+import type {
+  FanOut,
+  FanOutMember,
+  FanOutOutcome,
+  Route,
+  StreamDirector,
+} from '@grpc-proxy/handler';
 import {
   createEchoClient,
   startEchoServer,
@@ -35,6 +42,14 @@ export interface FanOutBench {
     options?: Omit<Http2ProxyOptions, 'director' | 'observer'>,
     director?: (route: Route) => StreamDirector,
   ): Promise<void>;
+}
+
+/** The details of a leg cancelled because its call ended first. */
+export const FAN_OUT_ENDED = 'grpc-proxy: fan-out call ended before this backend';
+
+/** The `CallReport.fanOut` outcome of a leg cancelled because its call ended first. */
+export function cancelledLeg(backend: string, messages: number): FanOutOutcome {
+  return { backend, code: status.CANCELLED, details: FAN_OUT_ENDED, proxyError: true, messages };
 }
 
 /** The route the bench's default director gives. */
