@@ -3,7 +3,8 @@
  * - calls start one event-loop turn after they arrive, in batches (one `setImmediate` per batch):
  *   a client that resets a stream in the same read as its HEADERS (rapid reset) costs no director
  *   and no backend call;
- * - calls a connection cancels before their answer are counted per second: past
+ * - calls a connection cancels before their answer are counted per second (those reset before
+ *   their turn as their stream closes, ahead of nghttp2's own limit): past
  *   `maxClientResetsPerSecond` (beyond those it let finish) the connection gets
  *   GOAWAY(ENHANCE_YOUR_CALM) and is closed, and its calls arriving meanwhile are refused;
  * - a connection whose stalled calls (replies waiting, none sent for a sweep: a quarter of the
@@ -15,7 +16,8 @@
  *   stream reset (RST_STREAM CANCEL), its backend call cancelled.
  * grpc-js gives handlers no connection: it is the call's http2 session where grpc-js's internals
  * give it (./http2-stream-of.ts), else its peer address (`ip:port`). One sweep timer per handler,
- * running while it knows a connection, serves the stall timeout and forgets quiet connections.
+ * running while it knows a connection, marks stalled calls, serves the stall timeout and forgets
+ * quiet connections.
  */
 import { constants, type Http2Session } from 'node:http2';
 import type { ServerStream } from './forwarding';
