@@ -284,10 +284,12 @@ export class FanOutLeg implements BackendOpeningListener {
     if (this.done) return;
     this.done = true;
     // Failed by the proxy while its stream runs (too large, not gRPC...): reset, nothing more
-    // of it is read. A backend's own status needs no reset: `stop` half-closes it.
+    // of it is read. A backend that gave its status gets our half-close now (not a reset, which
+    // would count against its reset limit): the call may run on without it.
     const stream = this.stream;
-    if (end.proxyError && stream !== undefined && !stream.closed) {
-      cancelBackendStream(stream, this.options);
+    if (stream !== undefined && !stream.destroyed) {
+      if (end.proxyError) cancelBackendStream(stream, this.options);
+      else if (!stream.writableEnded) stream.end();
     }
     this.owner.legEnded(this, end);
   }
