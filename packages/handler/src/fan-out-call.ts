@@ -148,14 +148,6 @@ export class FanOutCall implements FanOutSink<Metadata>, FanOutLegOwner {
 
   onLegMessage(leg: FanOutLeg, message: Buffer): void {
     if (this.stopped) return;
-    const limit = this.options.maxSendMessageLength;
-    if (this.streaming && message.length > limit) {
-      this.owner.fail(
-        status.RESOURCE_EXHAUSTED,
-        `message from backend ${leg.name} is ${message.length} bytes, more than maxSendMessageLength (${limit})`,
-      );
-      return;
-    }
     this.results!.message(leg.index, message);
   }
 

@@ -207,6 +207,33 @@ describe('fan-out limits (grpc-js engine)', () => {
     );
   });
 
+  it('fails a backend whose message is over maxSendMessageLength alone (skip: the others answer)', async () => {
+    h.director = () => h.route({ responses: 'stream', onError: 'skip' });
+    h.legs[0].pad = 20;
+    const outcome = await callRawServerStream(h.client, `${ECHO}/ServerStream`, Buffer.from('q'));
+    expect([outcome.status.code, outcome.status.details]).toEqual([status.OK, 'OK']);
+    expect(outcome.responses.map((m) => m.toString()).sort()).toEqual([
+      'b-0',
+      'b-1',
+      'b-2',
+      'c-0',
+      'c-1',
+      'c-2',
+    ]);
+    const report = await h.reported();
+    expect(report.fanOut?.[0]).toEqual({
+      backend: h.names()[0],
+      code: status.RESOURCE_EXHAUSTED,
+      details: `grpc-proxy: message from backend ${h.names()[0]} is 23 bytes, more than maxSendMessageLength (8)`,
+      proxyError: true,
+      messages: 0,
+    });
+    expect(report.fanOut?.slice(1).map((leg) => [leg.code, leg.messages])).toEqual([
+      [status.OK, 3],
+      [status.OK, 3],
+    ]);
+  });
+
   it('ends a merge over maxSendMessageLength RESOURCE_EXHAUSTED naming the proxy', async () => {
     h.director = () => h.route({ responses: 'merge' });
     const outcome = await callRawUnary(h.client, `${ECHO}/Unary`, Buffer.from('x'));

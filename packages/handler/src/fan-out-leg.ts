@@ -162,6 +162,16 @@ export class FanOutLeg implements OpeningListener {
   /** grpc-js listener: one message from the backend. */
   onReceiveMessage(message: Buffer): void {
     if (this.ended) return;
+    const limit = this.options.maxSendMessageLength;
+    if (message.length > limit) {
+      // This backend alone failed (by the fan-out's onError), as on the http2 engine.
+      this.fail(
+        status.RESOURCE_EXHAUSTED,
+        `message from backend ${this.name} is ${message.length} bytes, more than maxSendMessageLength (${limit})`,
+      );
+      this.call!.cancelWithStatus(status.CANCELLED, 'message over maxSendMessageLength');
+      return;
+    }
     this.owner.onLegMessage(this, message);
     if (this.ended) return;
     if (this.owner.clientAccepts()) this.call!.startRead();
