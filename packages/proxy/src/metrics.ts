@@ -1,6 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { CallObserver, CallReport, CallStartInfo, MirrorReport } from '@grpc-proxy/handler';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CallSeries, LabelInterner, type MethodLabels, type TargetLabels } from './call-series';
 
 /** Options of {@link createProxyMetrics}. */
 export interface ProxyMetricsOptions {
@@ -71,29 +72,18 @@ export const OTHER_METHOD_LABEL = '(other)';
 /** The `backend` and `target` labels of a call no backend served (rejected by the director or by a limit). */
 export const NO_BACKEND_LABEL = '(none)';
 
-interface MethodLabels {
-  readonly grpc_service: string;
-  readonly grpc_method: string;
-}
-
-interface TargetLabels {
-  readonly backend: string;
-  readonly target: string;
-}
-
-const OTHER_METHOD: MethodLabels = {
-  grpc_service: OTHER_METHOD_LABEL,
-  grpc_method: OTHER_METHOD_LABEL,
-};
-const NO_BACKEND: TargetLabels = { backend: NO_BACKEND_LABEL, target: NO_BACKEND_LABEL };
-
 /** `/pkg.Service/Method` as grpc-prometheus labels it: `pkg.Service` and `Method`. */
-function splitMethod(path: string): MethodLabels {
+function splitMethod(path: string): [service: string, method: string] {
   const slash = path.indexOf('/', 1);
   return slash === -1
-    ? { grpc_service: '', grpc_method: path.replace(/^\//, '') }
-    : { grpc_service: path.slice(1, slash), grpc_method: path.slice(slash + 1) };
+    ? ['', path.replace(/^\//, '')]
+    : [path.slice(1, slash), path.slice(slash + 1)];
 }
+
+const methodLabels = (service: string, method: string) => () => ({
+  grpc_service: service,
+  grpc_method: method,
+});
 
 /**
  * Maps a method path to its labels: its service and method while fewer than `max` distinct
@@ -102,13 +92,19 @@ function splitMethod(path: string): MethodLabels {
  */
 function methodLabeler(max: number): (path: string) => MethodLabels {
   const known = new Map<string, MethodLabels>();
+  const interned = new LabelInterner<MethodLabels>();
+  const other = interned.of(
+    [OTHER_METHOD_LABEL, OTHER_METHOD_LABEL],
+    methodLabels(OTHER_METHOD_LABEL, OTHER_METHOD_LABEL),
+  );
   return (path) => {
     const labels = known.get(path);
     if (labels !== undefined) return labels;
-    if (known.size >= max) return OTHER_METHOD;
+    if (known.size >= max) return other;
     const split = splitMethod(path);
-    known.set(path, split);
-    return split;
+    const fresh = interned.of(split, methodLabels(...split));
+    known.set(path, fresh);
+    return fresh;
   };
 }
 
@@ -135,48 +131,69 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
     labelNames: labels,
     registers: [registry],
   });
-  const calls = new Counter(
-    metric('calls_total', 'Calls ended, by method, backend, target and status code.', CALL_LABELS),
-  );
-  const duration = new Histogram({
+  const buckets = options.durationBuckets ?? DEFAULT_BUCKETS;
+  // The per-call series are counted in `series` and handed to prom-client when it collects.
+  const series = new CallSeries(buckets, codeName);
+  const fed = (samples: { feed(metric: Counter<string> | Gauge<string>): void }) => ({
+    collect(this: Counter<string> | Gauge<string>) {
+      samples.feed(this);
+    },
+  });
+  new Counter({
+    ...metric(
+      'calls_total',
+      'Calls ended, by method, backend, target and status code.',
+      CALL_LABELS,
+    ),
+    ...fed(series.calls),
+  });
+  new Histogram({
     ...metric(
       'call_duration_seconds',
       'Time from a call arriving to its status being sent, by method, backend, target and status code.',
       CALL_LABELS,
     ),
-    buckets: options.durationBuckets ?? DEFAULT_BUCKETS,
+    buckets,
+    collect() {
+      series.duration.feed(this);
+    },
   });
-  const inFlight = new Gauge(
-    metric('calls_in_flight', 'Calls started and not yet ended, by method.', METHOD_LABELS),
-  );
-  const messages = new Counter(
-    metric(
+  new Gauge({
+    ...metric('calls_in_flight', 'Calls started and not yet ended, by method.', METHOD_LABELS),
+    ...fed(series.inFlight),
+  });
+  new Counter({
+    ...metric(
       'messages_total',
       'Messages forwarded, by method, backend, target and direction (from_client, to_client).',
       FLOW_LABELS,
     ),
-  );
-  const bytes = new Counter(
-    metric(
+    ...fed(series.messages),
+  });
+  new Counter({
+    ...metric(
       'bytes_total',
       'Payload bytes forwarded (gRPC framing excluded), by method, backend, target and direction.',
       FLOW_LABELS,
     ),
-  );
-  const failedInProxy = new Counter(
-    metric(
+    ...fed(series.bytes),
+  });
+  new Counter({
+    ...metric(
       'calls_failed_in_proxy_total',
       'Calls whose status the proxy produced itself (no route, backend unreachable, limits), by method, backend, target and status code.',
       CALL_LABELS,
     ),
-  );
-  const retries = new Counter(
-    metric(
+    ...fed(series.failedInProxy),
+  });
+  new Counter({
+    ...metric(
       'transparent_retries_total',
       'Attempts sent again because the backend had not processed them (refused stream, stream beyond a GOAWAY, connection failed before the request was written, target out of rotation), by method.',
       METHOD_LABELS,
     ),
-  );
+    ...fed(series.retries),
+  });
   // With workers, each has its own view: a target counts as up (healthy) when it is in all.
   const backendUp = new Gauge({
     ...metric(
@@ -209,42 +226,35 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
       ['backend', 'outcome'] as const,
     ),
   );
-  const fanOutLegs = new Counter(
-    metric(
+  new Counter({
+    ...metric(
       'fanout_backend_calls_total',
       "Backend calls of fan-out calls ended, one per backend of each: by fan-out (`fan_out`, the call's `backend` label), backend, target and status code (CANCELLED: the call ended first).",
       ['fan_out', 'backend', 'target', 'grpc_code'] as const,
     ),
-  );
+    ...fed(series.fanOutLegs),
+  });
   const methodLabels = methodLabeler(options.maxMethodLabels ?? 1000);
   const targets = new Map<string, TargetLabels>();
-  const targetLabels = (name: string | undefined): TargetLabels =>
-    name === undefined ? NO_BACKEND : (targets.get(name) ?? { backend: name, target: '' });
+  const interned = new LabelInterner<TargetLabels>();
+  const noBackend = interned.of([NO_BACKEND_LABEL, NO_BACKEND_LABEL], () => ({
+    backend: NO_BACKEND_LABEL,
+    target: NO_BACKEND_LABEL,
+  }));
+  const targetLabels = (backend: string, target: string) =>
+    interned.of([backend, target], () => ({ backend, target }));
+  const targetOf = (name: string): TargetLabels => targets.get(name) ?? targetLabels(name, '');
 
   const observer: CallObserver = {
     onCallStart(info: CallStartInfo) {
-      inFlight.inc(methodLabels(info.method));
+      series.started(methodLabels(info.method));
     },
     onCallEnd(report: CallReport) {
-      const method = methodLabels(report.method);
-      const where = { ...method, ...targetLabels(report.backend) };
-      const ended = { ...where, grpc_code: codeName(report.code) };
-      inFlight.dec(method);
-      calls.inc(ended);
-      duration.observe(ended, report.durationMs / 1000);
-      messages.inc({ ...where, direction: 'from_client' }, report.messagesFromClient);
-      messages.inc({ ...where, direction: 'to_client' }, report.messagesToClient);
-      bytes.inc({ ...where, direction: 'from_client' }, report.bytesFromClient);
-      bytes.inc({ ...where, direction: 'to_client' }, report.bytesToClient);
-      if (report.proxyError) failedInProxy.inc(ended);
-      if (report.retries > 0) retries.inc(method, report.retries);
-      for (const leg of report.fanOut ?? []) {
-        const labels = { ...targetLabels(leg.backend), grpc_code: codeName(leg.code) };
-        fanOutLegs.inc({ fan_out: where.backend, ...labels });
-      }
+      const where = report.backend === undefined ? noBackend : targetOf(report.backend);
+      series.ended(methodLabels(report.method), where, report, targetOf);
     },
     onMirrorEnd(report: MirrorReport) {
-      mirrored.inc({ backend: targetLabels(report.backend).backend, outcome: report.outcome });
+      mirrored.inc({ backend: targetOf(report.backend).backend, outcome: report.outcome });
     },
   };
   // Whether each target is in rotation now (by `backend` and `target`): only a change to out of
@@ -255,7 +265,7 @@ export function createProxyMetrics(options: ProxyMetricsOptions = {}): ProxyMetr
     registry,
     observer,
     addTarget(backendName, backend, target) {
-      targets.set(backendName, { backend, target });
+      targets.set(backendName, targetLabels(backend, target));
       up.set(upKey(backend, target), true);
       backendUp.set({ backend, target }, 1);
       ejections.inc({ backend, target }, 0);
