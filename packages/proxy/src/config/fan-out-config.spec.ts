@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseConfig } from './load';
 import { issuesOf } from '../test-support/config-issues';
 
@@ -77,6 +79,18 @@ routes:
       'routes[1].fanOut.responses: is required',
       'routes[1].fanOut.backends: must NOT have duplicate items (items ## 1 and 0 are identical)',
       'routes[2].fanOut: must be an object, got an array',
+    ]);
+  });
+
+  it('accepts the example of the README Fan-out section', () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Fan-out: one call to several backends'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const config = parseConfig(example, 'README.md', '/etc');
+    const shards = ['shard-1', 'shard-2', 'shard-3'];
+    expect(config.routes.map((route) => route.fanOut)).toEqual([
+      { backends: shards, responses: 'stream', onError: 'skip' },
+      { name: 'query-all', backends: shards, responses: 'merge', onError: 'first-error' },
     ]);
   });
 });
