@@ -76,7 +76,7 @@ export interface ResolvedMirror {
 
 /** `routes[].fanOut` with `onError` applied (default `first-error`). */
 export type ResolvedFanOut = Omit<FanOutConfig, 'onError'> & {
-  onError: (typeof FAN_OUT_ERROR_POLICIES)[number];
+  onError: NonNullable<FanOutConfig['onError']>;
 };
 
 /**
