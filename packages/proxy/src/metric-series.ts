@@ -48,7 +48,7 @@ export interface HistogramSample<Labels> {
 /** prom-client's (15.x) entry of a histogram series: what its `observe` builds in `hashMap`. */
 interface PromHistogramEntry {
   labels: object;
-  bucketValues: Record<number, number>;
+  bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
@@ -61,9 +61,19 @@ interface PromHistogramEntry {
  */
 export class HistogramSamples<Labels extends object> {
   private readonly samples: HistogramSample<Labels>[] = [];
+  /** prom-client's entry of each sample, by index, made on the first scrape after it. */
+  private readonly entries: PromHistogramEntry[] = [];
+  private readonly zero: Record<string, number> = {};
+  /** The bounds as prom-client's entries key them. */
+  private readonly keys: readonly string[];
 
   /** @param buckets - the histogram's upper bounds, ascending (as given to prom-client) */
-  constructor(private readonly buckets: readonly number[]) {}
+  constructor(private readonly buckets: readonly number[]) {
+    this.keys = buckets.map(String);
+    // Entries built as prom-client builds them (copies of one object with every bound): objects
+    // of one shape keep its export fast.
+    for (const key of this.keys) this.zero[key] = 0;
+  }
 
   /** A new series with no values, listed after the others. */
   add(labels: Labels): HistogramSample<Labels> {
@@ -89,12 +99,17 @@ export class HistogramSamples<Labels extends object> {
   feed(metric: Histogram<string>): void {
     metric.reset();
     const hashMap = (metric as unknown as { hashMap: Record<string, PromHistogramEntry> }).hashMap;
-    this.samples.forEach(({ labels, counts, sum, count }, index) => {
-      const bucketValues: Record<number, number> = {};
-      this.buckets.forEach((bound, i) => (bucketValues[bound] = counts[i]));
+    const { keys, samples, entries } = this;
+    for (let index = 0; index < samples.length; index++) {
+      const { labels, counts, sum, count } = samples[index];
+      // One entry per series, kept from scrape to scrape: a scrape makes no garbage of its own.
+      const entry = (entries[index] ??= { labels, bucketValues: { ...this.zero }, sum, count });
+      for (let i = 0; i < keys.length; i++) entry.bucketValues[keys[i]] = counts[i];
+      entry.sum = sum;
+      entry.count = count;
       // Any key unique in the map serves: nothing looks series up in it (no `observe` runs).
       // A non-numeric key keeps insertion order.
-      hashMap[`s${index}`] = { labels, bucketValues, sum, count };
-    });
+      hashMap[`s${index}`] = entry;
+    }
   }
 }
