@@ -49,7 +49,7 @@ interface MethodSeries {
 /**
  * The per-call series of the proxy's metrics, counted in plain numbers: a call's end finds its
  * series by the identity of its (interned) method and target labels and adds to them, with no
- * label validation or hashing (prom-client's `inc`/`observe` cost about 7 µs a call). The
+ * label validation or hashing (prom-client's 6 `inc` and an `observe` cost 3 to 7 µs a call). The
  * metrics' `collect` callbacks hand the lists to prom-client on every scrape.
  */
 export class CallSeries {

@@ -9,7 +9,7 @@ export interface Sample<Labels> {
 /**
  * The series of one counter or gauge, counted in plain numbers by the call path and handed to
  * prom-client only when it collects (on every scrape, and on the workers' `getMetricsAsJSON()`).
- * prom-client's own `inc` validates and hashes the labels on every call, about 1 µs each; here a
+ * prom-client's own `inc` validates and hashes the labels on every call, about 0.5 µs each; here a
  * call only adds to a {@link Sample} it found by identity. Series keep their first-seen order,
  * the order prom-client would have listed them in.
  */

@@ -1,25 +1,6 @@
 import type { status } from '@grpc/grpc-js';
-import type { CallReport } from '@grpc-proxy/handler';
 import { createProxyMetrics, NO_BACKEND_LABEL, OTHER_METHOD_LABEL } from './metrics';
-
-function report(overrides: Partial<CallReport>): CallReport {
-  return {
-    method: '/echo.Echo/Unary',
-    peer: 'ipv4:127.0.0.1:1',
-    startTime: 0,
-    backend: 'a/127.0.0.1:1',
-    code: 0,
-    details: 'OK',
-    proxyError: false,
-    durationMs: 3,
-    messagesFromClient: 1,
-    messagesToClient: 1,
-    bytesFromClient: 10,
-    bytesToClient: 20,
-    retries: 0,
-    ...overrides,
-  };
-}
+import { callReport as report } from './test-support/call-reports';
 
 async function samples(metrics: ReturnType<typeof createProxyMetrics>, name?: string) {
   const lines = (await metrics.registry.metrics()).split('\n');
