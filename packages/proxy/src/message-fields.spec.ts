@@ -1,7 +1,7 @@
 import { EchoRequest } from '@grpc-proxy/testing';
 import { MAX_FIELD_PATH_DEPTH, parseFieldPath, readField } from './message-fields';
 
-const encode = (request: Partial<EchoRequest>): Uint8Array =>
+const encode = (request: Parameters<typeof EchoRequest.fromPartial>[0]): Uint8Array =>
   EchoRequest.encode(EchoRequest.fromPartial(request)).finish();
 
 describe('readField', () => {
