@@ -7,7 +7,7 @@ import {
 } from '@grpc-proxy/handler';
 import { directorRejection, isThenable } from '@grpc-proxy/handler/engine';
 import type { ResolvedFanOut } from './config/types';
-import type { RoutableCall, RouteTable } from './routing';
+import type { RoutableCall, RouteDestination, RouteTable } from './routing';
 
 /** The part of a backend group the config director uses. */
 export interface RoutableGroup {
@@ -19,9 +19,16 @@ function textValues(metadata: Metadata, key: string): string[] {
   return metadata.get(key).filter((value): value is string => typeof value === 'string');
 }
 
-/** What the route tables read of a call: its method and its text metadata values. */
+/**
+ * What the route tables read of a call: its method, its text metadata values, and (only for a
+ * rule with a `message` condition) its first message, which the engines read once per call.
+ */
 export function routableCall(call: ProxyCall): RoutableCall {
-  return { method: call.method, metadataValues: (key) => textValues(call.metadata, key) };
+  return {
+    method: call.method,
+    metadataValues: (key) => textValues(call.metadata, key),
+    firstMessage: () => call.firstMessage(),
+  };
 }
 
 const PREFIX = 'grpc-proxy: ';
@@ -67,8 +74,7 @@ export function createConfigDirector(
   groups: ReadonlyMap<string, RoutableGroup>,
   fanOuts: ReadonlyMap<ResolvedFanOut, RoutableGroup> = new Map(),
 ): StreamDirector {
-  return (call) => {
-    const destination = table(routableCall(call));
+  const routeTo = (call: ProxyCall, destination: RouteDestination | undefined) => {
     const group =
       destination === undefined
         ? undefined
@@ -79,5 +85,12 @@ export function createConfigDirector(
       throw new ProxyStatusError(status.UNIMPLEMENTED, `${PREFIX}no route for ${call.method}`);
     }
     return routeViaGroup(group, call);
+  };
+  return (call) => {
+    const destination = table(routableCall(call));
+    // A promise only for a call that reached a `message` rule; its rejection (the call ended
+    // before its first message) keeps the engine's status, unprefixed.
+    if (destination instanceof Promise) return destination.then((each) => routeTo(call, each));
+    return routeTo(call, destination);
   };
 }

@@ -30,8 +30,17 @@ export function withConfigMirrors(
   onSkipped: MirrorSkipped,
 ): StreamDirector {
   const mirrorsOf = (call: ProxyCall): Promise<MirrorRoute[]> | MirrorRoute[] => {
+    const listed = mirrors(routable(call));
+    // A promise only for a call that reached a `message` rule (see compileMirrors).
+    if (listed instanceof Promise) return listed.then((list) => pick(call, list));
+    return pick(call, listed);
+  };
+  const pick = (
+    call: ProxyCall,
+    listed: readonly ResolvedMirror[],
+  ): Promise<MirrorRoute[]> | MirrorRoute[] => {
     const picked: Array<MirrorRoute | PromiseLike<MirrorRoute | undefined> | undefined> = [];
-    for (const mirror of mirrors(routable(call))) {
+    for (const mirror of listed) {
       if (sampled(mirror)) picked.push(mirrorTarget(call, mirror.backend, groups, onSkipped));
     }
     if (!picked.some((each) => isThenable(each))) return picked.filter(isMirror);

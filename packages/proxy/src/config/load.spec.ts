@@ -145,7 +145,7 @@ defaultBackend: gone
       'backends[0].tls: cert and key must be given together',
       'backends[1].balancing: first_healthy needs healthCheck',
       'backends[1].name: duplicate backend name "a" (also backends[0].name)',
-      'routes[0]: needs at least one condition: service, method or metadata',
+      'routes[0]: needs at least one condition: service, method, metadata or message',
       'routes[1].backend: unknown backend "nope" (known: a)',
       'defaultBackend: unknown backend "gone" (known: a)',
     ]);

@@ -89,9 +89,24 @@ function resolveMirror(mirror: Config.MirrorConfig | undefined): Config.Resolved
   }));
 }
 
+/** A message condition's value as the wire reader gives it: decimal text, `true` as `1`. */
+function messageValueText(value: string | number | boolean): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  return String(value);
+}
+
+function resolveMessage(message: Config.MessageConditionConfig): Record<string, string[]> {
+  const lists = Object.entries(message).map(([fieldPath, value]) => [
+    fieldPath,
+    ([] as Array<string | number | boolean>).concat(value).map(messageValueText),
+  ]);
+  return Object.fromEntries(lists) as Record<string, string[]>;
+}
+
 function resolveRoute(route: Config.RouteConfig): Config.ResolvedRoute {
-  const { metadata, mirror, fanOut, ...conditions } = route;
+  const { metadata, message, mirror, fanOut, ...conditions } = route;
   const resolved: Config.ResolvedRoute = { ...conditions };
+  if (message !== undefined) resolved.message = resolveMessage(message);
   if (mirror !== undefined) resolved.mirror = resolveMirror(mirror);
   if (fanOut !== undefined) {
     resolved.fanOut = {

@@ -116,10 +116,21 @@ export const routeSchema = {
       description:
         "the key's first value must equal the value (or one of the list); keys are lower-case",
     },
+    message: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: {
+        type: ['string', 'integer', 'boolean', 'array'],
+        items: { type: ['string', 'integer', 'boolean'] },
+        minItems: 1,
+      },
+      description:
+        "peek: the first request message's field at this path of field numbers (`9.2`: field 2 in field 9) equals the value (or one of the list); strings as text, integers as decimal, `true` as `1`",
+    },
     backend: {
       ...nonEmptyString,
       description:
-        'where matching calls go (a rule needs at least one of `service`, `method`, `metadata`)',
+        'where matching calls go (a rule needs at least one of `service`, `method`, `metadata`, `message`)',
     },
     fanOut: fanOutSchema,
     mirror: mirrorSchema(

@@ -41,6 +41,8 @@ export type HealthCheckConfig = Exclude<NonNullable<BackendConfig['healthCheck']
 export type RouteConfig = NonNullable<ProxyConfig['routes']>[number];
 /** `routes[].fanOut`: one call to several backends. */
 export type FanOutConfig = NonNullable<RouteConfig['fanOut']>;
+/** `routes[].message`: field path (`"1"`, `"9.2"`) → the accepted value or values, as written. */
+export type MessageConditionConfig = NonNullable<RouteConfig['message']>;
 /** `metadata`: how request metadata is forwarded. */
 export type MetadataConfig = NonNullable<ProxyConfig['metadata']>;
 /** `limits`: resource limits. */
@@ -80,11 +82,13 @@ export type ResolvedFanOut = Omit<FanOutConfig, 'onError'> & {
 };
 
 /**
- * A route whose metadata values are lists, whose mirrors (if any) are a list, and whose fan-out
+ * A route whose metadata values are lists, whose message conditions are lists of text (numbers
+ * as decimal, `true`/`false` as `1`/`0`), whose mirrors (if any) are a list, and whose fan-out
  * (if any) has its defaults. Exactly one of `backend` and `fanOut` is set.
  */
-export type ResolvedRoute = Omit<RouteConfig, 'metadata' | 'mirror' | 'fanOut'> & {
+export type ResolvedRoute = Omit<RouteConfig, 'metadata' | 'message' | 'mirror' | 'fanOut'> & {
   metadata?: Record<string, string[]>;
+  message?: Record<string, string[]>;
   mirror?: ResolvedMirror[];
   fanOut?: ResolvedFanOut;
 };

@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject } from 'ajv';
+import { parseFieldPath } from '../message-fields';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { proxyConfigSchema } from './schema';
 import { ipServerNameIssues } from './tls-server-name';
@@ -119,6 +120,30 @@ function routeTargetIssues(
   return [];
 }
 
+/**
+ * Each field path of a route's `message` condition must parse (field numbers joined by dots),
+ * and each number value must be exact (a YAML number past 2^53 has lost digits: quote it).
+ */
+function messageConditionIssues(route: RouteConfig, path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [fieldPath, value] of Object.entries(route.message ?? {})) {
+    // As the schema errors name it (see fieldPath): `message[1]`, `message["9.2"]`.
+    const key = /^\d+$/.test(fieldPath) ? fieldPath : JSON.stringify(fieldPath);
+    const at = `${path}.message[${key}]`;
+    try {
+      parseFieldPath(fieldPath);
+    } catch (error) {
+      issues.push({ path: at, message: (error as Error).message });
+    }
+    for (const each of ([] as unknown[]).concat(value)) {
+      if (typeof each === 'number' && !Number.isSafeInteger(each)) {
+        issues.push({ path: at, message: `${each} is past 2^53 and not exact: quote it` });
+      }
+    }
+  }
+  return issues;
+}
+
 function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const firstIndexByName = new Map<string, number>();
@@ -151,12 +176,14 @@ function crossFieldIssues(config: ProxyConfig): ConfigIssue[] {
     }
   };
   (config.routes ?? []).forEach((route, index) => {
-    if (route.service === undefined && route.method === undefined && route.metadata === undefined) {
+    const { service, method, metadata, message } = route;
+    if (service === undefined && method === undefined && !metadata && !message) {
       issues.push({
         path: `routes[${index}]`,
-        message: 'needs at least one condition: service, method or metadata',
+        message: 'needs at least one condition: service, method, metadata or message',
       });
     }
+    issues.push(...messageConditionIssues(route, `routes[${index}]`));
     issues.push(...routeTargetIssues(route, `routes[${index}]`, checkName));
     const fanOutName = route.fanOut?.name;
     if (fanOutName !== undefined && firstIndexByName.has(fanOutName)) {
