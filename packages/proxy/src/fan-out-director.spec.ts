@@ -3,11 +3,11 @@ import {
   ProxyStatusError,
   type Backend,
   type FanOutBackend,
-  type ProxyCall,
   type Route,
 } from '@grpc-proxy/handler';
 import type { RoutableGroup } from './config-director';
 import type { ResolvedFanOut } from './config/types';
+import { fakeCall } from './test-support/proxy-call';
 import { fanOutGroup, fanOutName } from './fan-out-director';
 
 function backend(name: string): Backend {
@@ -19,16 +19,7 @@ function backend(name: string): Backend {
   };
 }
 
-const CALL: ProxyCall = {
-  method: '/s.S/M',
-  service: 's.S',
-  metadata: new Metadata(),
-  peer: 'ipv4:127.0.0.1:1',
-  authority: 'proxy',
-  deadline: Infinity,
-  signal: new AbortController().signal,
-  firstMessage: () => Promise.resolve(null),
-};
+const CALL = fakeCall('/s.S/M');
 
 const OK: StatusObject = { code: status.OK, details: '', metadata: new Metadata() };
 

@@ -20,7 +20,7 @@ import {
   type EchoServiceClient,
 } from '@grpc-proxy/testing';
 import { mib, sampleRss, waitUntil } from '../src';
-import { adminOf, scrape } from './support/fan-out-backends';
+import { adminOf, scrapeAtLeast } from './support/fan-out-backends';
 import { startStuckMirror } from './support/mirror-stuck';
 import { ENGINES, useHarness } from './support/use-harness';
 
@@ -159,12 +159,8 @@ describe.each(ENGINES)('fan-out memory (%s engine)', (engine) => {
     expect(growth).toBeLessThan(rssGrowthBound(engine));
 
     // Every leg counted once its call ended; the stuck backend's streams were reset.
-    const legs = () => scrape(admin, 'grpc_proxy_fanout_backend_calls_total', {});
-    let counted = await legs();
-    for (let polls = 0; polls < 200 && counted < CALLS * LEGS; polls++) {
-      await new Promise((resolve) => setTimeout(resolve, 25)); // bounded poll: 5 s at most
-      counted = await legs();
-    }
+    const name = 'grpc_proxy_fanout_backend_calls_total';
+    const counted = await scrapeAtLeast(admin, name, {}, CALLS * LEGS);
     expect(counted).toBe(CALLS * LEGS);
     await waitUntil(
       () => stuck.streams.length === CALLS && stuck.streams.every((stream) => stream.closed),

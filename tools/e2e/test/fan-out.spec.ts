@@ -17,7 +17,7 @@ import {
   type EchoServerHandle,
 } from '@grpc-proxy/testing';
 import { waitUntil, type ProxyProcess } from '../src';
-import { adminOf, scrape, startRefusingBackend } from './support/fan-out-backends';
+import { adminOf, scrapeAtLeast, startRefusingBackend } from './support/fan-out-backends';
 import { ENGINES, useHarness } from './support/use-harness';
 
 const SERVICE = 'grpc_proxy.testing.v1.EchoService';
@@ -86,15 +86,8 @@ describe.each(ENGINES)('fan-out through the command (%s engine)', (engine) => {
   });
 
   /** Legs counted by `grpc_proxy_fanout_backend_calls_total`, once `expected` of them are. */
-  async function legs(where: Record<string, string>, expected: number): Promise<number> {
-    const name = 'grpc_proxy_fanout_backend_calls_total';
-    let counted = await scrape(admin, name, where);
-    // The metric is written when the call ends at the proxy, which may be after the client saw it.
-    for (let polls = 0; polls < 200 && counted < expected; polls++) {
-      await new Promise((resolve) => setTimeout(resolve, 25)); // bounded poll: 5 s at most
-      counted = await scrape(admin, name, where);
-    }
-    return counted;
+  function legs(where: Record<string, string>, expected: number): Promise<number> {
+    return scrapeAtLeast(admin, 'grpc_proxy_fanout_backend_calls_total', where, expected);
   }
 
   /** The debug call log lines of fan-out calls, parsed. */

@@ -67,3 +67,21 @@ export async function scrape(
   const text = await (await fetch(`http://${admin}/metrics`)).text();
   return metricValue(text, name, where);
 }
+
+/**
+ * {@link scrape}, polled until the sum reaches `expected` (bounded: 5 s at most). The proxy counts
+ * a call when it ends there, which may be after the client saw its status.
+ */
+export async function scrapeAtLeast(
+  admin: string,
+  name: string,
+  where: Record<string, string>,
+  expected: number,
+): Promise<number> {
+  let counted = await scrape(admin, name, where);
+  for (let polls = 0; polls < 200 && counted < expected; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    counted = await scrape(admin, name, where);
+  }
+  return counted;
+}
