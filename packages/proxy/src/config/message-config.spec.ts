@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { parseConfig } from './load';
+import { compileRoutes } from '../routing';
 import { issuesOf } from '../test-support/config-issues';
 
 const BACKENDS = `
@@ -77,5 +81,29 @@ routes:
         `${BACKENDS}\nroutes:\n  - { backend: b, message: { "1": 18446744073709551615 } }\n`,
       ),
     ).toEqual(['routes[0].message[1]: 18446744073709552000 is past 2^53 and not exact: quote it']);
+  });
+
+  it('accepts the example of the README section, which routes as its comments say', async () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Routing on the request message'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const config = parseConfig(example, 'README.md', '/etc');
+    expect(config.routes.map((route) => route.message)).toEqual([
+      { '1': ['acme', 'globex'] },
+      { '4.2': ['DE', 'FR', 'IT'] },
+    ]);
+    const table = compileRoutes(config.routes, config.defaultBackend);
+    /** A CreateOrderRequest: tenant_id = 1, shipping = 4 with country = 2. */
+    const order = (tenant: string, country: string) => {
+      const writer = new BinaryWriter().uint32(0x0a).string(tenant);
+      writer.uint32(0x22).fork().uint32(0x12).string(country).join();
+      return Promise.resolve(writer.finish());
+    };
+    const route = (message: Promise<Uint8Array>, method = '/acme.orders.v1.Orders/Create') =>
+      table({ method, metadataValues: () => [], firstMessage: () => message });
+    await expect(route(order('globex', 'US'))).resolves.toBe('big-tenants');
+    await expect(route(order('initech', 'FR'))).resolves.toBe('eu');
+    await expect(route(order('initech', 'US'))).resolves.toBe('shared');
+    expect(route(order('acme', 'DE'), '/acme.users.v1.Users/Get')).toBe('shared');
   });
 });
