@@ -1,9 +1,10 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { ProxyStatusError, type Backend, type ProxyCall } from '@grpc-proxy/handler';
 import { EchoRequest } from '@grpc-proxy/testing';
 import { createConfigDirector } from './config-director';
 import type { ResolvedRoute } from './config/types';
 import { compileMirrors, compileRoutes, type RoutableCall } from './routing';
+import { fakeCall } from './test-support/proxy-call';
 
 const encode = (request: Parameters<typeof EchoRequest.fromPartial>[0]): Buffer =>
   Buffer.from(EchoRequest.encode(EchoRequest.fromPartial(request)).finish());
@@ -99,18 +100,10 @@ describe('createConfigDirector with message conditions', () => {
   const groups = new Map([...backends].map(([name, backend]) => [name, () => ({ backend })]));
   const director = createConfigDirector(compileRoutes(ROUTES, 'main'), groups);
 
-  function proxyCall(method: string, first: Promise<Buffer | null>): ProxyCall {
-    return {
-      method,
-      service: method.split('/')[1],
-      metadata: new Metadata(),
-      peer: 'ipv4:127.0.0.1:1',
-      authority: 'proxy',
-      deadline: Infinity,
-      signal: new AbortController().signal,
-      firstMessage: () => first,
-    };
-  }
+  const proxyCall = (method: string, first: Promise<Buffer | null>): ProxyCall => ({
+    ...fakeCall(method),
+    firstMessage: () => first,
+  });
 
   it("routes on the call's first message, and lets its rejection through unchanged", async () => {
     const first = encode({ payload: Buffer.from('tenant-a'), responseCount: 3 });
