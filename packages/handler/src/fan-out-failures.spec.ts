@@ -210,6 +210,30 @@ describe('fan-out failures (grpc-js engine)', () => {
     expect(h.legs.map((leg) => leg.calls.length)).toEqual([0, 0, 0]);
   });
 
+  it('cancels a leg opened on a connected channel in the same turn another leg failed at once', async () => {
+    // A plain call first: leg a's channel is connected, so its call starts within microtasks.
+    h.director = () => ({ backend: h.legClients[0] });
+    expect((await stream(h.client)).status.code).toBe(status.OK);
+    h.legs[0].calls.length = 0;
+    h.legs[0].mode = 'hang';
+    const out: Backend = {
+      name: 'out',
+      isAvailable: () => false,
+      client: () => h.legClients[1],
+    };
+    h.director = () => h.route({ responses: 'stream', backends: [h.legClients[0], out] });
+    const outcome = await stream(h.client);
+    expect([outcome.status.code, outcome.status.details]).toEqual([
+      status.UNAVAILABLE,
+      'grpc-proxy: backend out unavailable: out of rotation',
+    ]);
+    // grpc-js makes the stream after the cancel; the backend must still see it cancelled.
+    await eventually(
+      () => h.legs[0].calls.length === 1 && h.legs[0].calls[0].cancelled,
+      'the backend call of leg a cancelled',
+    );
+  });
+
   it('ends a fan-out whose call options grpc-js rejects INTERNAL as an invalid route, once', async () => {
     const callOptions = { deadline: 'soon' as unknown as number };
     h.director = () => h.route({ responses: 'stream' }, { callOptions });

@@ -15,7 +15,12 @@ import type { ServerStream } from './forwarding';
 import { backendFailure } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
 import type { ResolvedHandlerOptions } from './options';
-import { createBackendCall, type BackendChannel, type RawCall } from './route-backend';
+import {
+  cancelRawCall,
+  createBackendCall,
+  type BackendChannel,
+  type RawCall,
+} from './route-backend';
 
 /** What a leg needs of its fan-out call, and tells it. */
 export interface FanOutLegOwner {
@@ -110,7 +115,7 @@ export class FanOutLeg implements OpeningListener {
     if (this.ended) return;
     this.ended = true;
     this.opening?.cancel();
-    this.call?.cancelWithStatus(status.CANCELLED, details);
+    if (this.call !== undefined) cancelRawCall(this.call, status.CANCELLED, details);
   }
 
   onOpenable(backend: BackendChannel, notConnectedWithinMs: number | undefined): void {
@@ -169,7 +174,7 @@ export class FanOutLeg implements OpeningListener {
         status.RESOURCE_EXHAUSTED,
         `message from backend ${this.name} is ${message.length} bytes, more than maxSendMessageLength (${limit})`,
       );
-      this.call!.cancelWithStatus(status.CANCELLED, 'message over maxSendMessageLength');
+      cancelRawCall(this.call!, status.CANCELLED, 'message over maxSendMessageLength');
       return;
     }
     this.owner.onLegMessage(this, message);

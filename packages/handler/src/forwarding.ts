@@ -30,7 +30,7 @@ import { backendFailure } from './local-status';
 import { filterResponseMetadata } from './metadata-policy';
 import { clientMessageTooLarge } from './peek';
 import type { ResolvedHandlerOptions } from './options';
-import type { RawCall } from './route-backend';
+import { cancelRawCall, type RawCall } from './route-backend';
 
 /** The server side of a proxied call. */
 export type ServerStream = ServerDuplexStream<Buffer, Buffer>;
@@ -133,7 +133,10 @@ export class Forwarding {
   stop(cancelMessage: string | undefined): void {
     this.stopped = true;
     this.mirror?.callEnded(cancelMessage);
-    if (cancelMessage !== undefined) this.call?.cancelWithStatus(status.CANCELLED, cancelMessage);
+    const call = this.call;
+    if (cancelMessage !== undefined && call !== undefined) {
+      cancelRawCall(call, status.CANCELLED, cancelMessage);
+    }
   }
 
   /** grpc-js listener: response headers from the backend. */

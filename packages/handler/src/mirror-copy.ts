@@ -13,7 +13,7 @@ import { propagate, status, type Deadline, type Metadata, type StatusObject } fr
 import type { Backend, MirrorReport, MirrorRoute } from './contracts';
 import { isLocalStatus } from './local-status';
 import { MIRROR_BUFFER_BYTES } from './mirror-routes';
-import { resolveBackend, type RawCall } from './route-backend';
+import { cancelRawCall, resolveBackend, type RawCall } from './route-backend';
 import { describeError } from './status-error';
 
 /** What a copy needs of its call. */
@@ -113,7 +113,7 @@ export class MirrorCopy {
   drop(details: string): void {
     if (this.done) return;
     this.end('dropped', status.CANCELLED, details);
-    this.call?.cancelWithStatus(status.CANCELLED, details);
+    if (this.call !== undefined) cancelRawCall(this.call, status.CANCELLED, details);
   }
 
   /** grpc-js listener: the mirror answered; its headers are dropped. */

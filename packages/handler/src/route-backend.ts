@@ -1,5 +1,6 @@
 import {
   propagate,
+  type status,
   type ChannelInterface as Channel,
   type Client,
   type StatusObject,
@@ -132,4 +133,17 @@ export function createBackendCall(
 /** Calls `route.release` with `final`; what it throws is a warning, never the call's end. */
 export function releaseRoute(route: Route, final: StatusObject): void {
   if (typeof route.release === 'function') safely('route.release', () => route.release?.(final));
+}
+
+/**
+ * Cancels a raw backend call, also one whose stream grpc-js has not made yet. grpc-js (1.14)
+ * makes a call's stream a few microtasks after `start()` (once its metadata filters ran), or when
+ * its channel's name resolution completes, without checking whether the call was cancelled
+ * meanwhile: a cancel in the same turn as `start()` (a fan-out leg cut by another leg's failure
+ * that turn) left the backend a stream never reset, and its connection open after every close.
+ * The second cancel, a turn later, reaches the stream made in between.
+ */
+export function cancelRawCall(call: RawCall, code: status, details: string): void {
+  call.cancelWithStatus(code, details);
+  setImmediate(() => call.cancelWithStatus(code, details));
 }
