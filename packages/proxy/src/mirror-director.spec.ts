@@ -1,34 +1,19 @@
 import { Writable } from 'node:stream';
-import { Metadata, status } from '@grpc/grpc-js';
-import {
-  ProxyStatusError,
-  type Backend,
-  type MirrorReport,
-  type ProxyCall,
-} from '@grpc-proxy/handler';
+import { status } from '@grpc/grpc-js';
+import { ProxyStatusError, type Backend, type MirrorReport } from '@grpc-proxy/handler';
 import { createConfigDirector, routableCall, type RoutableGroup } from './config-director';
 import type { ResolvedRoute } from './config/types';
 import { combineObservers, createCallLogger, createLogger } from './logging';
 import { createProxyMetrics } from './metrics';
 import { skippedAsFailed, withConfigMirrors } from './mirror-director';
 import { compileMirrors, compileRoutes } from './routing';
+import { fakeCall } from './test-support/proxy-call';
 
 function backend(name: string): Backend {
   return { name, client: () => Promise.reject(new Error('not used')) as never };
 }
 
-function call(method: string): ProxyCall {
-  return {
-    method,
-    service: method.split('/')[1] ?? '',
-    metadata: new Metadata(),
-    peer: 'ipv4:127.0.0.1:1',
-    authority: 'proxy',
-    deadline: Infinity,
-    signal: new AbortController().signal,
-    firstMessage: () => Promise.resolve(null),
-  };
-}
+const call = fakeCall;
 
 const main = backend('main/m:1');
 const shadowA = backend('shadow/s:1');
