@@ -7,7 +7,7 @@
  *   their turn as their stream closes, ahead of nghttp2's own limit): past
  *   `maxClientResetsPerSecond` (beyond those it let finish) the connection gets
  *   GOAWAY(ENHANCE_YOUR_CALM) and is closed, and its calls arriving meanwhile are refused;
- * - a connection whose stalled calls (replies waiting, none sent for a sweep: a quarter of the
+ * - a connection whose stalled calls (replies waiting, none sent for two sweeps, each a quarter of the
  *   stall timeout, 25 ms to 1 s) hold more than `maxClientBufferBytes` starts no call: its new
  *   streams are refused (RST_STREAM REFUSED_STREAM, which clients retry). Calls whose client
  *   reads, however slowly, are not counted: grpc-js holds up to 16 messages per call under normal
@@ -21,7 +21,7 @@
  */
 import { constants, type Http2Session } from 'node:http2';
 import type { ServerStream } from './forwarding';
-import { GuardedCall, type ConnectionTally } from './guarded-call';
+import { GuardedCall, STALLED_AFTER_SWEEPS, type ConnectionTally } from './guarded-call';
 import { http2StreamOf } from './http2-stream-of';
 import type { ResolvedHandlerOptions } from './options';
 
@@ -38,7 +38,7 @@ const DEADLINE_SHARE = 0.9;
 const WINDOW_MS = 1000;
 /**
  * The sweep runs at a quarter of the stall timeout, between these bounds (the longest when there
- * is none): a call none of whose replies was sent for a whole sweep is stalled.
+ * is none): a call none of whose replies was sent for two whole sweeps is stalled.
  */
 const MIN_SWEEP_MS = 25;
 const MAX_SWEEP_MS = 1000;
@@ -193,7 +193,7 @@ export class ClientGuards {
     }
     const stalled = this.overBudget(connection);
     if (stalled !== undefined) {
-      return `this connection's calls whose client took nothing for ${this.sweepMs} ms hold ${stalled} bytes, more than maxClientBufferBytes (${maxClientBufferBytes})`;
+      return `this connection's calls whose client took nothing for ${STALLED_AFTER_SWEEPS * this.sweepMs} ms hold ${stalled} bytes, more than maxClientBufferBytes (${maxClientBufferBytes})`;
     }
     return undefined;
   }

@@ -84,7 +84,7 @@ describe('zero-window readers on the grpc-js engine', () => {
   });
 
   describe('the unsent-bytes budget', () => {
-    // The sweep runs every 500 ms: the held call counts once it sent nothing for a whole sweep,
+    // The sweep runs every 500 ms: the held call counts once it sent nothing for two sweeps,
     // and is reset 2 s later.
     const h = useHarness({ maxClientBufferBytes: 1000, clientStallTimeoutMs: 2000 });
     let session: ClientHttp2Session;
@@ -97,7 +97,7 @@ describe('zero-window readers on the grpc-js engine', () => {
       // it: until then calls still start (each answered trailers-only, so it adds no byte).
       let refused: Closed | undefined;
       let answered = 0;
-      for (let attempt = 0; attempt < 2000 && refused === undefined; attempt++) {
+      for (let attempt = 0; attempt < 10_000 && refused === undefined; attempt++) {
         const probe = await openCall(session, `${ECHO}/TrailersOnly`, Buffer.alloc(0), true).closed;
         if (probe.grpcStatus === String(status.NOT_FOUND)) answered++;
         else refused = probe;

@@ -40,6 +40,9 @@ export interface StallListener {
  * stream's flow control holds them while the client does not read. One callback per call; a
  * number queued per message in flight, nothing allocated per message.
  */
+/** Sweeps without a reply sent (replies waiting) before a call counts as stalled. */
+export const STALLED_AFTER_SWEEPS = 2;
+
 export class GuardedCall {
   /** Lengths of the messages written and not yet sent, oldest first. */
   private readonly unsent: number[] = [];
@@ -51,11 +54,15 @@ export class GuardedCall {
   /** When the guard first saw bytes waiting without progress (epoch ms; 0: not). */
   stalledSince = 0;
   /**
-   * Bytes waited a whole sweep with none sent, and none since: its unsent bytes count against
-   * the connection's budget. A call whose client reads, however slowly, holds grpc-js's normal
-   * backpressure (up to 16 messages) and sends one of them now and then: it is not counted.
+   * Bytes waited two whole sweeps with none sent: its unsent bytes count against the
+   * connection's budget. A call whose client reads, however slowly, holds grpc-js's normal
+   * backpressure (up to 16 messages) and sends one of them now and then: it is not counted. Two
+   * sweeps, not one: a client reading 100 large streams of one connection on a loaded machine
+   * left single streams without a sent message for over a second (CI).
    */
   stalled = false;
+  /** Sweeps in a row that found bytes waiting and none sent. */
+  private idleSweeps = 0;
   /** Reset for stalling already (the stream closes shortly). */
   private stallHandled = false;
   /** Set by the proxied call once it exists. */
@@ -164,8 +171,8 @@ export class GuardedCall {
   };
 
   /**
-   * Called by the guard's every sweep: replies waiting and none sent since the last sweep mark
-   * the call {@link stalled}; none sent for `timeoutMs` (a zero-window reader; `0`: never) end
+   * Called by the guard's every sweep: replies waiting and none sent for two sweeps mark the
+   * call {@link stalled}; none sent for `timeoutMs` (a zero-window reader; `0`: never) end
    * the proxied call (its backend call cancelled), then the client's stream is reset, which frees
    * what it held; the status could not reach a client that reads nothing anyway.
    */
@@ -173,10 +180,11 @@ export class GuardedCall {
     if (this.unsentBytes === 0 || this.progressed || this.stalledSince === 0) {
       this.progressed = false;
       this.stalled = false;
+      this.idleSweeps = 0;
       this.stalledSince = this.unsentBytes === 0 ? 0 : now;
       return;
     }
-    this.stalled = true;
+    this.stalled = ++this.idleSweeps >= STALLED_AFTER_SWEEPS;
     if (timeoutMs === 0 || now - this.stalledSince < timeoutMs || this.stallHandled) return;
     this.stallHandled = true;
     this.owner?.onStalled(timeoutMs);

@@ -110,7 +110,7 @@ export interface ProxyHandlerOptions {
   maxClientResetsPerSecond?: number;
   /**
    * Bytes one client connection's stalled calls hold: replies written towards the client and not
-   * yet sent, in calls none of whose replies was sent for a sweep (a quarter of
+   * yet sent, in calls none of whose replies was sent for two sweeps (each a quarter of
    * `clientStallTimeoutMs`, from 25 ms to 1 s; 1 s without it). While they hold more, its new
    * calls are refused before any director or backend hears of them: RST_STREAM REFUSED_STREAM,
    * which clients may retry (grpc-js does, once, transparently), or `RESOURCE_EXHAUSTED` where
