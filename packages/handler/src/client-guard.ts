@@ -7,8 +7,10 @@
  *   their turn as their stream closes, ahead of nghttp2's own limit): past
  *   `maxClientResetsPerSecond` (beyond those it let finish) the connection gets
  *   GOAWAY(ENHANCE_YOUR_CALM) and is closed, and its calls arriving meanwhile are refused;
- * - a connection whose stalled calls (replies waiting, none sent for two sweeps, each a quarter of the
- *   stall timeout, 25 ms to 1 s) hold more than `maxClientBufferBytes` starts no call: its new
+ * - a connection whose stalled calls (replies waiting, none sent for two sweeps, each a quarter of
+ *   the stall timeout, 25 ms to 1 s, while the client took no reply of the connection's other
+ *   calls either: a client reading some stream is a reader, however it shares its window) hold
+ *   more than `maxClientBufferBytes` starts no call: its new
  *   streams are refused (RST_STREAM REFUSED_STREAM, which clients retry). Calls whose client
  *   reads, however slowly, are not counted: grpc-js holds up to 16 messages per call under normal
  *   backpressure, and ten 64 KiB streams would pass 4 MiB with a client that reads all the time;
@@ -241,8 +243,11 @@ export class ClientGuards {
         const quiet = now - connection.touched >= WINDOW_MS && now >= connection.calmUntil;
         if (quiet) this.connections.delete(key);
       } else {
-        // Marks the stalled calls (the budget counts them), and resets those past the timeout.
-        for (const call of connection.calls) call.checkStall(now, stallMs);
+        // Marks the stalled calls (the budget counts them), and resets those past the timeout. A
+        // connection whose client took any reply this sweep is read: none of its calls counts.
+        let moved = false;
+        for (const call of connection.calls) moved ||= call.progressed;
+        for (const call of connection.calls) call.checkStall(now, stallMs, moved);
       }
     }
     if (this.connections.size === 0 && this.sweepTimer !== undefined) {

@@ -171,12 +171,13 @@ export class GuardedCall {
   };
 
   /**
-   * Called by the guard's every sweep: replies waiting and none sent for two sweeps mark the
-   * call {@link stalled}; none sent for `timeoutMs` (a zero-window reader; `0`: never) end
+   * Called by the guard's every sweep: replies waiting and none sent for two sweeps, while the
+   * client took no reply of its connection's other calls either (`connectionMoved` false), mark
+   * the call {@link stalled}; none sent for `timeoutMs` (a zero-window reader; `0`: never) end
    * the proxied call (its backend call cancelled), then the client's stream is reset, which frees
    * what it held; the status could not reach a client that reads nothing anyway.
    */
-  checkStall(now: number, timeoutMs: number): void {
+  checkStall(now: number, timeoutMs: number, connectionMoved: boolean): void {
     if (this.unsentBytes === 0 || this.progressed || this.stalledSince === 0) {
       this.progressed = false;
       this.stalled = false;
@@ -184,7 +185,8 @@ export class GuardedCall {
       this.stalledSince = this.unsentBytes === 0 ? 0 : now;
       return;
     }
-    this.stalled = ++this.idleSweeps >= STALLED_AFTER_SWEEPS;
+    this.idleSweeps++;
+    this.stalled = !connectionMoved && this.idleSweeps >= STALLED_AFTER_SWEEPS;
     if (timeoutMs === 0 || now - this.stalledSince < timeoutMs || this.stallHandled) return;
     this.stallHandled = true;
     this.owner?.onStalled(timeoutMs);

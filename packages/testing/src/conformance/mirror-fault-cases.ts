@@ -119,9 +119,11 @@ export const mirrorOutlivesCallDropped = defineMirrorCase(
       outcome: 'dropped',
       code: Status.CANCELLED,
     });
-    // The proxy's call ended a little before the client saw its status: allow timer slack.
+    // The proxy's call ended before the client saw its status, by how much a loaded machine
+    // decides (271 ms seen in CI): a copy dropped with its call would show about 0 ms, so half
+    // the timeout still tells the two apart.
     const waited = report.at - ended;
-    if (waited < context.expectations.mirrorTimeoutMs - 50) {
+    if (waited < context.expectations.mirrorTimeoutMs / 2) {
       fail(
         `the copy was dropped ${Math.round(waited)} ms after the call, ` +
           `before mirrorTimeoutMs (${context.expectations.mirrorTimeoutMs} ms)`,
